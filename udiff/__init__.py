@@ -1,0 +1,55 @@
+"""udiff: automatic differentiation of NumPy-API code on NumPy, Dask and CuPy.
+
+udiff is a uarray backend for the ``numpy`` domain.  Under
+``ua.set_backend(udiff.DiffArrayBackend(inner), coerce=True)`` every unumpy
+call runs on the *inner* backend (NumPy, Dask or CuPy) and returns a
+:class:`DiffArray` that records how it was computed; ``y.to(x)``
+differentiates.
+
+Examples
+--------
+>>> import uarray as ua, unumpy as np, udiff
+>>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+...     x = np.asarray([1.0, 2.0, 3.0])
+...     y = np.sum(x * x)
+...     print(y.to(x).value)
+[2. 4. 6.]
+"""
+import warnings as _warnings
+
+# uarray 0.9 warns about its own internals on every set_backend call; the
+# warning is not about the user's code (nor udiff's), so it is silenced.
+_warnings.filterwarnings(
+    "ignore", message="uarray.skip_backend is deprecated", category=DeprecationWarning
+)
+
+import unumpy as _unumpy  # noqa: E402
+
+from . import _unumpy_fixes  # noqa: E402,F401
+from . import _multimethods as _mm  # noqa: E402
+from ._registry import register_namespace as _register_namespace  # noqa: E402
+
+_register_namespace(
+    {n: getattr(_unumpy, n) for n in dir(_unumpy)
+     if isinstance(getattr(_unumpy, n), _unumpy.ufunc) or hasattr(getattr(_unumpy, n), "arg_extractor")}
+)
+_register_namespace(_mm.MULTIMETHODS)
+
+from . import rules as _rules  # noqa: E402,F401
+from ._backend import DiffArrayBackend  # noqa: E402
+from ._core import DiffArray  # noqa: E402
+from ._registry import defjvp, defnondiff, defvjp  # noqa: E402
+from .backends import cupy_backend, dask_backend, numpy_backend  # noqa: E402
+from . import testing  # noqa: E402
+
+__all__ = [
+    "DiffArray",
+    "DiffArrayBackend",
+    "defvjp",
+    "defjvp",
+    "defnondiff",
+    "numpy_backend",
+    "dask_backend",
+    "cupy_backend",
+    "testing",
+]

@@ -1,0 +1,75 @@
+"""DiffArrayBackend: the uarray backend that records operations."""
+import unumpy
+
+from ._core import DiffArray, apply
+from .backends import inner_of, numpy_backend
+from .backends._base import split_key
+
+_MODES = ("vjp", "jvp")
+
+
+class DiffArrayBackend:
+    """A uarray backend of the ``numpy`` domain that differentiates.
+
+    Every unumpy (and udiff) multimethod called under it runs on the inner
+    backend and returns a :class:`DiffArray` that records how it was made.
+
+    Parameters
+    ----------
+    inner : uarray backend, default ``udiff.numpy_backend``
+        Where the arithmetic runs: ``udiff.numpy_backend``,
+        ``udiff.dask_backend``, ``udiff.cupy_backend``, one of unumpy's
+        backend modules, or any uarray backend of the ``numpy`` domain.
+    mode : {"vjp", "jvp"}
+        What ``y.to(x)`` computes: a vector-Jacobian product (reverse mode)
+        or a Jacobian-vector product (forward mode).
+
+    Examples
+    --------
+    >>> import uarray as ua, unumpy as np, udiff
+    >>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+    ...     x = np.asarray([0.0, 1.0])
+    ...     y = np.exp(x)
+    ...     print(y.to(x).value)
+    [1.         2.71828183]
+    """
+
+    __ua_domain__ = "numpy"
+
+    def __init__(self, inner=numpy_backend, mode="vjp"):
+        if mode not in _MODES:
+            raise ValueError(f"mode must be 'vjp' or 'jvp', not {mode!r}")
+        self.inner = inner_of(inner)
+        self.mode = mode
+        self._impls = {}
+
+    def __repr__(self):
+        return f"DiffArrayBackend({self.inner!r}, mode={self.mode!r})"
+
+    def _impl(self, key):
+        """The inner callable for ``key`` (cached), or None to run its default."""
+        func = self.inner.native(key)
+        if func is None:
+            if getattr(key, "default", None) is not None:
+                return None
+            func = self.inner.impl(key)  # raises, naming function and backend
+        self._impls[key] = func
+        return func
+
+    def __ua_function__(self, method, args, kwargs):
+        key, args = split_key(method, args)
+        return apply(self, key, args, kwargs)
+
+    def __ua_convert__(self, dispatchables, coerce):
+        out = []
+        for d in dispatchables:
+            value = d.value
+            if (
+                d.type is unumpy.ndarray
+                and value is not None
+                and type(value) is not DiffArray
+                and not coerce
+            ):
+                return NotImplemented
+            out.append(value)
+        return out

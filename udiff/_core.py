@@ -1,0 +1,293 @@
+"""DiffArray, the graph node, and ``apply``, which records one operation."""
+import warnings
+
+import numpy as np
+import uarray as ua
+import unumpy
+
+from . import _registry
+from .backends._base import backend_for_value
+
+_SEQ = (list, tuple)
+
+
+class DiffArray:
+    """An array that remembers how it was computed.
+
+    A DiffArray wraps an inner array (``.value``: a ``numpy.ndarray``, a Dask
+    or a CuPy array) and, when it is the result of a differentiable
+    operation, the operation (``key``), its parent DiffArrays and the
+    arguments the derivative rule needs.  DiffArrays are made by
+    :class:`udiff.DiffArrayBackend`; ``y.to(x)`` differentiates.
+
+    Examples
+    --------
+    >>> import uarray as ua, unumpy as np, udiff
+    >>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+    ...     x = np.asarray([1.0, 2.0])
+    ...     y = x * x
+    ...     y.to(x)
+    DiffArray([2., 4.])
+    """
+
+    __slots__ = ("value", "_parents", "_fn", "_args", "_kwargs", "_backend", "__weakref__")
+    __array_priority__ = 100.0
+
+    def __init__(self, value, backend, parents=(), fn=None, args=None, kwargs=None):
+        self.value = value
+        self._backend = backend
+        self._parents = parents
+        self._fn = fn
+        self._args = args
+        self._kwargs = kwargs
+
+    # -- array attributes -----------------------------------------------------
+    shape = property(lambda self: tuple(np.shape(self.value)), doc="The shape.")
+    ndim = property(lambda self: np.ndim(self.value), doc="The number of axes.")
+    size = property(lambda self: int(np.prod(np.shape(self.value), dtype=np.int64)))
+    dtype = property(lambda self: np.result_type(self.value), doc="The dtype.")
+    T = property(
+        lambda self: apply(self._backend, unumpy.transpose, (self,), {}), doc="The transpose."
+    )
+
+    def __len__(self):
+        return len(self.value)
+
+    def __repr__(self):
+        text = repr(self.value)
+        if text.startswith("array("):
+            text = text[len("array"):]
+        else:
+            text = f"({text})"
+        return "DiffArray" + text.replace("\n", "\n    ")
+
+    def __array__(self, dtype=None, copy=None):
+        # Explicit conversion gives the value, detached from the graph.
+        return np.asarray(self.value, dtype=dtype)
+
+    def __float__(self):
+        return float(self.value)
+
+    def __int__(self):
+        return int(self.value)
+
+    def __bool__(self):
+        return bool(self.value)
+
+    def __index__(self):
+        return int(self.value)
+
+    __hash__ = object.__hash__
+
+    def item(self, *args):
+        """The element as a Python scalar (``numpy.ndarray.item``)."""
+        return np.asarray(self.value).item(*args)
+
+    def tolist(self):
+        """The value as nested Python lists."""
+        return np.asarray(self.value).tolist()
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "DiffArray does not support in-place assignment, which cannot be "
+            "differentiated as written; use the functional form x.at[index].set(value)"
+        )
+
+    # -- differentiation ------------------------------------------------------
+    def to(self, x, grad_variables=None, *, jacobian=False, create_graph=False, chunk_size=None):
+        """Differentiate this array with respect to ``x``.
+
+        In ``vjp`` mode (reverse), the vector-Jacobian product
+        ``grad_variables @ J`` (default cotangent ``ones_like(self)``, which
+        gives the gradient of ``sum(self)``), shaped like ``x``.  In ``jvp``
+        mode (forward), the Jacobian-vector product ``J @ grad_variables``
+        (default tangent ``ones_like(x)``), shaped like ``self``.
+
+        Parameters
+        ----------
+        x : DiffArray or sequence of DiffArray
+            The variables.  A sequence gives a tuple, computed in one sweep in
+            reverse mode.
+        grad_variables : array_like, optional
+            The cotangent (reverse) or tangent (forward) seed; a sequence of
+            them when ``x`` is a sequence in forward mode.
+        jacobian : bool
+            Return the full Jacobian, shaped ``self.shape + x.shape``, built in
+            one batched sweep.
+        create_graph : bool
+            Record the sweep itself, so that the result can be differentiated
+            again (Hessians, third derivatives).
+        chunk_size : int, optional
+            With ``jacobian=True``, push at most this many seeds at a time.
+
+        Returns
+        -------
+        DiffArray or tuple of DiffArray
+        """
+        from ._sweeps import differentiate
+
+        return differentiate(self, x, grad_variables, jacobian, create_graph, chunk_size)
+
+    # -- NumPy protocols: numpy functions on DiffArrays are recorded ---------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if kwargs.get("out") is not None:
+            return NotImplemented
+        kwargs.pop("out", None)
+        key = _registry._FROM_NUMPY.get(ufunc)
+        if key is None:
+            return NotImplemented
+        if method == "__call__":
+            return apply(self._backend, key, inputs, kwargs)
+        if method in ("reduce", "accumulate"):
+            mm = getattr(unumpy.ufunc, method)
+            return apply(self._backend, (mm, key), inputs, kwargs)
+        return NotImplemented
+
+    def __array_function__(self, func, types, args, kwargs):
+        key = _registry._FROM_NUMPY.get(func)
+        if key is None:
+            raise NotImplementedError(
+                f"udiff has no multimethod for numpy.{func.__name__}; it cannot be "
+                "applied to a DiffArray"
+            )
+        return apply(self._backend, key, args, kwargs)
+
+
+def _binary(name):
+    key = getattr(unumpy, name)
+
+    def op(self, other):
+        return apply(self._backend, key, (self, other), {})
+
+    def rop(self, other):
+        return apply(self._backend, key, (other, self), {})
+
+    return op, rop
+
+
+def _unary(name):
+    key = getattr(unumpy, name)
+    return lambda self: apply(self._backend, key, (self,), {})
+
+
+for _name, _ufunc in [
+    ("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("truediv", "true_divide"),
+    ("floordiv", "floor_divide"), ("matmul", "matmul"), ("mod", "remainder"),
+    ("pow", "power"), ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
+    ("lshift", "left_shift"), ("rshift", "right_shift"),
+]:
+    _op, _rop = _binary(_ufunc)
+    setattr(DiffArray, f"__{_name}__", _op)
+    setattr(DiffArray, f"__r{_name}__", _rop)
+for _name, _ufunc in [("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+                      ("ge", "greater_equal"), ("eq", "equal"), ("ne", "not_equal")]:
+    setattr(DiffArray, f"__{_name}__", _binary(_ufunc)[0])
+for _name, _ufunc in [("neg", "negative"), ("pos", "positive"), ("abs", "absolute"),
+                      ("invert", "invert")]:
+    setattr(DiffArray, f"__{_name}__", _unary(_ufunc))
+DiffArray.__divmod__ = lambda self, other: apply(self._backend, unumpy.divmod, (self, other), {})
+
+
+def _unwrap_seq(seq, argnum, path, parents):
+    """Replace DiffArrays inside a (nested) list/tuple argument by their values."""
+    out = None
+    for j, a in enumerate(seq):
+        t = type(a)
+        if t is DiffArray:
+            value = a.value
+            parents.append((argnum, path + (j,), a))
+        elif (t is list or t is tuple) and a:
+            value = _unwrap_seq(a, argnum, path + (j,), parents)
+            if value is a:
+                continue
+        else:
+            continue
+        if out is None:
+            out = list(seq)
+        out[j] = value
+    if out is None:
+        return seq
+    return out if type(seq) is list else tuple(out)
+
+
+def apply(backend, key, args, kwargs):
+    """Run ``key`` on the inner backend and record the result in the graph.
+
+    This is the hot path of every operation: unwrap DiffArray arguments, call
+    the inner implementation directly (no second uarray dispatch), wrap array
+    results in DiffArray nodes.
+    """
+    parents = []
+    raw = args
+    for i, a in enumerate(args):
+        t = type(a)
+        if t is DiffArray:
+            if raw is args:
+                raw = list(args)
+            raw[i] = a.value
+            parents.append((i, (), a))
+        elif (t is list or t is tuple) and a:
+            value = _unwrap_seq(a, i, (), parents)
+            if value is not a:
+                if raw is args:
+                    raw = list(args)
+                raw[i] = value
+    if kwargs:
+        for name, a in kwargs.items():
+            if type(a) is DiffArray:
+                raise TypeError(
+                    f"udiff: pass the differentiable array {name}= to "
+                    f"{_registry.key_name(key)} positionally"
+                )
+    func = backend._impls.get(key)
+    if func is None:
+        func = backend._impl(key)
+        if func is None:
+            return _via_default(backend, key, args, kwargs)
+    value = func(*raw, **kwargs)
+    if not parents or key in _registry._NONDIFF:
+        return _wrap_constant(backend, value)
+    parents = tuple(parents)
+    raw = tuple(raw)
+    if backend.inner.is_array(value):
+        return DiffArray(value, backend, parents, key, raw, kwargs)
+    if type(value) in _SEQ:
+        return tuple(
+            DiffArray(v, backend, parents, (key, i), raw, kwargs)
+            if backend.inner.is_array(v) else v
+            for i, v in enumerate(value)
+        )
+    return value
+
+
+def _wrap_constant(backend, value):
+    if backend.inner.is_array(value):
+        return DiffArray(value, backend)
+    if type(value) in _SEQ:
+        return type(value)(_wrap_constant(backend, v) for v in value)
+    return value
+
+
+def _via_default(backend, key, args, kwargs):
+    # The inner library lacks the function but the multimethod has a default
+    # written with other multimethods: run it under this backend, so each
+    # operation it performs is recorded (and differentiated by its own rule).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with ua.set_backend(backend, coerce=True):
+            return key.default(*args, **kwargs)
+
+
+def call(key, *args, **kwargs):
+    """Run ``key`` on whatever arrays ``args`` hold, recording if any is a DiffArray.
+
+    Rules use this for operations NumPy's dispatch protocols do not carry to
+    every library (``take_along_axis`` on Dask, udiff's own helpers).
+    """
+    first = None
+    for a in args:
+        if type(a) is DiffArray:
+            return apply(a._backend, key, args, kwargs)
+        if first is None and hasattr(a, "shape"):
+            first = a
+    return backend_for_value(first).impl(key)(*args, **kwargs)

@@ -1,0 +1,92 @@
+"""udiff's own multimethods, for NumPy functions unumpy 0.6.1 lacks.
+
+They are ordinary uarray multimethods of the ``numpy`` domain: inner backends
+resolve them by name like unumpy's, and they work outside DiffArrayBackend.
+Where a function can be written with others it has a default implementation.
+"""
+import functools
+
+import unumpy
+from uarray import Dispatchable, create_multimethod
+
+_create = functools.partial(create_multimethod, domain="numpy")
+
+
+def _array(a):
+    return Dispatchable(a, unumpy.ndarray)
+
+
+def _replace_first(args, kwargs, dispatchables):
+    return tuple(dispatchables) + tuple(args[1:]), kwargs
+
+
+def _replace_first_two(args, kwargs, dispatchables):
+    return tuple(dispatchables) + tuple(args[2:]), kwargs
+
+
+def _expand_dims_default(a, axis):
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out_nd = unumpy.ndim(a) + len(axes)
+    axes = sorted(x % out_nd for x in axes)
+    new_shape = list(unumpy.shape(a))
+    for x in axes:
+        new_shape.insert(x, 1)
+    return unumpy.reshape(a, tuple(new_shape))
+
+
+@_create(_replace_first, default=_expand_dims_default)
+def expand_dims(a, axis):
+    """Insert size-1 axes (``numpy.expand_dims``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first)
+def zeros_like(a, dtype=None, order="K", subok=True, shape=None):
+    """An array of zeros shaped like ``a`` (``numpy.zeros_like``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first)
+def ones_like(a, dtype=None, order="K", subok=True, shape=None):
+    """An array of ones shaped like ``a`` (``numpy.ones_like``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first_two)
+def take_along_axis(arr, indices, axis):
+    """Gather along one axis (``numpy.take_along_axis``)."""
+    return (_array(arr), _array(indices))
+
+
+@_create(_replace_first_two)
+def scatter_add_along_axis(values, indices, axis, length):
+    """The adjoint of ``take_along_axis``: sum ``values`` into an array whose
+    ``axis`` has ``length`` entries, at positions ``indices`` (repeated
+    positions add up)."""
+    return (_array(values), _array(indices))
+
+
+@_create(_replace_first)
+def getitem(a, index):
+    """``a[index]``, as a multimethod (``DiffArray.__getitem__`` records it)."""
+    return (_array(a),)
+
+
+@_create(_replace_first)
+def index_add(values, index, shape):
+    """The adjoint of ``getitem``: zeros of ``shape`` with ``values`` added at
+    ``index`` (repeated positions add up)."""
+    return (_array(values),)
+
+
+MULTIMETHODS = {
+    "expand_dims": expand_dims,
+    "zeros_like": zeros_like,
+    "ones_like": ones_like,
+    "take_along_axis": take_along_axis,
+}
+PRIVATE = {
+    "scatter_add_along_axis": scatter_add_along_axis,
+    "getitem": getitem,
+    "index_add": index_add,
+}

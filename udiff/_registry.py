@@ -1,0 +1,153 @@
+"""The rule tables: one VJP and one JVP per differentiable function.
+
+Rules follow autograd's signatures.  A VJP rule for argument ``i`` of ``f``
+is ``maker(ans, *args, **kwargs) -> (lambda g: cotangent_i)``; a JVP rule is
+``jvp(t, ans, *args, **kwargs) -> tangent of ans``.  ``args`` and ``kwargs``
+are exactly what the inner function received; ``ans`` is its result.  In a
+plain sweep they are inner arrays; in a recorded (``create_graph=True``)
+sweep they are DiffArrays, so rules must be written with NumPy functions
+(which dispatch to Dask, CuPy or DiffArray through NumPy's
+``__array_function__`` protocol) or udiff multimethods, never by converting
+to ``numpy.ndarray``.
+
+Cotangents and tangents may carry extra *leading* batch axes (Jacobians push
+a stack of seeds through one sweep): rules address axes from the end.
+"""
+import numpy as np
+import unumpy
+
+from .backends._base import key_name
+
+_VJP = {}
+_JVP = {}
+_NONDIFF = set()
+
+# NumPy callables -> keys, for DiffArray.__array_ufunc__/__array_function__.
+_FROM_NUMPY = {}
+_MODULES = {"numpy": np, "numpy.linalg": np.linalg, "numpy.fft": np.fft}
+
+
+def register_namespace(names):
+    """Record which NumPy callable each multimethod in ``names`` stands for.
+
+    ``names`` maps attribute names to unumpy ufuncs or multimethods.
+    """
+    for name, obj in names.items():
+        if isinstance(obj, unumpy.ufunc):
+            target = getattr(np, name, None)
+        else:
+            module = _MODULES.get(getattr(obj, "domain", None))
+            target = getattr(module, getattr(obj, "__name__", name), None)
+        if target is not None and target not in _FROM_NUMPY:
+            _FROM_NUMPY[target] = obj
+
+
+def key_of(func):
+    """The rule-table key for ``func``.
+
+    Accepts a unumpy ufunc or multimethod, a udiff multimethod, or the NumPy
+    function of the same name.
+    """
+    if isinstance(func, np.ufunc) or not _is_key(func):
+        try:
+            return _FROM_NUMPY[func]
+        except (KeyError, TypeError):
+            raise TypeError(
+                f"{func!r} is not a multimethod udiff knows; define it with "
+                "uarray.generate_multimethod in the 'numpy' domain first"
+            ) from None
+    return func
+
+
+def _is_key(func):
+    return isinstance(func, (unumpy.ufunc, tuple)) or hasattr(func, "arg_extractor")
+
+
+def defvjp(func, *makers, argnums=None):
+    """Define the VJP rules of ``func``, one per differentiable argument.
+
+    Parameters
+    ----------
+    func : multimethod or ufunc
+        A unumpy/udiff multimethod (or the NumPy function of the same name).
+    *makers : callable or None
+        ``makers[i](ans, *args, **kwargs)`` returns ``vjp(g)``, the
+        cotangent of argument ``argnums[i]``.  For an argument that is a
+        sequence of arrays (``concatenate``), ``vjp(g)`` returns a sequence.
+        ``None`` declares that argument non-differentiable (a differentiable
+        input there raises an error naming the function).
+    argnums : sequence of int, optional
+        Which arguments the makers are for; default ``0, 1, ...``.
+
+    Examples
+    --------
+    >>> import numpy, unumpy as np, udiff
+    >>> udiff.defvjp(np.sin, lambda ans, x: lambda g: g * numpy.cos(x))
+    """
+    key = key_of(func)
+    argnums = range(len(makers)) if argnums is None else argnums
+    table = dict(zip(argnums, makers))
+    _VJP[key] = tuple(table.get(i) for i in range(max(table, default=-1) + 1))
+    _NONDIFF.discard(key)
+
+
+def defjvp(func, *rules, argnums=None):
+    """Define the JVP rules of ``func``, one per differentiable argument.
+
+    Parameters
+    ----------
+    func : multimethod or ufunc
+        As for :func:`defvjp`.
+    *rules : callable or None
+        ``rules[i](t, ans, *args, **kwargs)`` returns the tangent of ``ans``
+        caused by tangent ``t`` of argument ``argnums[i]`` (a list with
+        ``None`` for constant entries when that argument is a sequence).
+    argnums : sequence of int, optional
+        Which arguments the rules are for; default ``0, 1, ...``.
+
+    Examples
+    --------
+    >>> import numpy, unumpy as np, udiff
+    >>> udiff.defjvp(np.sin, lambda t, ans, x: t * numpy.cos(x))
+    """
+    key = key_of(func)
+    argnums = range(len(rules)) if argnums is None else argnums
+    table = dict(zip(argnums, rules))
+    _JVP[key] = tuple(table.get(i) for i in range(max(table, default=-1) + 1))
+    _NONDIFF.discard(key)
+
+
+def defnondiff(*funcs):
+    """Declare functions whose results are constants (zero derivative).
+
+    Examples
+    --------
+    >>> import unumpy as np, udiff
+    >>> udiff.defnondiff(np.argmax, np.sign)
+    """
+    for func in funcs:
+        _NONDIFF.add(key_of(func))
+
+
+def vjp_maker(key, argnum):
+    """The VJP maker of argument ``argnum`` of ``key``, or a clear error."""
+    makers = _VJP.get(key)
+    maker = makers[argnum] if makers is not None and argnum < len(makers) else None
+    if maker is None:
+        raise NotImplementedError(_missing("VJP", key, argnum, makers))
+    return maker
+
+
+def jvp_rule(key, argnum):
+    """The JVP rule of argument ``argnum`` of ``key``, or a clear error."""
+    rules = _JVP.get(key)
+    rule = rules[argnum] if rules is not None and argnum < len(rules) else None
+    if rule is None:
+        raise NotImplementedError(_missing("JVP", key, argnum, rules))
+    return rule
+
+
+def _missing(kind, key, argnum, rules):
+    if rules is None:
+        return f"udiff has no {kind} rule for {key_name(key)}"
+    return f"udiff cannot differentiate {key_name(key)} with respect to argument {argnum}"

@@ -1,0 +1,25 @@
+"""Inner backends: where a multimethod's arithmetic actually runs.
+
+An inner backend knows nothing of differentiation.  It maps a *key* (a unumpy
+ufunc, a uarray multimethod, or a ``(method, ufunc)`` pair for ufunc methods
+such as ``add.reduce``) to a callable on its own array type, and is itself a
+uarray backend of the ``numpy`` domain, so it can also be used on its own::
+
+    >>> import uarray as ua, unumpy as np, udiff
+    >>> with ua.set_backend(udiff.numpy_backend, coerce=True):
+    ...     float(np.sum(np.arange(4.0)))
+    6.0
+"""
+from ._base import InnerBackend, inner_of, backend_for_value
+from ._numpy import numpy_backend
+from ._dask import dask_backend
+from ._cupy import cupy_backend
+
+__all__ = [
+    "InnerBackend",
+    "inner_of",
+    "backend_for_value",
+    "numpy_backend",
+    "dask_backend",
+    "cupy_backend",
+]

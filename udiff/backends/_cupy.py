@@ -1,0 +1,38 @@
+"""The CuPy inner backend (imports cupy on first use)."""
+import numpy as np
+
+from ._base import InnerBackend, register, scatter_add_along_axis, index_add
+
+
+def _cupy():
+    try:
+        import cupy
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise ImportError(
+            "udiff.cupy_backend needs CuPy, which could not be imported: " + str(exc)
+        ) from exc
+    return cupy
+
+
+def _modules():
+    cp = _cupy()
+    return {"numpy": cp, "numpy.linalg": cp.linalg, "numpy.fft": cp.fft}
+
+
+def _overrides():
+    cp = _cupy()
+    return {
+        "msort": lambda a: cp.sort(a, axis=0),
+        "in1d": lambda a, b, assume_unique=False, invert=False: cp.isin(
+            cp.ravel(a), b, assume_unique=assume_unique, invert=invert
+        ),
+        "count_nonzero": lambda a, axis=None: cp.asarray(cp.count_nonzero(a, axis)),
+        "scatter_add_along_axis": scatter_add_along_axis(cp),
+        "index_add": index_add(cp),
+    }
+
+
+cupy_backend = register(
+    InnerBackend("cupy", _modules, _overrides, lambda: (_cupy().ndarray,)),
+    "unumpy.cupy_backend",
+)

@@ -1,0 +1,174 @@
+"""The Dask inner backend.
+
+Calls Dask's own functions (never ``map_blocks`` for anything that is not
+blockwise), so results stay lazy and chunked.  Functions Dask lacks are
+written here where the operation allows it (sorting along one axis needs that
+axis in one chunk; every other axis stays chunked).  Nothing here reads
+uarray's backend state, which Dask's worker threads do not have.
+"""
+import numpy as np
+import unumpy
+
+from ._base import InnerBackend, register, scatter_add_along_axis
+
+
+def _along_axis(np_func, out_dtype=None):
+    """Lift a NumPy function that works along one axis to Dask."""
+
+    def run(a, *args, axis=-1, **kwargs):
+        import dask.array as da
+
+        a = da.asarray(a)
+        if axis is None:
+            a = a.ravel()
+            axis = 0
+        axis = axis % a.ndim if a.ndim else 0
+        a = a.rechunk({axis: -1})
+        dtype = out_dtype if out_dtype is not None else a.dtype
+        return da.map_blocks(np_func, a, *args, axis=axis, dtype=dtype, **kwargs)
+
+    return run
+
+
+def _take_along_axis(arr, indices, axis):
+    import dask.array as da
+
+    arr, indices = da.asarray(arr), da.asarray(indices)
+    if axis is None:
+        return _take_along_axis(arr.ravel(), indices, 0)
+    axis = axis % arr.ndim
+    indices = indices.rechunk({axis: -1})
+    arr = arr.rechunk(
+        {
+            i: (-1 if i == axis else indices.chunks[i])
+            for i in range(arr.ndim)
+            if i == axis or arr.shape[i] == indices.shape[i]
+        }
+    )
+    return da.map_blocks(
+        np.take_along_axis,
+        arr,
+        indices,
+        axis=axis,
+        dtype=arr.dtype,
+        chunks=indices.chunks,
+        align_arrays=False,
+    )
+
+
+def _scatter_add_along_axis(values, indices, axis, length):
+    import dask.array as da
+
+    values = da.asarray(values)
+    axis %= values.ndim
+    values = values.rechunk({axis: -1})
+    indices = da.broadcast_to(da.asarray(indices), values.shape).rechunk(values.chunks)
+    chunks = values.chunks[:axis] + ((length,),) + values.chunks[axis + 1 :]
+    return da.map_blocks(
+        scatter_add_along_axis(np),
+        values,
+        indices,
+        axis=axis,
+        length=length,
+        dtype=values.dtype,
+        chunks=chunks,
+        align_arrays=False,
+    )
+
+
+def _index_add(values, index, shape):
+    import dask.array as da
+
+    values = da.asarray(values)
+    index = index if isinstance(index, tuple) else (index,)
+    basic = all(isinstance(i, (int, np.integer, slice, type(None), type(Ellipsis))) for i in index)
+    if basic:
+        out = da.zeros(shape, dtype=values.dtype)
+        out[index] = values
+        return out
+    if any(isinstance(i, da.Array) for i in index):
+        raise NotImplementedError(
+            "the derivative of indexing a Dask array with a Dask index array needs "
+            "the index's values; compute the index first (index.compute())"
+        )
+    size = int(np.prod(shape, dtype=np.int64))
+    positions = np.arange(size).reshape(shape)[index]
+    flat = values.ravel()
+    positions = da.from_array(positions.ravel(), chunks=flat.chunks)
+    summed = da.bincount(positions, weights=flat, minlength=size)
+    return summed.reshape(shape).astype(values.dtype)
+
+
+def _overrides():
+    import dask.array as da
+
+    out = {
+        # Ufuncs Dask has no wrapper for: NumPy's ufunc dispatches on Dask arrays.
+        name: getattr(np, name)
+        for name in unumpy.ufunc_list
+        if not hasattr(da, name) and hasattr(np, name)
+    }
+    out.update(
+        {
+            "sort": _along_axis(np.sort),
+            "argsort": _along_axis(np.argsort, np.intp),
+            "partition": lambda a, kth, axis=-1, **kw: _along_axis(np.partition)(
+                a, kth, axis=axis, **kw
+            ),
+            "argpartition": lambda a, kth, axis=-1, **kw: _along_axis(
+                np.argpartition, np.intp
+            )(a, kth, axis=axis, **kw),
+            "msort": lambda a: _along_axis(np.sort)(a, axis=0),
+            "sort_complex": lambda a: _along_axis(
+                lambda b, axis: np.sort_complex(b), np.result_type(a.dtype, np.complex64)
+            )(a, axis=-1),
+            "take_along_axis": _take_along_axis,
+            "scatter_add_along_axis": _scatter_add_along_axis,
+            "index_add": _index_add,
+            "in1d": lambda a, b, assume_unique=False, invert=False: da.isin(
+                da.ravel(a), b, assume_unique=assume_unique, invert=invert
+            ),
+            "add.reduce": da.sum,
+            "multiply.reduce": da.prod,
+            "maximum.reduce": da.max,
+            "minimum.reduce": da.min,
+            "logical_and.reduce": da.all,
+            "logical_or.reduce": da.any,
+            "add.accumulate": lambda a, axis=0, dtype=None, out=None, keepdims=False: da.cumsum(
+                a, axis=axis, dtype=dtype
+            ),
+            "multiply.accumulate": lambda a, axis=0, dtype=None, out=None, keepdims=False: da.cumprod(
+                a, axis=axis, dtype=dtype
+            ),
+        }
+    )
+    return out
+
+
+def _modules():
+    import dask.array as da
+
+    return {"numpy": da, "numpy.linalg": da.linalg, "numpy.fft": da.fft}
+
+
+def _types():
+    import dask.array as da
+
+    return (da.Array,)
+
+
+class _DaskBackend(InnerBackend):
+    def one_hot(self, n, like, dtype):
+        import dask.array as da
+
+        return da.eye(n, dtype=dtype).reshape((n,) + tuple(like.shape))
+
+    def asarray(self, value, dtype=None):
+        import dask.array as da
+
+        return da.asarray(value, dtype=dtype)
+
+
+dask_backend = register(
+    _DaskBackend("dask", _modules, _overrides, _types), "unumpy.dask_backend"
+)

@@ -1,0 +1,7 @@
+"""Rule tables, one module per NumPy namespace.
+
+Importing this package registers every rule.  Each module defines, for each
+function, its VJP (``defvjp``) and JVP (``defjvp``) rules, or declares it
+non-differentiable (``defnondiff``).
+"""
+from . import ufuncs, reductions, shape, selection  # noqa: F401  (registration)

@@ -1,0 +1,107 @@
+"""Helpers every rule module shares.
+
+Cotangents and tangents can carry leading batch axes beyond the shape of the
+array they belong to; these helpers find them and address axes from the end.
+"""
+import numpy as np
+
+
+def ndim(a):
+    """Number of axes of an array, DiffArray or Python scalar."""
+    n = getattr(a, "ndim", None)
+    return np.ndim(a) if n is None else n
+
+
+def shape(a):
+    """Shape of an array, DiffArray or Python scalar."""
+    s = getattr(a, "shape", None)
+    return np.shape(a) if s is None else tuple(s)
+
+
+def nbatch(g, like):
+    """How many leading batch axes ``g`` has beyond the rank of ``like``."""
+    return ndim(g) - ndim(like)
+
+
+def unbroadcast(g, ans, x):
+    """Sum a cotangent ``g`` of ``ans`` back to the shape of input ``x``.
+
+    Leading batch axes of ``g`` are kept; axes that broadcasting added are
+    summed away and axes where ``x`` had size 1 are summed with keepdims.
+    """
+    return unbroadcast_to(g, nbatch(g, ans), shape(x))
+
+
+def unbroadcast_to(g, nb, x_shape):
+    """:func:`unbroadcast` for a ``g`` with ``nb`` known batch axes."""
+    extra = ndim(g) - nb - len(x_shape)
+    if extra:
+        g = np.sum(g, axis=tuple(range(nb, nb + extra)))
+    g_shape = shape(g)
+    axes = tuple(
+        i - len(x_shape)
+        for i, n in enumerate(x_shape)
+        if n == 1 and g_shape[nb + i] != 1
+    )
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def pad_rank(t, nb, rank):
+    """Insert size-1 axes after ``t``'s ``nb`` batch axes until it has ``nb + rank`` axes."""
+    missing = nb + rank - ndim(t)
+    if missing <= 0:
+        return t
+    s = shape(t)
+    return np.reshape(t, s[:nb] + (1,) * missing + s[nb:])
+
+
+def zeros_cotangent(g, ans, x):
+    """A zero cotangent for ``x`` (for inputs a function ignores locally)."""
+    return np.zeros_like(g, shape=shape(g)[: nbatch(g, ans)] + shape(x))
+
+
+def broadcast_tangent(t, x, ans):
+    """Broadcast a tangent ``t`` of input ``x`` to the shape of ``ans``.
+
+    Keeps ``t``'s leading batch axes.
+    """
+    ans_shape = shape(ans)
+    t_shape = shape(t)
+    nb = len(t_shape) - ndim(x)
+    target = t_shape[:nb] + ans_shape
+    if t_shape == target:
+        return t
+    extra = len(ans_shape) - ndim(x)
+    if extra and nb:
+        t = np.reshape(t, t_shape[:nb] + (1,) * extra + t_shape[nb:])
+    return np.broadcast_to(t, target)
+
+
+def normalize_axes(axis, nd):
+    """``axis`` (None, int or tuple) as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(nd))
+    if isinstance(axis, (tuple, list)):
+        return tuple(sorted(a % nd for a in axis)) if nd else ()
+    return (axis % nd,) if nd else ()
+
+
+def from_end(axes, nd):
+    """Non-negative axes of an ``nd``-dimensional array as negative axes."""
+    return tuple(a - nd for a in axes)
+
+
+def restore_reduced(g, x, axis, keepdims):
+    """Broadcast ``g``, a cotangent of a reduction of ``x``, back to ``x``'s shape."""
+    nd = ndim(x)
+    axes = normalize_axes(axis, nd)
+    if not keepdims and axes:
+        g = np.expand_dims(g, from_end(axes, nd))
+    return np.broadcast_to(g, shape(g)[: ndim(g) - nd] + shape(x))
+
+
+def batch_axes(t, x):
+    """The batch prefix of ``t``'s shape relative to ``x``."""
+    return shape(t)[: ndim(t) - ndim(x)]

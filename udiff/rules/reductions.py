@@ -1,0 +1,166 @@
+"""Rules for reductions: sum, prod, max/min, the nan-variants, std and var."""
+import numpy as np
+import unumpy as unp
+
+from .._registry import defjvp, defnondiff, defvjp
+from ._helpers import from_end, ndim, normalize_axes, restore_reduced, shape
+
+
+def _count(x, axis):
+    s = shape(x)
+    n = 1
+    for a in normalize_axes(axis, len(s)):
+        n *= s[a]
+    return n
+
+
+def _t_axes(x, axis):
+    """``axis`` of ``x`` addressed from the end, for a tangent with batch axes."""
+    return from_end(normalize_axes(axis, ndim(x)), ndim(x))
+
+
+def _keep(ans, x, axis, keepdims):
+    """``ans`` with the reduced axes kept, so it broadcasts against ``x``."""
+    return restore_reduced(ans, x, axis, keepdims) if shape(ans) != shape(x) else ans
+
+
+# sum / nansum ---------------------------------------------------------------
+def _sum_vjp(ans, x, axis=None, keepdims=False, **kw):
+    return lambda g: restore_reduced(g, x, axis, keepdims)
+
+
+def _sum_jvp(t, ans, x, axis=None, keepdims=False, dtype=None, **kw):
+    return np.sum(t, axis=_t_axes(x, axis), keepdims=keepdims, dtype=dtype)
+
+
+defvjp(unp.sum, _sum_vjp)
+defjvp(unp.sum, _sum_jvp)
+defvjp((unp.ufunc.reduce, unp.add), _sum_vjp)
+defjvp((unp.ufunc.reduce, unp.add), _sum_jvp)
+
+
+def _nansum_vjp(ans, x, axis=None, keepdims=False, **kw):
+    return lambda g: np.where(np.isnan(x), 0.0, restore_reduced(g, x, axis, keepdims))
+
+
+def _nansum_jvp(t, ans, x, axis=None, keepdims=False, **kw):
+    return np.sum(np.where(np.isnan(x), 0.0, t), axis=_t_axes(x, axis), keepdims=keepdims)
+
+
+defvjp(unp.nansum, _nansum_vjp)
+defjvp(unp.nansum, _nansum_jvp)
+
+
+# prod / nanprod: exact with zeros in the input ---------------------------------
+def _prod_partials(x, axis):
+    """d prod(x) / dx along ``axis``, correct where ``x`` holds zeros.
+
+    With no zero in a slice the partial is ``prod / x``; with exactly one zero
+    it is the product of the others at the zero and 0 elsewhere; with more it
+    is 0.
+    """
+    axes = normalize_axes(axis, ndim(x))
+    zero = x == 0
+    zeros = np.sum(zero, axis=axes, keepdims=True)
+    nonzero_prod = np.prod(np.where(zero, 1.0, x), axis=axes, keepdims=True)
+    return np.where(
+        zeros == 0,
+        nonzero_prod / np.where(zero, 1.0, x),
+        np.where((zeros == 1) & zero, nonzero_prod, 0.0),
+    )
+
+
+def _prod_vjp(ans, x, axis=None, keepdims=False, **kw):
+    return lambda g: restore_reduced(g, x, axis, keepdims) * _prod_partials(x, axis)
+
+
+def _prod_jvp(t, ans, x, axis=None, keepdims=False, **kw):
+    return np.sum(t * _prod_partials(x, axis), axis=_t_axes(x, axis), keepdims=keepdims)
+
+
+def _nan_to_one(x):
+    return np.where(np.isnan(x), 1.0, x)
+
+
+for _key in (unp.prod, (unp.ufunc.reduce, unp.multiply)):
+    defvjp(_key, _prod_vjp)
+    defjvp(_key, _prod_jvp)
+defvjp(
+    unp.nanprod,
+    lambda ans, x, axis=None, keepdims=False, **kw: lambda g: np.where(
+        np.isnan(x), 0.0, _prod_vjp(ans, _nan_to_one(x), axis, keepdims)(g)
+    ),
+)
+defjvp(
+    unp.nanprod,
+    lambda t, ans, x, axis=None, keepdims=False, **kw: _prod_jvp(
+        np.where(np.isnan(x), 0.0, t), ans, _nan_to_one(x), axis, keepdims
+    ),
+)
+
+
+# max / min and nan-variants: ties share the derivative evenly ----------------------
+def _selected(ans, x, axis, keepdims):
+    """Weights of each entry in a max/min: 1/k for each of k tied winners."""
+    hit = x == _keep(ans, x, axis, keepdims)
+    count = np.sum(hit, axis=normalize_axes(axis, ndim(x)), keepdims=True)
+    return hit / count
+
+
+def _extremum_vjp(ans, x, axis=None, keepdims=False, **kw):
+    return lambda g: restore_reduced(g, x, axis, keepdims) * _selected(ans, x, axis, keepdims)
+
+
+def _extremum_jvp(t, ans, x, axis=None, keepdims=False, **kw):
+    w = _selected(ans, x, axis, keepdims)
+    return np.sum(t * w, axis=_t_axes(x, axis), keepdims=keepdims)
+
+
+for _key in (unp.max, unp.min, unp.nanmax, unp.nanmin,
+             (unp.ufunc.reduce, unp.maximum), (unp.ufunc.reduce, unp.minimum)):
+    defvjp(_key, _extremum_vjp)
+    defjvp(_key, _extremum_jvp)
+
+
+# var / std ------------------------------------------------------------------------
+def _centered(x, axis):
+    return x - np.sum(x, axis=normalize_axes(axis, ndim(x)), keepdims=True) / _count(x, axis)
+
+
+def _var_vjp(ans, x, axis=None, ddof=0, keepdims=False, **kw):
+    scale = 2.0 / (_count(x, axis) - ddof)
+    return lambda g: restore_reduced(g, x, axis, keepdims) * (scale * _centered(x, axis))
+
+
+def _var_jvp(t, ans, x, axis=None, ddof=0, keepdims=False, **kw):
+    scale = 2.0 / (_count(x, axis) - ddof)
+    return np.sum(t * (scale * _centered(x, axis)), axis=_t_axes(x, axis), keepdims=keepdims)
+
+
+def _std_vjp(ans, x, axis=None, ddof=0, keepdims=False, **kw):
+    scale = 1.0 / (_count(x, axis) - ddof)
+
+    def vjp(g):
+        g = restore_reduced(g, x, axis, keepdims)
+        sd = _keep(ans, x, axis, keepdims)
+        return g * (scale * _centered(x, axis) / np.where(sd == 0, 1.0, sd))
+
+    return vjp
+
+
+def _std_jvp(t, ans, x, axis=None, ddof=0, keepdims=False, **kw):
+    scale = 1.0 / (_count(x, axis) - ddof)
+    sd = _keep(ans, x, axis, keepdims)
+    partial = scale * _centered(x, axis) / np.where(sd == 0, 1.0, sd)
+    return np.sum(t * partial, axis=_t_axes(x, axis), keepdims=keepdims)
+
+
+defvjp(unp.var, _var_vjp)
+defjvp(unp.var, _var_jvp)
+defvjp(unp.std, _std_vjp)
+defjvp(unp.std, _std_jvp)
+
+defnondiff(
+    unp.any, unp.all, unp.argmin, unp.argmax, unp.nanargmin, unp.nanargmax, unp.count_nonzero,
+    (unp.ufunc.reduce, unp.logical_and), (unp.ufunc.reduce, unp.logical_or),
+)

@@ -1,0 +1,224 @@
+"""Rules for functions that select entries: indexing, where, sorting, compress."""
+import numpy as np
+import unumpy as unp
+
+from .. import _multimethods as _mm
+from .._core import call
+from .._registry import defjvp, defnondiff, defvjp
+from ._helpers import broadcast_tangent, nbatch, ndim, shape, unbroadcast, zeros_cotangent
+
+
+def _prefixed(index, nb):
+    """``index`` with ``nb`` full slices in front, for arrays with batch axes."""
+    index = index if isinstance(index, tuple) else (index,)
+    return (slice(None),) * nb + index
+
+
+# indexing and its adjoint ---------------------------------------------------------------
+def _getitem_vjp(ans, x, index):
+    def vjp(g):
+        nb = nbatch(g, ans)
+        return call(_mm.index_add, g, _prefixed(index, nb), shape(g)[:nb] + shape(x))
+
+    return vjp
+
+
+def _index_add_vjp(ans, values, index, out_shape):
+    return lambda g: g[_prefixed(index, ndim(g) - len(out_shape))]
+
+
+defvjp(_mm.getitem, _getitem_vjp)
+defjvp(_mm.getitem, lambda t, ans, x, index: t[_prefixed(index, nbatch(t, x))])
+defvjp(_mm.index_add, _index_add_vjp)
+defjvp(
+    _mm.index_add,
+    lambda t, ans, values, index, out_shape: call(
+        _mm.index_add, t, _prefixed(index, nbatch(t, values)),
+        shape(t)[: nbatch(t, values)] + tuple(out_shape),
+    ),
+)
+
+
+# where ----------------------------------------------------------------------------------
+def _where_vjp(pick):
+    def maker(ans, cond, x, y):
+        target = x if pick else y
+        return lambda g: unbroadcast(
+            np.where(cond, g, 0.0) if pick else np.where(cond, 0.0, g), ans, target
+        )
+
+    return maker
+
+
+def _where_jvp(pick):
+    def rule(t, ans, cond, x, y):
+        t = broadcast_tangent(t, x if pick else y, ans)
+        return np.where(cond, t, 0.0) if pick else np.where(cond, 0.0, t)
+
+    return rule
+
+
+defvjp(
+    unp.where,
+    lambda ans, cond, x, y: lambda g: zeros_cotangent(g, ans, cond),
+    _where_vjp(True),
+    _where_vjp(False),
+)
+defjvp(
+    unp.where,
+    lambda t, ans, cond, x, y: np.zeros_like(broadcast_tangent(t, cond, ans), dtype=float),
+    _where_jvp(True),
+    _where_jvp(False),
+)
+
+
+# gathers along an axis: take_along_axis and its adjoint ------------------------------------
+def _expand_index(indices, like):
+    """``indices`` broadcast to ``like``'s shape (batch axes included)."""
+    return np.broadcast_to(indices, shape(like))
+
+
+def _take_vjp(ans, arr, indices, axis):
+    n = shape(arr)[axis]
+    neg = axis % ndim(arr) - ndim(arr)
+    return lambda g: call(_mm.scatter_add_along_axis, g, _expand_index(indices, g), neg, n)
+
+
+def _take_jvp(t, ans, arr, indices, axis):
+    neg = axis % ndim(arr) - ndim(arr)
+    batch = shape(t)[: nbatch(t, arr)]
+    return call(_mm.take_along_axis, t, np.broadcast_to(indices, batch + shape(indices)), neg)
+
+
+def _scatter_vjp(ans, values, indices, axis, length):
+    neg = axis % ndim(values) - ndim(values)
+
+    def vjp(g):
+        batch = shape(g)[: nbatch(g, ans)]
+        return call(_mm.take_along_axis, g, np.broadcast_to(indices, batch + shape(values)), neg)
+
+    return vjp
+
+
+def _scatter_jvp(t, ans, values, indices, axis, length):
+    neg = axis % ndim(values) - ndim(values)
+    return call(_mm.scatter_add_along_axis, t, _expand_index(indices, t), neg, length)
+
+
+defvjp(_mm.take_along_axis, _take_vjp)
+defjvp(_mm.take_along_axis, _take_jvp)
+defvjp(_mm.scatter_add_along_axis, _scatter_vjp)
+defjvp(_mm.scatter_add_along_axis, _scatter_jvp)
+
+
+# sorting: a permutation found from the input, then a gather ------------------------------
+def _sorting_rules(permutation, default_axis=-1):
+    """Rules for ``f(x) = take_along_axis(x, permutation(x), axis)``."""
+
+    def plan(x, args, kwargs):
+        axis = kwargs.get("axis", default_axis)
+        return axis, permutation(x, args, kwargs, axis)
+
+    def vjp_maker(ans, x, *args, **kwargs):
+        axis, perm = plan(x, args, kwargs)
+
+        def vjp(g):
+            batch = shape(g)[: nbatch(g, ans)]
+            if axis is None:
+                flat = call(_mm.scatter_add_along_axis, g,
+                            np.broadcast_to(perm, shape(g)), -1, int(np.prod(shape(x))))
+                return np.reshape(flat, batch + shape(x))
+            neg = axis % ndim(x) - ndim(x)
+            return call(_mm.scatter_add_along_axis, g, np.broadcast_to(perm, shape(g)),
+                        neg, shape(x)[axis])
+
+        return vjp
+
+    def jvp(t, ans, x, *args, **kwargs):
+        axis, perm = plan(x, args, kwargs)
+        batch = shape(t)[: nbatch(t, x)]
+        if axis is None:
+            t = np.reshape(t, batch + (-1,))
+            neg = -1
+        else:
+            neg = axis % ndim(x) - ndim(x)
+        return call(_mm.take_along_axis, t, np.broadcast_to(perm, batch + shape(perm)), neg)
+
+    return vjp_maker, jvp
+
+
+def _argsort_perm(x, args, kwargs, axis):
+    return np.argsort(x, axis=axis)
+
+
+def _argpartition_perm(x, args, kwargs, axis):
+    kth = args[0] if args else kwargs["kth"]
+    return np.argpartition(x, kth, axis=axis)
+
+
+for _func, _perm, _axis in [
+    (unp.sort, _argsort_perm, -1),
+    (unp.msort, _argsort_perm, 0),
+    (unp.partition, _argpartition_perm, -1),
+]:
+    _v, _j = _sorting_rules(_perm, _axis)
+    defvjp(_func, _v)
+    defjvp(_func, _j)
+    if _func is unp.sort:
+        # sort_complex sorts along the last axis and returns complex numbers.
+        defvjp(unp.sort_complex, lambda ans, x, _v=_v: lambda g: (
+            np.real(_v(ans, x)(g)) if np.dtype(x.dtype).kind != "c" else _v(ans, x)(g)))
+        defjvp(unp.sort_complex, lambda t, ans, x, _j=_j: _j(t, ans, x) + 0j)
+
+
+# compress / extract: a gather with indices known from the condition ------------------------
+def _compress_positions(cond):
+    return np.nonzero(np.ravel(np.asarray(cond)))[0]
+
+
+def _compress_vjp(ans, cond, a, *args, **kwargs):
+    axis = args[0] if args else kwargs.get("axis")
+    pos = _compress_positions(cond)
+
+    def vjp(g):
+        batch = shape(g)[: nbatch(g, ans)]
+        if axis is None:
+            flat = call(_mm.scatter_add_along_axis, g, np.broadcast_to(pos, shape(g)), -1,
+                        int(np.prod(shape(a))))
+            return np.reshape(flat, batch + shape(a))
+        ax = axis % ndim(a)
+        index = np.reshape(pos, (len(pos),) + (1,) * (ndim(a) - ax - 1))
+        return call(_mm.scatter_add_along_axis, g, np.broadcast_to(index, shape(g)),
+                    ax - ndim(a), shape(a)[ax])
+
+    return vjp
+
+
+def _compress_jvp(t, ans, cond, a, *args, **kwargs):
+    axis = args[0] if args else kwargs.get("axis")
+    batch = shape(t)[: nbatch(t, a)]
+    if axis is None:
+        return np.compress(np.ravel(np.asarray(cond)), np.reshape(t, batch + (-1,)), axis=-1)
+    return np.compress(np.asarray(cond), t, axis=axis % ndim(a) - ndim(a))
+
+
+defvjp(unp.compress, None, _compress_vjp)
+defjvp(unp.compress, None, _compress_jvp)
+
+
+def _extract_vjp(ans, cond, arr):
+    return _compress_vjp(ans, np.ravel(np.asarray(cond)), arr)
+
+
+def _extract_jvp(t, ans, cond, arr):
+    return _compress_jvp(t, ans, np.ravel(np.asarray(cond)), arr)
+
+
+defvjp(unp.extract, None, _extract_vjp)
+defjvp(unp.extract, None, _extract_jvp)
+
+defnondiff(
+    unp.argsort, unp.argpartition, unp.lexsort, unp.nonzero, unp.argwhere, unp.flatnonzero,
+    unp.searchsorted, unp.unique, unp.in1d, unp.isin, unp.intersect1d, unp.setdiff1d,
+    unp.setxor1d, unp.union1d,
+)
