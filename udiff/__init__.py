@@ -40,6 +40,17 @@ from ._backend import DiffArrayBackend  # noqa: E402
 from ._core import DiffArray  # noqa: E402
 from ._registry import defjvp, defnondiff, defvjp  # noqa: E402
 from .backends import cupy_backend, dask_backend, numpy_backend  # noqa: E402
+from .differential_operators import (  # noqa: E402
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    value_and_grad,
+    vjp,
+)
 from . import testing  # noqa: E402
 
 __all__ = [
@@ -51,5 +62,14 @@ __all__ = [
     "numpy_backend",
     "dask_backend",
     "cupy_backend",
+    "grad",
+    "value_and_grad",
+    "vjp",
+    "jvp",
+    "jacobian",
+    "jacrev",
+    "jacfwd",
+    "hessian",
+    "hvp",
     "testing",
 ]

@@ -108,23 +108,25 @@ def reverse_sweep(y, xs, seed, recorded):
     return [found.get(id(x)) for x in xs]
 
 
-def forward_sweep(y, x, tangent, recorded):
-    """The tangent of ``y`` given tangent ``tangent`` of ``x`` (None if unreached)."""
-    order = _toposort(y, [x])
+def forward_sweep(y, xs, seeds, recorded):
+    """The tangent of ``y`` given tangents ``seeds`` of ``xs`` (None if unreached)."""
+    order = _toposort(y, xs)
     on_path = {id(n) for n in order}
+    tangents = {id(x): t for x, t in zip(xs, seeds)}
+    sources = set(tangents)
     uses = {}
     for node in order:
         for _, _, parent in node._parents:
             if id(parent) in on_path:
                 uses[id(parent)] = uses.get(id(parent), 0) + 1
-    tangents = {id(x): tangent}
     for node in order:
-        if node is x:
-            continue
+        nid = id(node)
         groups = _grouped(node._parents, on_path)
+        if not groups:
+            continue
         ans, args = _rule_inputs(node, recorded)
         kwargs = node._kwargs or {}
-        out = None
+        out = tangents.get(nid)  # a variable that is also computed from another
         for argnum, entries in groups.items():
             rule = _registry.jvp_rule(node._fn, argnum)
             if entries[0][0]:
@@ -133,11 +135,11 @@ def forward_sweep(y, x, tangent, recorded):
                 t = tangents[id(entries[0][1])]
             contribution = rule(t, ans, *args, **kwargs)
             out = contribution if out is None else out + contribution
-        tangents[id(node)] = out
+        tangents[nid] = out
         for _, parent in (e for es in groups.values() for e in es):
             pid = id(parent)
             uses[pid] -= 1
-            if uses[pid] == 0 and parent is not x:
+            if uses[pid] == 0 and pid not in sources:
                 del tangents[pid]
     return tangents.get(id(y))
 
@@ -217,8 +219,8 @@ def _finish(backend, g, x, batch, recorded):
     return g if type(g) is DiffArray else DiffArray(g, backend)
 
 
-def differentiate(y, x, grad_variables, jacobian, create_graph, chunk_size):
-    """Implements :meth:`DiffArray.to`."""
+def differentiate(y, x, grad_variables, jacobian, create_graph, chunk_size, mode=None):
+    """Implements :meth:`DiffArray.to`; ``mode`` overrides the backend's."""
     backend = y._backend
     many = isinstance(x, _SEQ)
     xs = list(x) if many else [x]
@@ -228,7 +230,7 @@ def differentiate(y, x, grad_variables, jacobian, create_graph, chunk_size):
         raise ValueError("jacobian=True builds its own seeds: do not pass grad_variables")
     if chunk_size is not None and (not jacobian or int(chunk_size) < 1):
         raise ValueError("chunk_size needs jacobian=True and a positive integer")
-    if backend.mode == "vjp":
+    if (mode or backend.mode) == "vjp":
         results = _reverse(backend, y, xs, grad_variables, jacobian, create_graph, chunk_size)
     else:
         if grad_variables is not None and many:
@@ -272,14 +274,14 @@ def _forward(backend, y, x, tangent, jacobian, recorded, chunk_size):
         tangent = _ones(backend, x, recorded) if tangent is None else _seed(
             backend, tangent, x, "grad_variables", recorded
         )
-        return _finish(backend, forward_sweep(y, x, tangent, recorded), y, (), recorded)
+        return _finish(backend, forward_sweep(y, [x], [tangent], recorded), y, (), recorded)
     n = x.size
     blocks = []
     for start, stop in _blocks(n, chunk_size):
         seeds = backend.inner.one_hot(n, x.value, _float_dtype(x.dtype))[start:stop]
         if recorded:
             seeds = DiffArray(seeds, backend)
-        t = forward_sweep(y, x, seeds, recorded)
+        t = forward_sweep(y, [x], [seeds], recorded)
         blocks.append(_finish(backend, t, y, (stop - start,), recorded))
     jac = _concat(blocks)  # (n,) + y.shape
     jac = np.moveaxis(jac, 0, -1) if y.ndim else jac
