@@ -5,6 +5,7 @@ import numpy as np
 import uarray as ua
 import unumpy
 
+from . import _multimethods as _mm
 from . import _registry
 from .backends._base import backend_for_value
 
@@ -87,10 +88,14 @@ class DiffArray:
         """The value as nested Python lists."""
         return np.asarray(self.value).tolist()
 
+    def __getitem__(self, index):
+        return apply(self._backend, _mm.getitem, (self, _index_value(index)), {})
+
     def __setitem__(self, index, value):
         raise TypeError(
-            "DiffArray does not support in-place assignment, which cannot be "
-            "differentiated as written; use the functional form x.at[index].set(value)"
+            "DiffArray does not support item assignment (x[i] = v), which cannot be "
+            "differentiated as written; build the new array instead, e.g. with "
+            "np.where(mask, v, x) or np.concatenate"
         )
 
     # -- differentiation ------------------------------------------------------
@@ -186,6 +191,18 @@ for _name, _ufunc in [("neg", "negative"), ("pos", "positive"), ("abs", "absolut
                       ("invert", "invert")]:
     setattr(DiffArray, f"__{_name}__", _unary(_ufunc))
 DiffArray.__divmod__ = lambda self, other: apply(self._backend, unumpy.divmod, (self, other), {})
+
+
+def _index_value(index):
+    """An index with DiffArrays (masks, integer arrays) replaced by their values.
+
+    Indices are never differentiated, so they must not become parents.
+    """
+    if type(index) is DiffArray:
+        return index.value
+    if type(index) is tuple:
+        return tuple(i.value if type(i) is DiffArray else i for i in index)
+    return index
 
 
 def _unwrap_seq(seq, argnum, path, parents):
