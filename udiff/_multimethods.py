@@ -79,11 +79,108 @@ def index_add(values, index, shape):
     return (_array(values),)
 
 
+def _replace_operands(args, kwargs, dispatchables):
+    return (args[0],) + tuple(dispatchables), kwargs
+
+
+# -- statistics and scans ---------------------------------------------------------
+def _mean_default(a, axis=None, dtype=None, out=None, keepdims=False):
+    total = unumpy.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    shape = unumpy.shape(a)
+    axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    count = 1
+    for ax in axes:
+        count *= shape[ax]
+    return total / count
+
+
+@_create(_replace_first, default=_mean_default)
+def mean(a, axis=None, dtype=None, out=None, keepdims=False):
+    """The arithmetic mean (``numpy.mean``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first)
+def cumsum(a, axis=None, dtype=None, out=None):
+    """Cumulative sum (``numpy.cumsum``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first)
+def squeeze(a, axis=None):
+    """Remove size-1 axes (``numpy.squeeze``)."""
+    return (_array(a),)
+
+
+# -- products: all of them are einsum contractions ---------------------------------
+@_create(_replace_first_two)
+def dot(a, b):
+    """Dot product (``numpy.dot``)."""
+    return (_array(a), _array(b))
+
+
+@_create(_replace_first_two)
+def vdot(a, b):
+    """Dot product of flattened arrays, conjugating the first (``numpy.vdot``)."""
+    return (_array(a), _array(b))
+
+
+def _inner_default(a, b):
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+@_create(_replace_first_two, default=_inner_default)
+def inner(a, b):
+    """Inner product over the last axes (``numpy.inner``)."""
+    return (_array(a), _array(b))
+
+
+@_create(_replace_first_two)
+def outer(a, b):
+    """Outer product of flattened arrays (``numpy.outer``)."""
+    return (_array(a), _array(b))
+
+
+@_create(_replace_first_two)
+def tensordot(a, b, axes=2):
+    """Tensor contraction over ``axes`` (``numpy.tensordot``)."""
+    return (_array(a), _array(b))
+
+
+@_create(_replace_operands)
+def einsum(subscripts, *operands, **kwargs):
+    """Einstein summation (``numpy.einsum``)."""
+    return tuple(_array(o) for o in operands)
+
+
+@_create(_replace_first)
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """Sum along a diagonal (``numpy.trace``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first)
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """A diagonal (``numpy.diagonal``)."""
+    return (_array(a),)
+
+
 MULTIMETHODS = {
     "expand_dims": expand_dims,
     "zeros_like": zeros_like,
     "ones_like": ones_like,
     "take_along_axis": take_along_axis,
+    "mean": mean,
+    "cumsum": cumsum,
+    "squeeze": squeeze,
+    "dot": dot,
+    "vdot": vdot,
+    "inner": inner,
+    "outer": outer,
+    "tensordot": tensordot,
+    "einsum": einsum,
+    "trace": trace,
+    "diagonal": diagonal,
 }
 PRIVATE = {
     "scatter_add_along_axis": scatter_add_along_axis,

@@ -52,7 +52,6 @@ def _take_along_axis(arr, indices, axis):
         axis=axis,
         dtype=arr.dtype,
         chunks=indices.chunks,
-        align_arrays=False,
     )
 
 
@@ -72,7 +71,6 @@ def _scatter_add_along_axis(values, indices, axis, length):
         length=length,
         dtype=values.dtype,
         chunks=chunks,
-        align_arrays=False,
     )
 
 
@@ -99,6 +97,15 @@ def _index_add(values, index, shape):
     return summed.reshape(shape).astype(values.dtype)
 
 
+def _dot(a, b):
+    import dask.array as da
+
+    # dask.array.dot fails on 0-d operands; NumPy defines dot with a scalar as a product.
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return da.multiply(a, b)
+    return da.dot(a, b)
+
+
 def _overrides():
     import dask.array as da
 
@@ -123,6 +130,7 @@ def _overrides():
                 lambda b, axis: np.sort_complex(b), np.result_type(a.dtype, np.complex64)
             )(a, axis=-1),
             "take_along_axis": _take_along_axis,
+            "dot": _dot,
             "scatter_add_along_axis": _scatter_add_along_axis,
             "index_add": _index_add,
             "in1d": lambda a, b, assume_unique=False, invert=False: da.isin(

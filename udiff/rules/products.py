@@ -1,0 +1,239 @@
+"""Rules for products: einsum, and dot, inner, outer, tensordot, vdot, trace and
+diagonal, each of which is an einsum contraction.
+
+One pair of rules serves them all.  The VJP of operand ``i`` of a contraction
+is another contraction: the cotangent (with its batch axes as extra letters)
+against the other operands, written to operand ``i``'s subscripts.  Letters
+that operand ``i`` repeats (``"ii->i"``) are linked by an identity matrix;
+letters only operand ``i`` has are summed out in the forward pass, so they are
+broadcast back with a vector of ones.
+"""
+import string
+from collections import Counter
+
+import numpy as np
+
+from .. import _multimethods as _mm
+from .._core import DiffArray
+from .._registry import defjvp, defvjp
+from ..backends import backend_for_value
+from ._helpers import ndim, shape
+
+_MAX_OPERANDS = 16
+
+
+def _like(ref, value):
+    """``value`` (a NumPy array) on the same backend as ``ref``."""
+    inner = ref._backend.inner if type(ref) is DiffArray else backend_for_value(ref)
+    return inner.asarray(value)
+
+
+def _parse(subscripts, shapes):
+    """``(terms, out)`` with ellipses replaced by letters; implicit output made explicit."""
+    subs = subscripts.replace(" ", "")
+    ins, out = subs.split("->") if "->" in subs else (subs, None)
+    terms = ins.split(",")
+    used = {c for c in subs if c.isalpha()}
+    free = [c for c in string.ascii_letters if c not in used]
+    ell_nd = max([len(s) - (len(t) - 3) for t, s in zip(terms, shapes) if "..." in t], default=0)
+    ell = "".join(free[:ell_nd])
+    explicit = []
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            k = len(s) - (len(t) - 3)
+            t = t.replace("...", ell[ell_nd - k:] if k else "")
+        explicit.append(t)
+    if out is None:
+        counts = Counter("".join(terms).replace(".", ""))
+        out = ell + "".join(sorted(c for c in counts if counts[c] == 1))
+    else:
+        out = out.replace("...", ell)
+    return explicit, out
+
+
+def _sizes(terms, shapes):
+    sizes = {}
+    for t, s in zip(terms, shapes):
+        for c, n in zip(t, s):
+            if n != 1 or c not in sizes:
+                sizes[c] = n
+    return sizes
+
+
+def _fresh(taken, count):
+    return [c for c in string.ascii_letters if c not in taken][:count]
+
+
+def _contract_vjp(i, terms, out, operands, g):
+    """Cotangent of operand ``i`` of ``einsum(terms -> out)`` given cotangent ``g``."""
+    shapes = [shape(o) for o in operands]
+    sizes = _sizes(terms, shapes)
+    taken = set("".join(terms) + out)
+    nb = ndim(g) - len(out)
+    batch = "".join(_fresh(taken, nb))
+    taken |= set(batch)
+    ins = [batch + out] + [t for j, t in enumerate(terms) if j != i]
+    args = [g] + [o for j, o in enumerate(operands) if j != i]
+    target, seen = [], set()
+    for c in terms[i]:
+        if c in seen:  # a repeated letter: link a fresh copy with an identity matrix
+            (d,) = _fresh(taken, 1)
+            taken.add(d)
+            ins.append(c + d)
+            args.append(_like(g, np.eye(sizes[c])))
+            target.append(d)
+        else:
+            seen.add(c)
+            target.append(c)
+    available = set("".join(ins))
+    for c in set(terms[i]) - available:  # summed out by operand i alone
+        ins.append(c)
+        args.append(_like(g, np.ones(sizes[c])))
+    result = np.einsum(",".join(ins) + "->" + batch + "".join(target), *args)
+    # undo broadcasting of size-1 axes of operand i
+    axes = tuple(k - len(shapes[i]) for k, n in enumerate(shapes[i]) if n == 1 and sizes[terms[i][k]] != 1)
+    return np.sum(result, axis=axes, keepdims=True) if axes else result
+
+
+def _contract_jvp(i, terms, out, operands, t):
+    """Tangent of ``einsum(terms -> out)`` caused by tangent ``t`` of operand ``i``."""
+    taken = set("".join(terms) + out)
+    nb = ndim(t) - len(shape(operands[i]))
+    batch = "".join(_fresh(taken, nb))
+    ins = [batch + terms[i] if j == i else term for j, term in enumerate(terms)]
+    args = [t if j == i else o for j, o in enumerate(operands)]
+    return np.einsum(",".join(ins) + "->" + batch + out, *args)
+
+
+# einsum itself ------------------------------------------------------------------------
+def _einsum_vjp(i):
+    def maker(ans, subscripts, *operands, **kwargs):
+        terms, out = _parse(subscripts, [shape(o) for o in operands])
+        return lambda g: _contract_vjp(i, terms, out, operands, g)
+
+    return maker
+
+
+def _einsum_jvp(i):
+    def rule(t, ans, subscripts, *operands, **kwargs):
+        terms, out = _parse(subscripts, [shape(o) for o in operands])
+        return _contract_jvp(i, terms, out, operands, t)
+
+    return rule
+
+
+defvjp(_mm.einsum, None, *(_einsum_vjp(i) for i in range(_MAX_OPERANDS)))
+defjvp(_mm.einsum, None, *(_einsum_jvp(i) for i in range(_MAX_OPERANDS)))
+
+
+# the named products, as contractions ----------------------------------------------------
+def _letters(n, start=0):
+    return string.ascii_lowercase[start:start + n]
+
+
+def _dot_terms(sa, sb):
+    if not sa or not sb:
+        a, b = _letters(len(sa)), _letters(len(sb))
+        return [a, b], a or b
+    a = _letters(len(sa) - 1) + "z"
+    if len(sb) == 1:
+        return [a, "z"], a[:-1]
+    b = _letters(len(sb) - 2, len(sa) - 1)
+    last = _letters(1, len(sa) + len(sb))
+    return [a, b + "z" + last], a[:-1] + b + last
+
+
+def _tensordot_terms(sa, sb, axes=2):
+    if isinstance(axes, (int, np.integer)):
+        ax_a = list(range(len(sa) - axes, len(sa)))
+        ax_b = list(range(axes))
+    else:
+        ax_a, ax_b = ([x] if isinstance(x, (int, np.integer)) else list(x) for x in axes)
+        ax_a = [x % len(sa) for x in ax_a]
+        ax_b = [x % len(sb) for x in ax_b]
+    a = list(_letters(len(sa)))
+    b = list(_letters(len(sb), len(sa)))
+    for x, y in zip(ax_a, ax_b):
+        b[y] = a[x]
+    out = [c for k, c in enumerate(a) if k not in ax_a] + [c for k, c in enumerate(b) if k not in ax_b]
+    return ["".join(a), "".join(b)], "".join(out)
+
+
+def _diagonal_terms(sa, offset=0, axis1=0, axis2=1, trace=False):
+    if offset:
+        raise NotImplementedError("udiff differentiates trace/diagonal with offset=0 only")
+    a = list(_letters(len(sa)))
+    axis1, axis2 = axis1 % len(sa), axis2 % len(sa)
+    a[axis2] = a[axis1]
+    rest = [c for k, c in enumerate(a) if k not in (axis1, axis2)]
+    return ["".join(a)], "".join(rest) + ("" if trace else a[axis1])
+
+
+def _inner_terms(sa, sb):
+    if not sa or not sb:
+        return _dot_terms(sa, sb)
+    a, b = _letters(len(sa) - 1), _letters(len(sb) - 1, 12)
+    return [a + "z", b + "z"], a + b
+
+
+def _plans():
+    """For each named product: ``plan(shapes, *args, **kwargs) -> (terms, out, ravel?)``."""
+    return {
+        _mm.dot: lambda shapes: (*_dot_terms(*shapes), False),
+        _mm.inner: lambda shapes: (*_inner_terms(*shapes), False),
+        _mm.outer: lambda shapes: (["i", "j"], "ij", True),
+        _mm.vdot: lambda shapes: (["i", "i"], "", True),
+        _mm.tensordot: lambda shapes, axes=2: (*_tensordot_terms(*shapes, axes), False),
+        _mm.trace: lambda shapes, offset=0, axis1=0, axis2=1, dtype=None, out=None: (
+            *_diagonal_terms(shapes[0], offset, axis1, axis2, trace=True), False),
+        _mm.diagonal: lambda shapes, offset=0, axis1=0, axis2=1: (
+            *_diagonal_terms(shapes[0], offset, axis1, axis2), False),
+    }
+
+
+def _def_product(func, plan):
+    def prepare(arrays, args, kwargs):
+        shapes = [shape(o) for o in arrays]
+        terms, out, flat = plan(shapes, *args, **kwargs)
+        if flat:
+            arrays = [np.reshape(o, (-1,)) for o in arrays]
+        if func is _mm.vdot:
+            arrays = [np.conj(arrays[0])] + list(arrays[1:])
+        return terms, out, arrays
+
+    nargs = 1 if func in (_mm.trace, _mm.diagonal) else 2
+
+    def vjp_of(i):
+        def maker(ans, *args, **kwargs):
+            arrays, rest = args[:nargs], args[nargs:]
+            terms, out, ops = prepare(arrays, rest, kwargs)
+
+            def vjp(g):
+                c = _contract_vjp(i, terms, out, ops, g)
+                if func is _mm.vdot and i == 0:
+                    c = np.conj(c)
+                batch = shape(g)[: ndim(g) - ndim(ans)]
+                return np.reshape(c, batch + shape(arrays[i]))
+
+            return vjp
+
+        return maker
+
+    def jvp_of(i):
+        def rule(t, ans, *args, **kwargs):
+            arrays, rest = args[:nargs], args[nargs:]
+            terms, out, ops = prepare(arrays, rest, kwargs)
+            batch = shape(t)[: ndim(t) - ndim(arrays[i])]
+            t = np.reshape(t, batch + shape(ops[i]))
+            if func is _mm.vdot and i == 0:
+                t = np.conj(t)
+            return _contract_jvp(i, terms, out, ops, t)
+
+        return rule
+
+    defvjp(func, *(vjp_of(i) for i in range(nargs)))
+    defjvp(func, *(jvp_of(i) for i in range(nargs)))
+
+
+for _func, _plan in _plans().items():
+    _def_product(_func, _plan)
