@@ -7,6 +7,8 @@ arrays (``numpy.ndarray``, Dask or CuPy arrays).  Called on DiffArrays (one
 operator inside another) they return DiffArrays that can be differentiated
 again, so ``grad(grad(f))`` works.
 """
+import warnings
+
 import numpy as np
 import uarray as ua
 
@@ -52,11 +54,20 @@ def _trace(f, args, nums, backend):
             a = DiffArray(value, backend)
         args[n] = a
         variables.append(a)
-    with ua.set_backend(backend, coerce=True):
+    with _set_backend(backend):
         out = f(*args)
     if type(out) is not DiffArray:
         out = DiffArray(backend.inner.asarray(out), backend)
     return out, variables, nested
+
+
+def _set_backend(backend):
+    # uarray 0.9 warns on every set_backend call, about its own internals: the
+    # warning is not the user's, so it must not escape (nor fail warnings-as-errors
+    # runs).  The context is built quietly here and entered outside the filter.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ua.set_backend(backend, coerce=True)
 
 
 def _result(value, nested):
