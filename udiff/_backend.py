@@ -1,6 +1,7 @@
 """DiffArrayBackend: the uarray backend that records operations."""
 import unumpy
 
+from . import _registry
 from ._core import DiffArray, apply
 from .backends import inner_of, numpy_backend
 from .backends._base import split_key
@@ -47,7 +48,13 @@ class DiffArrayBackend:
         return f"DiffArrayBackend({self.inner!r}, mode={self.mode!r})"
 
     def _impl(self, key):
-        """The inner callable for ``key`` (cached), or None to run its default."""
+        """The inner callable for ``key`` (cached), or None to run its default.
+
+        Composite functions (``udiff._registry.defcomposite``) always run their
+        default, so that the operations they are made of are recorded.
+        """
+        if key in _registry._COMPOSITE:
+            return None
         func = self.inner.native(key)
         if func is None:
             if getattr(key, "default", None) is not None:

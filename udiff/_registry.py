@@ -21,6 +21,7 @@ from .backends._base import key_name
 _VJP = {}
 _JVP = {}
 _NONDIFF = set()
+_COMPOSITE = set()
 
 # NumPy callables -> keys, for DiffArray.__array_ufunc__/__array_function__.
 _FROM_NUMPY = {}
@@ -127,6 +128,26 @@ def defnondiff(*funcs):
     """
     for func in funcs:
         _NONDIFF.add(key_of(func))
+
+
+def defcomposite(*funcs):
+    """Differentiate functions through their default implementations.
+
+    Under :class:`DiffArrayBackend` a composite function runs its multimethod
+    default (written with other multimethods), so each operation it is made of
+    is recorded and differentiated by its own rule; it needs no rules itself.
+    Plain inner backends still run the library's own function.
+
+    Examples
+    --------
+    >>> import udiff, udiff.numpy as np
+    >>> udiff.defcomposite(np.fliplr)
+    """
+    for func in funcs:
+        key = key_of(func)
+        if getattr(key, "default", None) is None:
+            raise ValueError(f"{key_name(key)} has no default implementation to differentiate")
+        _COMPOSITE.add(key)
 
 
 def vjp_maker(key, argnum):
