@@ -74,6 +74,24 @@ def _scatter_add_along_axis(values, indices, axis, length):
     )
 
 
+def _without_newaxes(values, index, ndim):
+    """A basic ``index`` without ``None``, and ``values`` without the size-1 axes
+    those made (Dask's item assignment rejects ``None`` in the index)."""
+    if not any(i is None for i in index):
+        return values, index
+    consumed = sum(1 for i in index if i is not None and i is not Ellipsis)
+    axes, position = [], 0
+    for i in index:
+        if i is None:
+            axes.append(position)
+            position += 1
+        elif i is Ellipsis:
+            position += ndim - consumed
+        elif isinstance(i, slice):
+            position += 1
+    return values.squeeze(axis=tuple(axes)), tuple(i for i in index if i is not None)
+
+
 def _index_add(values, index, shape):
     import dask.array as da
 
@@ -82,6 +100,7 @@ def _index_add(values, index, shape):
     basic = all(isinstance(i, (int, np.integer, slice, type(None), type(Ellipsis))) for i in index)
     if basic:
         out = da.zeros(shape, dtype=values.dtype)
+        values, index = _without_newaxes(values, index, len(shape))
         out[index] = values
         return out
     if any(isinstance(i, da.Array) for i in index):
