@@ -55,7 +55,9 @@ class DiffArray:
         return len(self.value)
 
     def __repr__(self):
-        text = repr(self.value)
+        value = self.value
+        # A NumPy scalar shows as its number (not np.float64(...)), like a 0-d array.
+        text = repr(np.asarray(value) if isinstance(value, np.generic) else value)
         if text.startswith("array("):
             text = text[len("array"):]
         else:
