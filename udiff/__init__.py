@@ -34,6 +34,8 @@ _register_namespace(
      if isinstance(getattr(_unumpy, n), _unumpy.ufunc) or hasattr(getattr(_unumpy, n), "arg_extractor")}
 )
 _register_namespace(_mm.MULTIMETHODS)
+from . import _composites  # noqa: E402
+_register_namespace(_composites.MULTIMETHODS)
 
 from . import rules as _rules  # noqa: E402,F401
 from ._backend import DiffArrayBackend  # noqa: E402

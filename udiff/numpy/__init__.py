@@ -18,7 +18,7 @@ Examples
 """
 import unumpy as _unumpy
 
-from .. import _multimethods as _mm
+from .. import _composites, _multimethods as _mm
 
 
 def _public(module):
@@ -30,7 +30,7 @@ def _public(module):
     }
 
 
-_NAMES = {**_public(_unumpy), **_mm.MULTIMETHODS}
+_NAMES = {**_public(_unumpy), **_mm.MULTIMETHODS, **_composites.MULTIMETHODS}
 globals().update(_NAMES)
 ndarray = _unumpy.ndarray
 ufunc = _unumpy.ufunc

@@ -160,10 +160,13 @@ def _tensordot_terms(sa, sb, axes=2):
 
 
 def _diagonal_terms(sa, offset=0, axis1=0, axis2=1, trace=False):
-    if offset:
-        raise NotImplementedError("udiff differentiates trace/diagonal with offset=0 only")
-    a = list(_letters(len(sa)))
     axis1, axis2 = axis1 % len(sa), axis2 % len(sa)
+    if offset or sa[axis1] != sa[axis2]:
+        raise NotImplementedError(
+            "udiff differentiates trace and diagonal of square slices with offset=0; "
+            "slice the array first (diag(v, k) does this for you)"
+        )
+    a = list(_letters(len(sa)))
     a[axis2] = a[axis1]
     rest = [c for k, c in enumerate(a) if k not in (axis1, axis2)]
     return ["".join(a)], "".join(rest) + ("" if trace else a[axis1])

@@ -1,0 +1,570 @@
+"""NumPy functions udiff differentiates through their default implementations.
+
+Each is an ordinary multimethod of the ``numpy`` domain; inner backends run
+the library's own function (``numpy.fliplr``, ``dask.array.roll``...), and a
+backend that lacks one runs the default.  Under :class:`DiffArrayBackend`
+the default always runs (:func:`udiff._registry.defcomposite`), so the
+derivative is composed from the rules of the operations it records and these
+functions need no rules of their own.
+"""
+import functools
+import math
+
+import numpy as _np
+import unumpy as unp
+from uarray import Dispatchable, create_multimethod
+
+from . import _multimethods as _mm
+from ._registry import defcomposite
+
+_create = functools.partial(create_multimethod, domain="numpy")
+
+
+def _array(a):
+    return Dispatchable(a, unp.ndarray)
+
+
+def _replace_first(args, kwargs, d):
+    return tuple(d) + tuple(args[1:]), kwargs
+
+
+def _replace_first_two(args, kwargs, d):
+    return tuple(d) + tuple(args[2:]), kwargs
+
+
+def _replace_sequence(args, kwargs, d):
+    return (list(d),) + tuple(args[1:]), kwargs
+
+
+def _replace_varargs(args, kwargs, d):
+    return tuple(d), kwargs
+
+
+def _axis_index(nd, axis, item):
+    """An index tuple applying ``item`` along ``axis`` of an ``nd``-dimensional array."""
+    return (slice(None),) * (axis % nd) + (item,)
+
+
+# -- aliases and simple combinations ---------------------------------------------------
+@_create(_replace_first, default=lambda a, axis=None, out=None, keepdims=False: unp.max(
+    a, axis=axis, keepdims=keepdims))
+def amax(a, axis=None, out=None, keepdims=False):
+    """Alias of ``max`` (``numpy.amax``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first, default=lambda a, axis=None, out=None, keepdims=False: unp.min(
+    a, axis=axis, keepdims=keepdims))
+def amin(a, axis=None, out=None, keepdims=False):
+    """Alias of ``min`` (``numpy.amin``)."""
+    return (_array(a),)
+
+
+def _ptp(a, axis=None, out=None, keepdims=False):
+    return unp.max(a, axis=axis, keepdims=keepdims) - unp.min(a, axis=axis, keepdims=keepdims)
+
+
+@_create(_replace_first, default=_ptp)
+def ptp(a, axis=None, out=None, keepdims=False):
+    """Peak to peak, ``max - min`` (``numpy.ptp``)."""
+    return (_array(a),)
+
+
+def _average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    if weights is None:
+        avg = _mm.mean(a, axis=axis, keepdims=keepdims)
+        total = avg * 0 + _np.prod([unp.shape(a)[i] for i in _axes(a, axis)])
+    else:
+        nd = unp.ndim(a)
+        if unp.ndim(weights) == 1 and nd > 1:
+            if axis is None or isinstance(axis, tuple):
+                raise TypeError("1-D weights need an integer axis, as in numpy.average")
+            shape = [1] * nd
+            shape[axis % nd] = unp.shape(weights)[0]
+            weights = unp.reshape(weights, tuple(shape))
+        total = unp.sum(unp.broadcast_to(weights, unp.shape(a)), axis=axis, keepdims=keepdims)
+        avg = unp.sum(a * weights, axis=axis, keepdims=keepdims) / total
+    return (avg, unp.broadcast_to(total, unp.shape(avg))) if returned else avg
+
+
+def _axes(a, axis):
+    nd = unp.ndim(a)
+    if axis is None:
+        return tuple(range(nd))
+    return tuple(x % nd for x in (axis if isinstance(axis, tuple) else (axis,)))
+
+
+def _average_replace(args, kwargs, d):
+    # weights goes positionally: differentiable arrays are never passed by keyword.
+    kwargs = dict(kwargs)
+    axis = args[1] if len(args) > 1 else kwargs.pop("axis", None)
+    kwargs.pop("weights", None)
+    return (d[0], axis, d[1]) + tuple(args[3:]), kwargs
+
+
+@_create(_average_replace, default=_average)
+def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """Weighted average (``numpy.average``)."""
+    return (_array(a), _array(weights))
+
+
+# -- reordering ----------------------------------------------------------------------------
+def _flip(m, axis=None):
+    nd = unp.ndim(m)
+    axes = range(nd) if axis is None else [x % nd for x in (axis if isinstance(axis, (tuple, list)) else (axis,))]
+    index = [slice(None)] * nd
+    for x in axes:
+        index[x] = slice(None, None, -1)
+    return m[tuple(index)]
+
+
+@_create(_replace_first, default=_flip)
+def flip(m, axis=None):
+    """Reverse the order of entries along axes (``numpy.flip``)."""
+    return (_array(m),)
+
+
+@_create(_replace_first, default=lambda m: flip(m, 1))
+def fliplr(m):
+    """Flip along axis 1 (``numpy.fliplr``)."""
+    return (_array(m),)
+
+
+@_create(_replace_first, default=lambda m: flip(m, 0))
+def flipud(m):
+    """Flip along axis 0 (``numpy.flipud``)."""
+    return (_array(m),)
+
+
+def _rot90(m, k=1, axes=(0, 1)):
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, axes[0]), axes[1])
+    perm = list(range(unp.ndim(m)))
+    perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
+    if k == 1:
+        return unp.transpose(flip(m, axes[1]), tuple(perm))
+    return flip(unp.transpose(m, tuple(perm)), axes[1])
+
+
+@_create(_replace_first, default=_rot90)
+def rot90(m, k=1, axes=(0, 1)):
+    """Rotate by 90 degrees in the plane of ``axes`` (``numpy.rot90``)."""
+    return (_array(m),)
+
+
+def _roll(a, shift, axis=None):
+    if axis is None:
+        return unp.reshape(_roll(unp.ravel(a), shift, 0), unp.shape(a))
+    shifts = shift if isinstance(shift, (tuple, list)) else (shift,)
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    shifts, axes = _np.broadcast_arrays(_np.asarray(shifts), _np.asarray(axes))
+    nd = unp.ndim(a)
+    for s, x in zip(shifts.tolist(), axes.tolist()):
+        n = unp.shape(a)[x]
+        s = s % n if n else 0
+        if s:
+            a = unp.concatenate(
+                [a[_axis_index(nd, x, slice(n - s, None))], a[_axis_index(nd, x, slice(0, n - s))]],
+                axis=x,
+            )
+    return a
+
+
+@_create(_replace_first, default=_roll)
+def roll(a, shift, axis=None):
+    """Roll entries along axes (``numpy.roll``)."""
+    return (_array(a),)
+
+
+# -- repetition and selection ---------------------------------------------------------------
+def _tile(A, reps):
+    reps = tuple(reps) if isinstance(reps, (tuple, list)) else (reps,)
+    nd = unp.ndim(A)
+    if nd < len(reps):
+        A = unp.reshape(A, (1,) * (len(reps) - nd) + tuple(unp.shape(A)))
+    reps = (1,) * (unp.ndim(A) - len(reps)) + reps
+    for axis, r in enumerate(reps):
+        if r != 1:
+            A = unp.concatenate([A] * r, axis=axis)
+    return A
+
+
+@_create(_replace_first, default=_tile)
+def tile(A, reps):
+    """Repeat a whole array (``numpy.tile``)."""
+    return (_array(A),)
+
+
+def _repeat(a, repeats, axis=None):
+    if axis is None:
+        a, axis = unp.ravel(a), 0
+    n = unp.shape(a)[axis]
+    index = _np.repeat(_np.arange(n), repeats)
+    return a[_axis_index(unp.ndim(a), axis, index)]
+
+
+@_create(_replace_first, default=_repeat)
+def repeat(a, repeats, axis=None):
+    """Repeat each entry (``numpy.repeat``)."""
+    return (_array(a),)
+
+
+def _take(a, indices, axis=None, out=None, mode="raise"):
+    if axis is None:
+        a, axis = unp.ravel(a), 0
+    n = unp.shape(a)[axis]
+    indices = _np.asarray(indices)
+    if mode == "wrap":
+        indices = indices % n
+    elif mode == "clip":
+        indices = _np.clip(indices, 0, n - 1)
+    return a[_axis_index(unp.ndim(a), axis, indices)]
+
+
+@_create(_replace_first, default=_take)
+def take(a, indices, axis=None, out=None, mode="raise"):
+    """Take entries at integer positions along an axis (``numpy.take``)."""
+    return (_array(a),)
+
+
+def _split_points(n, sections, even):
+    if isinstance(sections, (int, _np.integer)):
+        if even and n % sections:
+            raise ValueError("array split does not result in an equal division")
+        each, extra = divmod(n, sections)
+        sizes = [each + 1] * extra + [each] * (sections - extra)
+        return _np.cumsum([0] + sizes).tolist()
+    return [0] + [min(max(int(i), 0), n) for i in sections] + [n]
+
+
+def _splitter(even, fixed_axis=None):
+    def split_default(ary, indices_or_sections, axis=0):
+        if fixed_axis is not None:
+            axis = fixed_axis(ary)
+        nd = unp.ndim(ary)
+        points = _split_points(unp.shape(ary)[axis], indices_or_sections, even)
+        return [ary[_axis_index(nd, axis, slice(a, max(a, b)))] for a, b in zip(points[:-1], points[1:])]
+
+    return split_default
+
+
+@_create(_replace_first, default=_splitter(True))
+def split(ary, indices_or_sections, axis=0):
+    """Split into equal parts or at positions (``numpy.split``)."""
+    return (_array(ary),)
+
+
+@_create(_replace_first, default=_splitter(False))
+def array_split(ary, indices_or_sections, axis=0):
+    """Split into nearly equal parts (``numpy.array_split``)."""
+    return (_array(ary),)
+
+
+@_create(_replace_first, default=lambda ary, ios: _splitter(True, lambda a: 1 if unp.ndim(a) > 1 else 0)(ary, ios))
+def hsplit(ary, indices_or_sections):
+    """Split along the second axis (the first for 1-D arrays) (``numpy.hsplit``)."""
+    return (_array(ary),)
+
+
+@_create(_replace_first, default=lambda ary, ios: _splitter(True, lambda a: 0)(ary, ios))
+def vsplit(ary, indices_or_sections):
+    """Split along the first axis (``numpy.vsplit``)."""
+    return (_array(ary),)
+
+
+@_create(_replace_first, default=lambda ary, ios: _splitter(True, lambda a: 2)(ary, ios))
+def dsplit(ary, indices_or_sections):
+    """Split along the third axis (``numpy.dsplit``)."""
+    return (_array(ary),)
+
+
+def _dstack(tup):
+    return unp.concatenate([unp.atleast_3d(a) for a in tup], axis=2)
+
+
+@_create(_replace_sequence, default=_dstack)
+def dstack(tup):
+    """Stack along the third axis (``numpy.dstack``)."""
+    return tuple(_array(a) for a in tup)
+
+
+def _append(arr, values, axis=None):
+    if axis is None:
+        return unp.concatenate([unp.ravel(arr), unp.ravel(values)], axis=0)
+    return unp.concatenate([arr, values], axis=axis)
+
+
+@_create(_replace_first_two, default=_append)
+def append(arr, values, axis=None):
+    """Append values at the end (``numpy.append``)."""
+    return (_array(arr), _array(values))
+
+
+def _meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    nd = len(xi)
+    out = []
+    for i, x in enumerate(xi):
+        shape = [1] * nd
+        shape[i] = -1
+        out.append(unp.reshape(x, tuple(shape)))
+    if indexing == "xy" and nd > 1:
+        out = [unp.swapaxes(x, 0, 1) for x in out]
+    if not sparse:
+        out = list(unp.broadcast_arrays(*out))
+    return tuple(out)
+
+
+@_create(_replace_varargs, default=_meshgrid)
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    """Coordinate matrices from coordinate vectors (``numpy.meshgrid``)."""
+    return tuple(_array(x) for x in xi)
+
+
+# -- triangles and diagonals ----------------------------------------------------------------
+def _tri_mask(m, k, lower):
+    n, mm = unp.shape(m)[-2:]
+    rows = unp.reshape(unp.arange(n), (n, 1))
+    cols = unp.reshape(unp.arange(mm), (1, mm))
+    return (cols - rows <= k) if lower else (cols - rows >= k)
+
+
+@_create(_replace_first, default=lambda m, k=0: unp.where(_tri_mask(m, k, True), m, 0.0))
+def tril(m, k=0):
+    """Lower triangle (``numpy.tril``)."""
+    return (_array(m),)
+
+
+@_create(_replace_first, default=lambda m, k=0: unp.where(_tri_mask(m, k, False), m, 0.0))
+def triu(m, k=0):
+    """Upper triangle (``numpy.triu``)."""
+    return (_array(m),)
+
+
+def _diag(v, k=0):
+    if unp.ndim(v) == 1:
+        n = unp.shape(v)[0] + abs(k)
+        w = unp.pad(v, (k, 0) if k >= 0 else (0, -k), "constant")
+        return unp.eye(n, k=k) * unp.reshape(w, (1, n))
+    v = v[:, k:] if k >= 0 else v[-k:, :]
+    m = min(unp.shape(v))
+    return _mm.diagonal(v[:m, :m])
+
+
+@_create(_replace_first, default=_diag)
+def diag(v, k=0):
+    """Extract a diagonal or build a diagonal matrix (``numpy.diag``)."""
+    return (_array(v),)
+
+
+def _kron(a, b):
+    nd = max(unp.ndim(a), unp.ndim(b))
+    sa = (1,) * (nd - unp.ndim(a)) + tuple(unp.shape(a))
+    sb = (1,) * (nd - unp.ndim(b)) + tuple(unp.shape(b))
+    a = unp.reshape(a, tuple(x for n in sa for x in (n, 1)))
+    b = unp.reshape(b, tuple(x for n in sb for x in (1, n)))
+    return unp.reshape(a * b, tuple(p * q for p, q in zip(sa, sb)))
+
+
+@_create(_replace_first_two, default=_kron)
+def kron(a, b):
+    """Kronecker product (``numpy.kron``)."""
+    return (_array(a), _array(b))
+
+
+def _cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = unp.moveaxis(a, axisa, -1), unp.moveaxis(b, axisb, -1)
+    na, nb = unp.shape(a)[-1], unp.shape(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product (dimension must be 2 or 3)")
+    a0, a1 = a[..., 0], a[..., 1]
+    b0, b1 = b[..., 0], b[..., 1]
+    z = a0 * b1 - a1 * b0
+    if na == 2 and nb == 2:
+        return z
+    a2 = a[..., 2] if na == 3 else a0 * 0.0
+    b2 = b[..., 2] if nb == 3 else b0 * 0.0
+    c = unp.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, z], axis=-1)
+    return unp.moveaxis(c, -1, axisc)
+
+
+@_create(_replace_first_two, default=_cross)
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Cross product of 2- or 3-vectors (``numpy.cross``)."""
+    return (_array(a), _array(b))
+
+
+# -- statistics --------------------------------------------------------------------------
+def _quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    if method != "linear":
+        raise NotImplementedError(f"udiff differentiates quantile with method='linear', not {method!r}")
+    q = _np.asarray(q, dtype=float)
+    nd = unp.ndim(a)
+    if axis is None:
+        s = unp.sort(unp.ravel(a))
+        ax = 0
+    else:
+        if isinstance(axis, (tuple, list)):
+            raise NotImplementedError("udiff's quantile takes one axis or None")
+        ax = axis % nd
+        s = unp.sort(a, axis=ax)
+    n = unp.shape(s)[ax]
+    pos = q * (n - 1)
+    lo = _np.floor(pos).astype(int)
+    hi = _np.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    snd = unp.ndim(s)
+    low = unp.moveaxis(s[_axis_index(snd, ax, lo.ravel())], ax, 0)
+    high = unp.moveaxis(s[_axis_index(snd, ax, hi.ravel())], ax, 0)
+    w = _np.reshape(frac.ravel(), (-1,) + (1,) * (snd - 1))
+    result = low + (high - low) * w  # (q.size,) + remaining axes
+    result = unp.reshape(result, q.shape + tuple(unp.shape(result)[1:]))
+    if keepdims:
+        kept = [1] * nd if axis is None else list(unp.shape(a))
+        if axis is not None:
+            kept[ax] = 1
+        result = unp.reshape(result, q.shape + tuple(kept))
+    return result
+
+
+@_create(_replace_first, default=_quantile)
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    """Quantiles, linear interpolation (``numpy.quantile``)."""
+    return (_array(a),)
+
+
+def _percentile(a, q, *args, **kwargs):
+    return _quantile(a, _np.asarray(q, dtype=float) / 100.0, *args, **kwargs)
+
+
+@_create(_replace_first, default=_percentile)
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    """Percentiles, linear interpolation (``numpy.percentile``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first, default=lambda a, axis=None, out=None, overwrite_input=False,
+         keepdims=False: _quantile(a, 0.5, axis=axis, keepdims=keepdims))
+def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """The median (``numpy.median``)."""
+    return (_array(a),)
+
+
+def _nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
+    ok = unp.logical_not(unp.isnan(a))
+    return unp.nansum(a, axis=axis, keepdims=keepdims) / unp.sum(ok, axis=axis, keepdims=keepdims)
+
+
+@_create(_replace_first, default=_nanmean)
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
+    """Mean ignoring NaNs (``numpy.nanmean``)."""
+    return (_array(a),)
+
+
+def _diff(a, n=1, axis=-1, prepend=None, append=None):
+    nd = unp.ndim(a)
+    if prepend is not None or append is not None:
+        pieces = []
+        if prepend is not None:
+            pieces.append(unp.broadcast_to(prepend, _with_axis(a, axis, 1)) if unp.ndim(prepend) == 0 else prepend)
+        pieces.append(a)
+        if append is not None:
+            pieces.append(unp.broadcast_to(append, _with_axis(a, axis, 1)) if unp.ndim(append) == 0 else append)
+        a = unp.concatenate(pieces, axis=axis)
+    for _ in range(n):
+        a = a[_axis_index(nd, axis, slice(1, None))] - a[_axis_index(nd, axis, slice(None, -1))]
+    return a
+
+
+def _with_axis(a, axis, size):
+    shape = list(unp.shape(a))
+    shape[axis] = size
+    return tuple(shape)
+
+
+@_create(_replace_first, default=_diff)
+def diff(a, n=1, axis=-1, prepend=None, append=None):
+    """n-th discrete difference along an axis (``numpy.diff``)."""
+    return (_array(a),)
+
+
+def _cumprod(a, axis=None, dtype=None, out=None):
+    if axis is None:
+        a, axis = unp.ravel(a), 0
+    nd = unp.ndim(a)
+    n = unp.shape(a)[axis]
+    # An explicit running product: exact with zeros, at one node per step.
+    running = [a[_axis_index(nd, axis, slice(0, 1))]]
+    for i in range(1, n):
+        running.append(running[-1] * a[_axis_index(nd, axis, slice(i, i + 1))])
+    return unp.concatenate(running, axis=axis) if running else a
+
+
+@_create(_replace_first, default=_cumprod)
+def cumprod(a, axis=None, dtype=None, out=None):
+    """Cumulative product (``numpy.cumprod``); its derivative is exact with zeros."""
+    return (_array(a),)
+
+
+# -- elementwise combinations --------------------------------------------------------------------
+def _clip(a, a_min=None, a_max=None, out=None, **kwargs):
+    if a_min is not None:
+        a = unp.maximum(a, a_min)
+    if a_max is not None:
+        a = unp.minimum(a, a_max)
+    return a
+
+
+@_create(_replace_first, default=_clip)
+def clip(a, a_min=None, a_max=None, out=None, **kwargs):
+    """Limit values to an interval (``numpy.clip``); at a bound the derivative is 1/2."""
+    return (_array(a),)
+
+
+def _nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    big = _np.finfo(_np.float64).max
+    posinf = big if posinf is None else posinf
+    neginf = -big if neginf is None else neginf
+    x = unp.where(unp.isnan(x), nan, x)
+    x = unp.where(unp.isinf(x) & (x > 0), posinf, x)
+    return unp.where(unp.isinf(x) & (x < 0), neginf, x)
+
+
+@_create(_replace_first, default=_nan_to_num)
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """Replace NaN and infinities by numbers (``numpy.nan_to_num``)."""
+    return (_array(x),)
+
+
+def _select(condlist, choicelist, default=0):
+    result = default
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        result = unp.where(cond, choice, result)
+    return result
+
+
+def _select_replace(args, kwargs, d):
+    k = len(args[0]) if args else len(kwargs["condlist"])
+    return (list(d[:k]), list(d[k:])) + tuple(args[2:]), {
+        n: v for n, v in kwargs.items() if n not in ("condlist", "choicelist")}
+
+
+@_create(_select_replace, default=_select)
+def select(condlist, choicelist, default=0):
+    """Choose from arrays by conditions (``numpy.select``)."""
+    return tuple(_array(c) for c in condlist) + tuple(_array(c) for c in choicelist)
+
+
+MULTIMETHODS = {
+    f.__name__: f
+    for f in (
+        amax, amin, ptp, average, flip, fliplr, flipud, rot90, roll, tile, repeat, take, split,
+        array_split, hsplit, vsplit, dsplit, dstack, append, meshgrid, tril, triu, diag, kron,
+        cross, quantile, percentile, median, nanmean, diff, cumprod, clip, nan_to_num, select,
+    )
+}
+defcomposite(*MULTIMETHODS.values())
