@@ -142,7 +142,9 @@ def _scaled_vjp(deriv, argnum):
 def _scaled_jvp(deriv, argnum):
     def rule(t, ans, x, y):
         d = deriv(ans, x, y)
-        return broadcast_tangent(t if _is_one(d) else t * d, (x, y)[argnum], ans)
+        # Broadcast first: the batch axes are found from t's rank against its input's.
+        t = broadcast_tangent(t, (x, y)[argnum], ans)
+        return t if _is_one(d) else t * d
 
     return rule
 
@@ -163,12 +165,12 @@ defvjp(
 )
 defjvp(
     unp.copysign,
-    lambda t, ans, x, y: broadcast_tangent(t * np.sign(x) * np.sign(ans), x, ans),
+    lambda t, ans, x, y: broadcast_tangent(t, x, ans) * (np.sign(x) * np.sign(ans)),
     lambda t, ans, x, y: np.zeros_like(broadcast_tangent(t, y, ans)),
 )
 # ldexp(x, n) = x * 2**n is linear in x; n is an integer exponent.
 defvjp(unp.ldexp, lambda ans, x, n: lambda g: unbroadcast(np.ldexp(g, n), ans, x))
-defjvp(unp.ldexp, lambda t, ans, x, n: broadcast_tangent(np.ldexp(t, n), x, ans))
+defjvp(unp.ldexp, lambda t, ans, x, n: np.ldexp(broadcast_tangent(t, x, ans), n))
 
 # -- ufuncs with two outputs: rules per output ---------------------------------
 defvjp((unp.divmod, 1), *(_scaled_vjp(d, i) for i, d in enumerate(_BINARY[unp.remainder])))
