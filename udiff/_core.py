@@ -1,4 +1,5 @@
 """DiffArray, the graph node, and ``apply``, which records one operation."""
+import inspect
 import warnings
 
 import numpy as np
@@ -252,12 +253,9 @@ def apply(backend, key, args, kwargs):
                     raw = list(args)
                 raw[i] = value
     if kwargs:
-        for name, a in kwargs.items():
+        for a in kwargs.values():
             if type(a) is DiffArray:
-                raise TypeError(
-                    f"udiff: pass the differentiable array {name}= to "
-                    f"{_registry.key_name(key)} positionally"
-                )
+                return apply(backend, key, *_positional(key, args, kwargs))
     func = backend._impls.get(key)
     if func is None:
         func = backend._impl(key)
@@ -277,6 +275,26 @@ def apply(backend, key, args, kwargs):
             for i, v in enumerate(value)
         )
     return value
+
+
+def _positional(key, args, kwargs):
+    """Move keyword arguments that hold DiffArrays into positions, by signature.
+
+    Rules see differentiable inputs only as positional arguments.
+    """
+    try:
+        bound = inspect.signature(key.arg_extractor).bind(*args, **kwargs)
+    except (AttributeError, TypeError, ValueError):
+        bound = None
+    if bound is not None:
+        args, kwargs = bound.args, bound.kwargs
+    for name, a in kwargs.items():
+        if type(a) is DiffArray:
+            raise TypeError(
+                f"udiff: pass the differentiable array {name}= to "
+                f"{_registry.key_name(key)} positionally"
+            )
+    return args, kwargs
 
 
 def _wrap_constant(backend, value):
