@@ -1,0 +1,300 @@
+"""The functional API (grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp)."""
+import numpy
+import pytest
+import unumpy as np
+
+import udiff
+from conftest import chunked, compute
+
+pytestmark = pytest.mark.filterwarnings("ignore:uarray.skip_backend:DeprecationWarning")
+
+A = numpy.array([[0.3, -1.2, 0.8], [1.5, 0.1, -0.4]])
+B = numpy.array([[0.7, 0.2, -0.9], [0.05, 1.1, 0.6]])
+
+
+def f_scalar(x, y):
+    return np.sum(np.sin(x) * y + x * x)
+
+
+def df_dx(a, b):
+    return numpy.cos(a) * b + 2 * a
+
+
+def df_dy(a, b):
+    return numpy.sin(a)
+
+
+def f_vector(x):
+    """(2, 3) -> (3,)"""
+    return np.sum(np.exp(x) * x, axis=0)
+
+
+def jac_vector(a):
+    jac = numpy.zeros((3, 2, 3))
+    for i in range(2):
+        for j in range(3):
+            jac[j, i, j] = numpy.exp(a[i, j]) * (1 + a[i, j])
+    return jac
+
+
+def assert_inner_array(value, inner):
+    """A plain inner array: numpy.ndarray on NumPy, a lazy Dask array on Dask."""
+    assert type(value) is not udiff.DiffArray
+    if inner is udiff.dask_backend:
+        assert type(value).__module__.startswith("dask")
+    else:
+        assert isinstance(value, (numpy.ndarray, numpy.generic))
+
+
+def test_grad(inner):
+    g = udiff.grad(f_scalar, inner=inner)(chunked(A, inner), chunked(B, inner))
+    assert_inner_array(g, inner)
+    numpy.testing.assert_allclose(compute(g), df_dx(A, B))
+
+
+def test_grad_accepts_lists_and_numpy_on_dask(inner):
+    g = udiff.grad(lambda x: np.sum(x * x), inner=inner)([1.0, 2.0, 3.0])
+    assert_inner_array(g, inner)
+    numpy.testing.assert_allclose(compute(g), [2.0, 4.0, 6.0])
+
+
+def test_argnums(inner):
+    args = chunked(A, inner), chunked(B, inner)
+    gy = udiff.grad(f_scalar, argnums=1, inner=inner)(*args)
+    numpy.testing.assert_allclose(compute(gy), df_dy(A, B))
+    g_neg = udiff.grad(f_scalar, argnums=-1, inner=inner)(*args)
+    numpy.testing.assert_allclose(compute(g_neg), df_dy(A, B))
+    both = udiff.grad(f_scalar, argnums=(0, 1), inner=inner)(*args)
+    assert isinstance(both, tuple) and len(both) == 2
+    for g in both:
+        assert_inner_array(g, inner)
+    numpy.testing.assert_allclose(compute(both[0]), df_dx(A, B))
+    numpy.testing.assert_allclose(compute(both[1]), df_dy(A, B))
+    single_tuple = udiff.grad(f_scalar, argnums=(1,), inner=inner)(*args)
+    assert isinstance(single_tuple, tuple) and len(single_tuple) == 1
+
+
+@pytest.mark.parametrize("argnums", [2, -3, (0, 2), 1.0, "0"])
+def test_argnums_out_of_range(argnums):
+    for op in (udiff.grad, udiff.value_and_grad, udiff.jacobian, udiff.hessian):
+        with pytest.raises(ValueError, match="argnums") as info:
+            op(f_scalar, argnums=argnums)(A, B)
+        assert repr(argnums) in str(info.value)
+
+
+def test_value_and_grad(inner):
+    value, g = udiff.value_and_grad(f_scalar, inner=inner)(chunked(A, inner), chunked(B, inner))
+    assert_inner_array(value, inner)
+    assert_inner_array(g, inner)
+    numpy.testing.assert_allclose(compute(value), numpy.sum(numpy.sin(A) * B + A * A))
+    numpy.testing.assert_allclose(compute(g), df_dx(A, B))
+    value, (gx, gy) = udiff.value_and_grad(f_scalar, argnums=(0, 1), inner=inner)(
+        chunked(A, inner), chunked(B, inner)
+    )
+    numpy.testing.assert_allclose(compute(gy), df_dy(A, B))
+
+
+@pytest.mark.parametrize("op", ["grad", "value_and_grad"])
+def test_grad_of_non_scalar_raises(op):
+    with pytest.raises(ValueError, match=r"scalar.*\(3,\).*jacobian.*vjp"):
+        getattr(udiff, op)(f_vector)(A)
+
+
+def test_vjp(inner):
+    cotangent = numpy.array([1.0, -2.0, 0.5])
+    out, vjp_fn = udiff.vjp(f_vector, chunked(A, inner), inner=inner)
+    assert_inner_array(out, inner)
+    numpy.testing.assert_allclose(compute(out), numpy.sum(numpy.exp(A) * A, axis=0))
+    (g,) = vjp_fn(chunked(cotangent, inner))
+    assert_inner_array(g, inner)
+    numpy.testing.assert_allclose(compute(g), numpy.einsum("j,jab->ab", cotangent, jac_vector(A)))
+    # Several primals; the vjp function can be called again with another cotangent.
+    out, vjp_fn = udiff.vjp(lambda x, y: x * y, chunked(A, inner), chunked(B, inner), inner=inner)
+    gx, gy = vjp_fn(numpy.ones_like(A))
+    numpy.testing.assert_allclose(compute(gx), B)
+    numpy.testing.assert_allclose(compute(gy), A)
+    gx2, _ = vjp_fn(2 * numpy.ones_like(A))
+    numpy.testing.assert_allclose(compute(gx2), 2 * B)
+    with pytest.raises(ValueError, match="shape"):
+        vjp_fn(numpy.ones(3))
+
+
+def test_jvp(inner):
+    tangent = numpy.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    out, t_out = udiff.jvp(f_vector, (chunked(A, inner),), (chunked(tangent, inner),), inner=inner)
+    assert_inner_array(out, inner)
+    assert_inner_array(t_out, inner)
+    numpy.testing.assert_allclose(compute(t_out), numpy.einsum("jab,ab->j", jac_vector(A), tangent))
+    # two primals: the tangents add up
+    out, t_out = udiff.jvp(f_scalar, (A, B), (tangent, numpy.ones_like(B)), inner=inner)
+    numpy.testing.assert_allclose(
+        compute(t_out), numpy.sum(df_dx(A, B) * tangent) + numpy.sum(df_dy(A, B))
+    )
+
+
+@pytest.mark.parametrize(
+    "tangent, message",
+    [
+        (numpy.ones((3, 2)), r"shape \(3, 2\).*float64.*shape \(2, 3\)"),
+        (numpy.ones((2, 3), dtype=numpy.int64), r"shape \(2, 3\) and dtype int64.*shape \(2, 3\) and dtype float64"),
+        (numpy.ones((2, 3), dtype=complex), r"complex128.*float64"),
+    ],
+)
+def test_jvp_tangent_mismatch(tangent, message):
+    with pytest.raises(ValueError, match=message):
+        udiff.jvp(f_vector, (A,), (tangent,))
+
+
+def test_jvp_count_mismatch():
+    with pytest.raises(ValueError, match="2 primals but 1 tangents"):
+        udiff.jvp(f_scalar, (A, B), (A,))
+
+
+@pytest.mark.parametrize("how", ["rev", "fwd", "jacrev", "jacfwd"])
+def test_jacobian(inner, how):
+    if how in ("rev", "fwd"):
+        op = udiff.jacobian(f_vector, mode=how, inner=inner)
+    else:
+        op = getattr(udiff, how)(f_vector, inner=inner)
+    jac = op(chunked(A, inner))
+    assert_inner_array(jac, inner)
+    assert jac.shape == (3, 2, 3)
+    numpy.testing.assert_allclose(compute(jac), jac_vector(A), rtol=1e-13)
+    chunked_jac = udiff.jacobian(
+        f_vector, mode="rev" if how in ("rev", "jacrev") else "fwd", chunk_size=4, inner=inner
+    )(chunked(A, inner))
+    numpy.testing.assert_allclose(compute(chunked_jac), compute(jac), rtol=1e-14)
+
+
+def test_jacobian_argnums_tuple(inner):
+    jx, jy = udiff.jacobian(lambda x, y: np.sum(x * y, axis=1), argnums=(0, 1), inner=inner)(
+        chunked(A, inner), chunked(B, inner)
+    )
+    assert jx.shape == jy.shape == (2, 2, 3)
+    expected_x = numpy.zeros((2, 2, 3))
+    expected_y = numpy.zeros((2, 2, 3))
+    for i in range(2):
+        expected_x[i, i] = B[i]
+        expected_y[i, i] = A[i]
+    numpy.testing.assert_allclose(compute(jx), expected_x)
+    numpy.testing.assert_allclose(compute(jy), expected_y)
+
+
+def test_jacobian_bad_mode():
+    with pytest.raises(ValueError, match="mode"):
+        udiff.jacobian(f_vector, mode="reverse")
+
+
+def _hessian_f(x):
+    return np.sum(np.sin(x) * x * x) + np.sum(x) ** 2
+
+
+def _hessian_analytic(a):
+    a = a.ravel()
+    d2 = (2 - a * a) * numpy.sin(a) + 4 * a * numpy.cos(a)
+    return numpy.diag(d2) + 2.0
+
+
+def test_hessian_and_hvp(inner):
+    a = numpy.array([0.4, -1.3, 2.2, 0.9])
+    v = numpy.array([1.0, 0.5, -2.0, 0.25])
+    h = udiff.hessian(_hessian_f, inner=inner)(chunked(a, inner))
+    assert_inner_array(h, inner)
+    numpy.testing.assert_allclose(compute(h), _hessian_analytic(a), rtol=1e-12)
+    hv = udiff.hvp(_hessian_f, (chunked(a, inner),), (chunked(v, inner),), inner=inner)
+    assert_inner_array(hv, inner)
+    numpy.testing.assert_allclose(compute(hv), compute(h) @ v, rtol=1e-12)
+
+
+def test_hvp_several_primals(inner):
+    tx = numpy.linspace(0.1, 0.6, 6).reshape(2, 3)
+    ty = numpy.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    hx, hy = udiff.hvp(f_scalar, (A, B), (tx, ty), inner=inner)
+    # f = sum(sin(x) y + x^2): H_xx = diag(-sin(x) y + 2), H_xy = diag(cos x), H_yy = 0
+    numpy.testing.assert_allclose(compute(hx), (-numpy.sin(A) * B + 2) * tx + numpy.cos(A) * ty)
+    numpy.testing.assert_allclose(compute(hy), numpy.cos(A) * tx, atol=1e-15)
+
+
+def test_hessian_2d_argument_shape():
+    h = udiff.hessian(lambda x: np.sum(x * x * x))(A)
+    assert h.shape == (2, 3, 2, 3)
+    numpy.testing.assert_allclose(h.reshape(6, 6), numpy.diag(6 * A.ravel()))
+
+
+def test_hessian_of_non_scalar_raises():
+    with pytest.raises(ValueError, match="scalar"):
+        udiff.hessian(f_vector)(A)
+    with pytest.raises(ValueError, match="scalar"):
+        udiff.hvp(f_vector, (A,), (A,))
+
+
+def test_grad_of_grad(inner):
+    def f(x):
+        return np.sin(x) * x * x
+
+    a = chunked(numpy.array(0.7), inner)
+    d2 = udiff.grad(udiff.grad(f, inner=inner), inner=inner)(a)
+    assert_inner_array(d2, inner)
+    t = 0.7
+    numpy.testing.assert_allclose(compute(d2), (2 - t * t) * numpy.sin(t) + 4 * t * numpy.cos(t))
+    d3 = udiff.grad(udiff.grad(udiff.grad(f, inner=inner), inner=inner), inner=inner)(a)
+    expected = (6 - t * t) * numpy.cos(t) - 6 * t * numpy.sin(t)
+    numpy.testing.assert_allclose(compute(d3), expected)
+    # of a vector argument, through a sum
+    v = numpy.array([0.2, 1.4])
+    g2 = udiff.grad(lambda x: np.sum(udiff.grad(lambda z: np.sum(z**4), inner=inner)(x)), inner=inner)(
+        chunked(v, inner)
+    )
+    numpy.testing.assert_allclose(compute(g2), 12 * v**2)
+
+
+# -- a small MLP with a softmax cross-entropy loss --------------------------------------------
+
+RNG = numpy.random.default_rng(7)
+X = RNG.normal(size=(5, 3))
+W1 = RNG.normal(size=(3, 4)) * 0.7
+W2 = RNG.normal(size=(4, 3)) * 0.7
+LABELS = numpy.eye(3)[[0, 2, 1, 2, 0]]
+
+
+def mlp_loss(w1, x, w2, labels):
+    h = np.tanh(np.matmul(x, w1))
+    logits = np.matmul(h, w2)
+    z = logits - np.max(logits, axis=1, keepdims=True)
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.sum(logp * labels) / 5.0
+
+
+def mlp_loss_numpy(w1):
+    logits = numpy.tanh(X @ w1) @ W2
+    z = logits - logits.max(1, keepdims=True)
+    return -numpy.sum((z - numpy.log(numpy.exp(z).sum(1, keepdims=True))) * LABELS) / 5.0
+
+
+def test_mlp_hessian_vs_finite_differences(inner):
+    args = [chunked(a, inner) for a in (W1, X, W2, LABELS)]
+    value, g = udiff.value_and_grad(mlp_loss, inner=inner)(*args)
+    numpy.testing.assert_allclose(compute(value), mlp_loss_numpy(W1), rtol=1e-13)
+    h = compute(udiff.hessian(mlp_loss, inner=inner)(*args))
+    assert h.shape == (3, 4, 3, 4)
+    grad = udiff.grad(mlp_loss)  # finite differences of NumPy gradients
+    eps = 1e-5
+    fd = numpy.zeros((3, 4, 3, 4))
+    for i in range(3):
+        for j in range(4):
+            step = numpy.zeros_like(W1)
+            step[i, j] = eps
+            fd[..., i, j] = (grad(W1 + step, X, W2, LABELS) - grad(W1 - step, X, W2, LABELS)) / (2 * eps)
+    numpy.testing.assert_allclose(h, fd, atol=1e-7)
+    numpy.testing.assert_allclose(h.reshape(12, 12), h.reshape(12, 12).T, atol=1e-14)
+    # and the gradient itself against finite differences of the loss
+    fd_g = numpy.zeros_like(W1)
+    for i in range(3):
+        for j in range(4):
+            step = numpy.zeros_like(W1)
+            step[i, j] = eps
+            fd_g[i, j] = (mlp_loss_numpy(W1 + step) - mlp_loss_numpy(W1 - step)) / (2 * eps)
+    numpy.testing.assert_allclose(compute(g), fd_g, atol=1e-8)
+    v = RNG.normal(size=W1.shape)
+    hv = udiff.hvp(lambda w: mlp_loss(w, X, W2, LABELS), (chunked(W1, inner),), (chunked(v, inner),), inner=inner)
+    numpy.testing.assert_allclose(compute(hv), numpy.einsum("abij,ij->ab", h, v), atol=1e-12)
