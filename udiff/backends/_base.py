@@ -236,7 +236,13 @@ class InnerBackend:
         key, args = split_key(method, args)
         func = self.native(key)
         if func is None:
-            return NotImplemented
+            if getattr(key, "default", None) is not None:
+                return NotImplemented  # uarray runs the default
+            # Like NotImplemented, lets uarray try the next backend; if none has
+            # it, uarray's error carries this message (naming function and backend).
+            raise ua.BackendNotImplementedError(
+                f"{key_name(key)} is not available on the {self.name} inner backend"
+            )
         return func(*args, **kwargs)
 
     def __ua_convert__(self, dispatchables, coerce):
