@@ -165,6 +165,104 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     return (_array(a),)
 
 
+# -- elementwise functions that are not ufuncs -------------------------------------
+@_create(_replace_first)
+def real(val):
+    """Real part (``numpy.real``)."""
+    return (_array(val),)
+
+
+@_create(_replace_first)
+def imag(val):
+    """Imaginary part (``numpy.imag``)."""
+    return (_array(val),)
+
+
+@_create(_replace_first)
+def angle(z, deg=False):
+    """Argument of complex numbers (``numpy.angle``)."""
+    return (_array(z),)
+
+
+@_create(_replace_first)
+def sinc(x):
+    """``sin(pi x) / (pi x)`` (``numpy.sinc``)."""
+    return (_array(x),)
+
+
+@_create(_replace_first, default=lambda a, order="K", subok=False: unumpy.array(a, copy=True))
+def copy(a, order="K", subok=False):
+    """A copy of an array (``numpy.copy``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first)
+def round(a, decimals=0, out=None):  # noqa: A001 - NumPy's name
+    """Round to a number of decimals (``numpy.round``); derivative zero."""
+    return (_array(a),)
+
+
+@_create(_replace_first)
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise closeness test (``numpy.isclose``)."""
+    return (_array(a),)
+
+
+# -- creation: constants ----------------------------------------------------------------
+def _replace_dtype(args, kwargs, d):
+    return args, {**kwargs, "dtype": d[0]} if "dtype" in kwargs or d[0] is not None else kwargs
+
+
+def _dtype(dtype):
+    return Dispatchable(dtype, unumpy.dtype)
+
+
+@_create(_replace_first)
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    """An array shaped like ``a`` filled with ``fill_value`` (``numpy.full_like``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first)
+def empty_like(prototype, dtype=None, order="K", subok=True, shape=None):
+    """An uninitialised array shaped like ``prototype`` (``numpy.empty_like``)."""
+    return (_array(prototype),)
+
+
+@_create(_replace_dtype)
+def empty(shape, dtype=float, order="C"):
+    """An uninitialised array (``numpy.empty``)."""
+    return (_dtype(dtype),)
+
+
+@_create(_replace_dtype)
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """Evenly spaced numbers over an interval (``numpy.linspace``)."""
+    return (_dtype(dtype),)
+
+
+def _logspace_default(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    return base ** linspace(start, stop, num=num, endpoint=endpoint, dtype=dtype, axis=axis)
+
+
+@_create(_replace_dtype, default=_logspace_default)
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    """Numbers spaced evenly on a log scale (``numpy.logspace``)."""
+    return (_dtype(dtype),)
+
+
+@_create(_replace_dtype, default=lambda n, dtype=None: unumpy.eye(n, dtype=dtype or float))
+def identity(n, dtype=None):
+    """The identity matrix (``numpy.identity``)."""
+    return (_dtype(dtype),)
+
+
+@_create(_replace_dtype)
+def tri(N, M=None, k=0, dtype=float):
+    """Ones at and below a diagonal (``numpy.tri``)."""
+    return (_dtype(dtype),)
+
+
 MULTIMETHODS = {
     "expand_dims": expand_dims,
     "zeros_like": zeros_like,
@@ -181,6 +279,20 @@ MULTIMETHODS = {
     "einsum": einsum,
     "trace": trace,
     "diagonal": diagonal,
+    "real": real,
+    "imag": imag,
+    "angle": angle,
+    "sinc": sinc,
+    "copy": copy,
+    "round": round,
+    "isclose": isclose,
+    "full_like": full_like,
+    "empty_like": empty_like,
+    "empty": empty,
+    "linspace": linspace,
+    "logspace": logspace,
+    "identity": identity,
+    "tri": tri,
 }
 PRIVATE = {
     "scatter_add_along_axis": scatter_add_along_axis,
