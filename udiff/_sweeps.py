@@ -214,6 +214,10 @@ def _finish(backend, g, x, batch, recorded):
             zeros = np.broadcast_to(zeros, batch + x.shape)
         return DiffArray(zeros, backend)
     g = _as_float(g)
+    if np.dtype(g.dtype).kind == "c" and np.dtype(x.dtype).kind != "c":
+        # A real variable's cotangent is real: complex intermediates leave an
+        # imaginary part that carries no derivative (autograd and JAX agree).
+        g = np.real(g)
     if tuple(g.shape) != batch + x.shape:
         g = np.broadcast_to(g, batch + x.shape)
     return g if type(g) is DiffArray else DiffArray(g, backend)
