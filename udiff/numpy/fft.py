@@ -1,0 +1,340 @@
+"""Discrete Fourier transforms as multimethods (``numpy.fft``), differentiable.
+
+The functions are uarray multimethods of the ``numpy.fft`` domain: inner
+backends resolve them by name (``numpy.fft.fft``, ``dask.array.fft.fft``,
+``cupy.fft.fft``), and under :class:`udiff.DiffArrayBackend` they are
+recorded and differentiated by the rules in :mod:`udiff.rules.fft`.
+
+Complex convention
+------------------
+As everywhere in udiff (and in autograd and JAX), a VJP is the *transpose*
+of the linear map, not its conjugate transpose: cotangents pair with tangents
+through the real bilinear form ``<g, t> = Re(sum(g * t))``.  Every transform
+here is linear, so
+
+- the JVP of a transform is the same transform of the tangent;
+- the VJP of ``fft``/``ifft``/``fftn``/``ifftn`` is the same transform of
+  the cotangent (the DFT matrix is symmetric; the normalisation ``norm`` is
+  a scalar and stays), with padding and truncation by ``n``/``s`` undone
+  (zero padding transposes to truncation and the other way round);
+- the VJP of ``rfft`` zero-pads the cotangent from ``n // 2 + 1`` to ``n``
+  frequencies, applies ``fft`` and takes the real part (the input is real);
+- the VJP of ``irfft`` is ``ifft`` of the (real) cotangent, keeping the first
+  ``n // 2 + 1`` frequencies and doubling all but the zero and (for even
+  ``n``) the Nyquist frequency, which ``irfft`` counts once;
+- ``hfft``/``ihfft`` are ``irfft``/``rfft`` of conjugates and are
+  differentiated as such; ``fftshift`` and ``ifftshift`` are each other's
+  transpose.
+
+The cotangent of a real input is real (the real part of the transpose).
+
+Dask
+----
+``dask.array.fft`` transforms only along axes held in one chunk.  These
+multimethods rechunk a Dask argument (a raw Dask array or a DiffArray holding
+one) to a single chunk along the transformed axes before the inner backend
+sees it; other axes keep their chunks.  The rechunk is itself a recorded
+operation (identity derivative).  ``numpy.fft.fft`` called directly on a
+DiffArray bypasses the multimethod's argument handling and therefore does
+not rechunk: call ``udiff.numpy.fft.fft`` instead.
+
+Examples
+--------
+>>> import numpy, uarray as ua, udiff
+>>> import udiff.numpy as np
+>>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+...     x = np.asarray([1.0, 2.0, 0.0, -1.0])
+...     y = np.sum(np.absolute(np.fft.fft(x)) ** 2)  # 4 * sum(x ** 2)
+...     print(y.to(x).value)
+[ 8. 16.  0. -8.]
+"""
+import functools
+import inspect
+
+import unumpy
+from uarray import Dispatchable, create_multimethod
+
+from .. import _registry
+from .._core import DiffArray, call
+
+_create = functools.partial(create_multimethod, domain="numpy.fft")
+_create_np = functools.partial(create_multimethod, domain="numpy")
+
+NORMS = ("backward", "ortho", "forward")
+
+
+def _array(a):
+    return Dispatchable(a, unumpy.ndarray)
+
+
+def _replace_first(args, kwargs, dispatchables):
+    return tuple(dispatchables) + tuple(args[1:]), kwargs
+
+
+# -- private helpers: rechunking for Dask, real and imaginary parts ------------------
+def _rechunk_default(a, chunks):
+    return a
+
+
+@_create_np(_replace_first, default=_rechunk_default)
+def rechunk(a, chunks):
+    """``a`` with the chunks ``chunks`` (a dict ``{axis: -1}``) on chunked
+    libraries (``dask.array.rechunk``); ``a`` itself elsewhere."""
+    return (_array(a),)
+
+
+@_create_np(_replace_first)
+def real(val):
+    """The real part (``numpy.real``)."""
+    return (_array(val),)
+
+
+@_create_np(_replace_first)
+def imag(val):
+    """The imaginary part (``numpy.imag``)."""
+    return (_array(val),)
+
+
+# Private: the names must be NumPy's/Dask's for inner backends to find them.
+_real, _imag, _rechunk = real, imag, rechunk
+del real, imag, rechunk
+
+
+def _value(a):
+    return a.value if type(a) is DiffArray else a
+
+
+def whole(a, axes):
+    """``a`` rechunked to one chunk along ``axes`` where it is a multi-chunk
+    Dask array (or a DiffArray holding one); ``a`` unchanged otherwise.
+
+    ``axes`` may be negative (counted from the end, as rules do for batched
+    cotangents).
+    """
+    chunks = getattr(_value(a), "chunks", None)
+    if chunks is None:
+        return a
+    nd = len(chunks)
+    split = {ax % nd: -1 for ax in axes if len(chunks[ax % nd]) > 1}
+    if not split:
+        return a
+    return call(_rechunk, a, split)
+
+
+# -- the parameters of each transform, normalised ----------------------------------
+def _sig_1d(a, n=None, axis=-1, norm=None):
+    pass
+
+
+def _sig_2d(a, s=None, axes=(-2, -1), norm=None):
+    pass
+
+
+def _sig_nd(a, s=None, axes=None, norm=None):
+    pass
+
+
+def _sig_shift(x, axes=None):
+    pass
+
+
+# name -> (signature, family): "c" complex-to-complex, "r" real-to-half-spectrum,
+# "i" half-spectrum-to-real, "h" hfft, "ih" ihfft, "shift".
+SPECS = {
+    "fft": (_sig_1d, "c"), "ifft": (_sig_1d, "c"),
+    "fft2": (_sig_2d, "c"), "ifft2": (_sig_2d, "c"),
+    "fftn": (_sig_nd, "c"), "ifftn": (_sig_nd, "c"),
+    "rfft": (_sig_1d, "r"), "rfft2": (_sig_2d, "r"), "rfftn": (_sig_nd, "r"),
+    "irfft": (_sig_1d, "i"), "irfft2": (_sig_2d, "i"), "irfftn": (_sig_nd, "i"),
+    "hfft": (_sig_1d, "h"), "ihfft": (_sig_1d, "ih"),
+    "fftshift": (_sig_shift, "shift"), "ifftshift": (_sig_shift, "shift"),
+}
+_SIGNATURES = {f: inspect.signature(f) for f in (_sig_1d, _sig_2d, _sig_nd, _sig_shift)}
+
+
+def plan(name, shape, args, kwargs):
+    """The normalised parameters of ``name(a, *args, **kwargs)`` for an ``a`` of ``shape``.
+
+    Returns
+    -------
+    axes : tuple of int
+        The transformed axes, non-negative, in NumPy's order.
+    s : tuple of int or None
+        The transform length along each axis (NumPy's ``n``/``s``: the
+        length of the *output* for ``irfft``/``hfft``, of the padded input
+        otherwise); None for the shifts.
+    norm : str
+        One of ``"backward"``, ``"ortho"``, ``"forward"``.
+    """
+    sig, family = SPECS[name]
+    bound = _SIGNATURES[sig].bind(None, *args, **kwargs)
+    bound.apply_defaults()
+    p = bound.arguments
+    nd = len(shape)
+    if family == "shift":
+        axes = p["axes"]
+        if axes is None:
+            axes = range(nd)
+        elif not isinstance(axes, (tuple, list)):
+            axes = (axes,)
+        return tuple(int(ax) % nd for ax in axes), None, None
+    norm = p["norm"] or "backward"
+    if norm not in NORMS:
+        raise ValueError(f'invalid norm {norm!r}; use one of "backward", "ortho", "forward"')
+    inverse_real = family in ("i", "h")
+    if sig is _sig_1d:
+        axis = int(p["axis"]) % nd
+        n = p["n"]
+        if n is None:
+            n = 2 * (shape[axis] - 1) if inverse_real else shape[axis]
+        return (axis,), (int(n),), norm
+    s, axes = p["s"], p["axes"]
+    shapeless = s is None
+    if axes is None:
+        axes = range(nd) if shapeless else range(-len(s), 0)
+    axes = tuple(int(ax) % nd for ax in axes)
+    s = [shape[ax] for ax in axes] if shapeless else list(s)
+    if len(s) != len(axes):
+        raise ValueError("shape and axes have different lengths")
+    if inverse_real and shapeless:
+        s[-1] = 2 * (shape[axes[-1]] - 1)
+    s = tuple(shape[ax] if (n is None or n == -1) else int(n) for n, ax in zip(s, axes))
+    return axes, s, norm
+
+
+def _replacer(name):
+    """Put the array back in place, rechunked along the transformed axes for Dask."""
+
+    def replace(args, kwargs, dispatchables):
+        a = dispatchables[0]
+        chunks = getattr(_value(a), "chunks", None)
+        if chunks is not None and any(len(c) > 1 for c in chunks):
+            axes, _, _ = plan(name, tuple(_value(a).shape), args[1:], kwargs)
+            a = whole(a, axes)
+        return (a,) + tuple(args[1:]), kwargs
+
+    return replace
+
+
+# -- the transforms ------------------------------------------------------------------
+@_create(_replacer("fft"))
+def fft(a, n=None, axis=-1, norm=None):
+    """One-dimensional discrete Fourier transform (``numpy.fft.fft``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("ifft"))
+def ifft(a, n=None, axis=-1, norm=None):
+    """One-dimensional inverse discrete Fourier transform (``numpy.fft.ifft``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("fft2"))
+def fft2(a, s=None, axes=(-2, -1), norm=None):
+    """Two-dimensional discrete Fourier transform (``numpy.fft.fft2``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("ifft2"))
+def ifft2(a, s=None, axes=(-2, -1), norm=None):
+    """Two-dimensional inverse discrete Fourier transform (``numpy.fft.ifft2``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("fftn"))
+def fftn(a, s=None, axes=None, norm=None):
+    """N-dimensional discrete Fourier transform (``numpy.fft.fftn``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("ifftn"))
+def ifftn(a, s=None, axes=None, norm=None):
+    """N-dimensional inverse discrete Fourier transform (``numpy.fft.ifftn``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("rfft"))
+def rfft(a, n=None, axis=-1, norm=None):
+    """Discrete Fourier transform of real input (``numpy.fft.rfft``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("irfft"))
+def irfft(a, n=None, axis=-1, norm=None):
+    """Inverse of :func:`rfft` (``numpy.fft.irfft``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("rfft2"))
+def rfft2(a, s=None, axes=(-2, -1), norm=None):
+    """Two-dimensional FFT of real input (``numpy.fft.rfft2``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("irfft2"))
+def irfft2(a, s=None, axes=(-2, -1), norm=None):
+    """Inverse of :func:`rfft2` (``numpy.fft.irfft2``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("rfftn"))
+def rfftn(a, s=None, axes=None, norm=None):
+    """N-dimensional FFT of real input (``numpy.fft.rfftn``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("irfftn"))
+def irfftn(a, s=None, axes=None, norm=None):
+    """Inverse of :func:`rfftn` (``numpy.fft.irfftn``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("hfft"))
+def hfft(a, n=None, axis=-1, norm=None):
+    """FFT of a signal with Hermitian symmetry: a real spectrum (``numpy.fft.hfft``)."""
+    return (_array(a),)
+
+
+@_create(_replacer("ihfft"))
+def ihfft(a, n=None, axis=-1, norm=None):
+    """Inverse of :func:`hfft` (``numpy.fft.ihfft``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first)
+def fftshift(x, axes=None):
+    """Shift the zero frequency to the centre (``numpy.fft.fftshift``)."""
+    return (_array(x),)
+
+
+@_create(_replace_first)
+def ifftshift(x, axes=None):
+    """Inverse of :func:`fftshift` (``numpy.fft.ifftshift``)."""
+    return (_array(x),)
+
+
+def _no_arrays(args, kwargs, dispatchables):
+    return args, kwargs
+
+
+@_create(_no_arrays)
+def fftfreq(n, d=1.0):
+    """Sample frequencies of :func:`fft` (``numpy.fft.fftfreq``); a constant."""
+    return ()
+
+
+@_create(_no_arrays)
+def rfftfreq(n, d=1.0):
+    """Sample frequencies of :func:`rfft` (``numpy.fft.rfftfreq``); a constant."""
+    return ()
+
+
+MULTIMETHODS = {
+    f.__name__: f
+    for f in (fft, ifft, fft2, ifft2, fftn, ifftn, rfft, irfft, rfft2, irfft2, rfftn,
+              irfftn, hfft, ihfft, fftshift, ifftshift, fftfreq, rfftfreq)
+}
+_registry.register_namespace(MULTIMETHODS)
+globals().update(MULTIMETHODS)
+
+__all__ = sorted(MULTIMETHODS)

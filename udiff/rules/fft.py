@@ -1,0 +1,175 @@
+"""Rules for the discrete Fourier transforms (:mod:`udiff.numpy.fft`).
+
+Every transform is linear.  Its JVP is the transform of the tangent; its VJP
+is the *transpose* (not the conjugate transpose, see the convention in
+:mod:`udiff.numpy.fft`) under the real pairing ``Re(sum(g * t))``:
+
+========================  ==========================================================
+function                  VJP of the cotangent ``g``
+========================  ==========================================================
+fft, fft2, fftn           ``fftn(g)`` with the same ``norm``, then undo ``n``/``s``
+ifft, ifft2, ifftn        ``ifftn(g)`` likewise
+rfft, rfft2, rfftn        ``real(fftn(g, s))`` (zero-pads the half spectrum), undo ``s``
+irfft, irfft2, irfftn     ``ifftn(g)`` cut to ``s[-1] // 2 + 1`` frequencies, all but
+                          the zero and Nyquist ones doubled, undo ``s``
+hfft                      ``conj`` of irfft's VJP with the opposite ``norm``
+ihfft                     rfft's VJP of ``conj(g)`` with the opposite ``norm``
+fftshift, ifftshift       ``ifftshift(g)``, ``fftshift(g)``
+========================  ==========================================================
+
+"Undo ``n``/``s``" transposes the padding or truncation of the input: the
+transposed result is truncated where the input was zero-padded and
+zero-padded where it was truncated.  Cotangents of real inputs are real.
+
+Axes are addressed from the end, so cotangents and tangents may carry leading
+batch axes.  Rules call the multimethods through :func:`udiff._core.call`, so
+recorded (``create_graph=True``) sweeps differentiate them again.
+"""
+import numpy as np
+
+from .._core import DiffArray, call
+from .._registry import defjvp, defnondiff, defvjp
+from ..backends import backend_for_value
+from ..numpy import fft as F
+from ._helpers import from_end, ndim, shape
+
+_SWAP = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+def _like(ref, value):
+    """``value`` (a NumPy array) on the same inner backend as ``ref``."""
+    inner = ref._backend.inner if type(ref) is DiffArray else backend_for_value(ref)
+    return inner.asarray(value)
+
+
+def _is_complex(a):
+    return np.dtype(a.dtype).kind == "c"
+
+
+def _run(func, a, neg, **kwargs):
+    """``func(a, axes=neg, **kwargs)`` with ``a`` in one chunk along ``neg`` (Dask)."""
+    return call(func, F.whole(a, neg), axes=neg, **kwargs)
+
+
+def _fit(h, neg, lengths):
+    """Truncate or zero-pad ``h`` along the negative axes ``neg`` to ``lengths``."""
+    nd = ndim(h)
+    h_shape = shape(h)
+    index = [slice(None)] * nd
+    widths = [(0, 0)] * nd
+    cut = pad = False
+    for ax, n in zip(neg, lengths):
+        have = h_shape[nd + ax]
+        if have > n:
+            index[nd + ax] = slice(0, n)
+            cut = True
+        elif have < n:
+            widths[nd + ax] = (0, n - have)
+            pad = True
+    if cut:
+        h = h[tuple(index)]
+    if pad:
+        h = np.pad(h, widths)
+    return h
+
+
+def _real_if(h, x):
+    """The real part of ``h`` where the input ``x`` is real."""
+    return h if _is_complex(x) else call(F._real, h)
+
+
+def _unique(axes, name):
+    if len(set(axes)) != len(axes):
+        raise NotImplementedError(f"udiff cannot differentiate fft.{name} with repeated axes {axes}")
+
+
+def _params(name, x, args, kwargs):
+    axes, s, norm = F.plan(name, shape(x), args, kwargs)
+    if s is not None:
+        _unique(axes, name)
+    return from_end(axes, ndim(x)), s, norm
+
+
+# -- the transposes, written for negative axes --------------------------------------
+def _c2c_vjp(inverse, g, x, neg, norm):
+    h = _run(F.ifftn if inverse else F.fftn, g, neg, norm=norm)
+    return _real_if(_fit(h, neg, [shape(x)[ax] for ax in neg]), x)
+
+
+def _r2c_vjp(g, x, neg, s, norm):
+    h = call(F._real, _run(F.fftn, g, neg, s=s, norm=norm))
+    return _fit(h, neg, [shape(x)[ax] for ax in neg])
+
+
+def _half_weights(g, n, neg_last):
+    """1 for the zero (and even ``n``'s Nyquist) frequency, 2 for the others,
+    shaped to broadcast along axis ``neg_last``."""
+    m = n // 2 + 1
+    w = np.full(m, 2.0)
+    w[0] = 1.0
+    if n % 2 == 0:
+        w[-1] = 1.0
+    return _like(g, w.reshape((m,) + (1,) * (-neg_last - 1)))
+
+
+def _c2r_vjp(g, x, neg, s, norm):
+    h = _run(F.ifftn, g, neg, norm=norm)
+    m = s[-1] // 2 + 1
+    h = _fit(h, neg[-1:], [m]) * _half_weights(g, s[-1], neg[-1])
+    return _real_if(_fit(h, neg, [shape(x)[ax] for ax in neg]), x)
+
+
+# -- makers ---------------------------------------------------------------------------
+def _vjp_maker(name):
+    family = F.SPECS[name][1]
+    inverse = name.startswith("i")
+
+    def maker(ans, x, *args, **kwargs):
+        neg, s, norm = _params(name, x, args, kwargs)
+        if family == "c":
+            return lambda g: _c2c_vjp(inverse, g, x, neg, norm)
+        if family == "r":
+            return lambda g: _r2c_vjp(g, x, neg, s, norm)
+        if family == "i":
+            return lambda g: _c2r_vjp(g, x, neg, s, norm)
+        if family == "h":  # hfft(a) = irfft(conj(a)) with the opposite norm
+            return lambda g: np.conj(_c2r_vjp(g, x, neg, s, _SWAP[norm]))
+        if family == "ih":  # ihfft(a) = conj(rfft(a)) with the opposite norm
+            return lambda g: _r2c_vjp(np.conj(g), x, neg, s, _SWAP[norm])
+        back = F.ifftshift if name == "fftshift" else F.fftshift
+        return lambda g: call(back, g, axes=neg)
+
+    return maker
+
+
+def _jvp_rule(name):
+    func = F.MULTIMETHODS[name]
+    family = F.SPECS[name][1]
+    one_d = F.SPECS[name][0] is F._sig_1d
+
+    def rule(t, ans, x, *args, **kwargs):
+        neg, s, norm = _params(name, x, args, kwargs)
+        if family == "shift":
+            return call(func, t, axes=neg)
+        t = F.whole(t, neg)
+        if one_d:
+            return call(func, t, n=s[0], axis=neg[0], norm=norm)
+        return call(func, t, s=s, axes=neg, norm=norm)
+
+    return rule
+
+
+for _name in F.SPECS:
+    defvjp(F.MULTIMETHODS[_name], _vjp_maker(_name))
+    defjvp(F.MULTIMETHODS[_name], _jvp_rule(_name))
+
+defnondiff(F.fftfreq, F.rfftfreq)
+
+
+# -- private helpers ------------------------------------------------------------------
+defvjp(F._real, lambda ans, x: lambda g: g + 0j if _is_complex(x) else g)
+defjvp(F._real, lambda t, ans, x: call(F._real, t))
+defvjp(F._imag, lambda ans, x: lambda g: g * -1j if _is_complex(x) else g * 0.0)
+defjvp(F._imag, lambda t, ans, x: call(F._imag, t))
+defvjp(F._rechunk, lambda ans, x, chunks: lambda g: g)
+defjvp(F._rechunk, lambda t, ans, x, chunks: t)
