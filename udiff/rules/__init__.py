@@ -4,4 +4,4 @@ Importing this package registers every rule.  Each module defines, for each
 function, its VJP (``defvjp``) and JVP (``defjvp``) rules, or declares it
 non-differentiable (``defnondiff``).
 """
-from . import ufuncs, reductions, shape, selection, products, statistics, elementwise, linalg  # noqa: F401
+from . import ufuncs, reductions, shape, selection, products, statistics, elementwise, linalg, fft  # noqa: F401
