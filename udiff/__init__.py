@@ -23,24 +23,16 @@ _warnings.filterwarnings(
     "ignore", message="uarray.skip_backend is deprecated", category=DeprecationWarning
 )
 
-import unumpy as _unumpy  # noqa: E402
-
 from . import _unumpy_fixes  # noqa: E402,F401
-from . import _multimethods as _mm  # noqa: E402
+from . import numpy as _namespace  # noqa: E402  (every multimethod, by NumPy's names)
 from ._registry import register_namespace as _register_namespace  # noqa: E402
 
-_register_namespace(
-    {n: getattr(_unumpy, n) for n in dir(_unumpy)
-     if isinstance(getattr(_unumpy, n), _unumpy.ufunc) or hasattr(getattr(_unumpy, n), "arg_extractor")}
-)
-_register_namespace(_mm.MULTIMETHODS)
-from . import _composites  # noqa: E402
-_register_namespace(_composites.MULTIMETHODS)
+_register_namespace(_namespace._NAMES)
 
 from . import rules as _rules  # noqa: E402,F401
 from ._backend import DiffArrayBackend  # noqa: E402
 from ._core import DiffArray  # noqa: E402
-from ._registry import defjvp, defnondiff, defvjp  # noqa: E402
+from ._registry import defcomposite, defjvp, defnondiff, defvjp  # noqa: E402
 from .backends import cupy_backend, dask_backend, numpy_backend  # noqa: E402
 from .differential_operators import (  # noqa: E402
     grad,
@@ -61,6 +53,7 @@ __all__ = [
     "defvjp",
     "defjvp",
     "defnondiff",
+    "defcomposite",
     "numpy_backend",
     "dask_backend",
     "cupy_backend",

@@ -35,12 +35,13 @@ def register_namespace(names):
     """
     for name, obj in names.items():
         if isinstance(obj, unumpy.ufunc):
-            target = getattr(np, name, None)
+            module, own = np, obj.name
         else:
-            module = _MODULES.get(getattr(obj, "domain", None))
-            target = getattr(module, getattr(obj, "__name__", name), None)
-        if target is not None and target not in _FROM_NUMPY:
-            _FROM_NUMPY[target] = obj
+            module, own = _MODULES.get(getattr(obj, "domain", None)), getattr(obj, "__name__", name)
+        for attr in (name, own):  # NumPy's function of this name, or an alias of it
+            target = getattr(module, attr, None)
+            if target is not None and target not in _FROM_NUMPY:
+                _FROM_NUMPY[target] = obj
 
 
 def key_of(func):
