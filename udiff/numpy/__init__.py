@@ -19,6 +19,7 @@ Examples
 import unumpy as _unumpy
 
 from .. import _composites, _multimethods as _mm
+from . import linalg, fft  # noqa: F401
 
 
 def _public(module):
@@ -31,6 +32,15 @@ def _public(module):
 
 
 _NAMES = {**_public(_unumpy), **_mm.MULTIMETHODS, **_composites.MULTIMETHODS}
+# Other names NumPy gives the same functions (NumPy 2 adds the array-API spellings).
+_ALIASES = {
+    "abs": "absolute", "conjugate": "conj", "acos": "arccos", "asin": "arcsin",
+    "atan": "arctan", "acosh": "arccosh", "asinh": "arcsinh", "atanh": "arctanh",
+    "atan2": "arctan2", "pow": "power", "degrees": "rad2deg", "radians": "deg2rad",
+    "concat": "concatenate", "permute_dims": "transpose", "around": "round",
+    "row_stack": "vstack", "bitwise_not": "invert",
+}
+_NAMES.update({alias: _NAMES[name] for alias, name in _ALIASES.items()})
 globals().update(_NAMES)
 ndarray = _unumpy.ndarray
 ufunc = _unumpy.ufunc
