@@ -32,6 +32,7 @@ _register_namespace(_namespace._NAMES)
 from . import rules as _rules  # noqa: E402,F401
 from ._backend import DiffArrayBackend  # noqa: E402
 from ._core import DiffArray  # noqa: E402
+from . import _methods  # noqa: E402,F401  (array methods and x.at)
 from ._registry import defcomposite, defjvp, defnondiff, defvjp  # noqa: E402
 from .backends import cupy_backend, dask_backend, numpy_backend  # noqa: E402
 from .differential_operators import (  # noqa: E402

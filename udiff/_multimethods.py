@@ -197,6 +197,12 @@ def copy(a, order="K", subok=False):
 
 
 @_create(_replace_first)
+def astype(x, dtype, copy=True):
+    """``x`` converted to ``dtype`` (``numpy.astype``)."""
+    return (_array(x),)
+
+
+@_create(_replace_first)
 def round(a, decimals=0, out=None):  # noqa: A001 - NumPy's name
     """Round to a number of decimals (``numpy.round``); derivative zero."""
     return (_array(a),)
@@ -284,6 +290,7 @@ MULTIMETHODS = {
     "angle": angle,
     "sinc": sinc,
     "copy": copy,
+    "astype": astype,
     "round": round,
     "isclose": isclose,
     "full_like": full_like,

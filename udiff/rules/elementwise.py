@@ -64,6 +64,24 @@ defjvp(_mm.sinc, lambda t, ans, x: t * _sinc_deriv(ans, x))
 defvjp(_mm.copy, lambda ans, x, *a, **k: lambda g: g)
 defjvp(_mm.copy, lambda t, ans, x, *a, **k: t)
 
+def _astype_vjp(ans, x, dtype, *args, **kwargs):
+    kind = np.dtype(dtype).kind
+    if kind not in "fc":  # a cast to integers or booleans is piecewise constant
+        return lambda g: np.zeros_like(g, dtype=float)
+    if np.dtype(x.dtype).kind in "fc":
+        return lambda g: _match(x, g).astype(np.result_type(x.dtype, np.float32))
+    return lambda g: np.real(g)
+
+
+def _astype_jvp(t, ans, x, dtype, *args, **kwargs):
+    if np.dtype(dtype).kind not in "fc":
+        return np.zeros_like(t, dtype=float)
+    return t.astype(np.result_type(dtype, np.float32))
+
+
+defvjp(_mm.astype, _astype_vjp)
+defjvp(_mm.astype, _astype_jvp)
+
 defnondiff(
     _mm.round, _mm.isclose, _mm.full_like, _mm.empty_like, _mm.empty, _mm.linspace,
     _mm.logspace, _mm.identity, _mm.tri,

@@ -1,0 +1,184 @@
+"""NumPy's array methods and JAX-style functional updates, for DiffArray.
+
+Every method records through the same machinery as the multimethod it
+stands for, so ``x.sum(axis=0)`` and ``np.sum(x, axis=0)`` give the same
+graph, inside or outside the ``with`` block.
+"""
+import numpy as np
+import unumpy
+
+from . import _composites as _cm
+from . import _multimethods as _mm
+from ._core import DiffArray, _index_value, apply
+
+
+def _call(key, self, *args, **kwargs):
+    return apply(self._backend, key, (self,) + args, kwargs)
+
+
+def _reduction(key, extra=()):
+    def method(self, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+        if out is not None:
+            raise TypeError("DiffArray methods do not write to out=")
+        kw = {"axis": axis, "keepdims": keepdims}
+        if dtype is not None:
+            kw["dtype"] = dtype
+        kw.update((k, v) for k, v in kwargs.items() if k in extra)
+        return _call(key, self, **kw)
+
+    method.__name__ = key.__name__
+    method.__doc__ = f"``np.{key.__name__}(self, ...)`` with NumPy's method signature."
+    return method
+
+
+def _shape_arg(args):
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+
+
+def _reshape(self, *shape, order="C"):
+    """``np.reshape(self, shape)``; the shape may be given as separate integers."""
+    shape = _shape_arg(shape)
+    kwargs = {} if order == "C" else {"order": order}  # Dask's reshape takes no order=
+    return _call(unumpy.reshape, self, shape[0] if len(shape) == 1 else shape, **kwargs)
+
+
+def _transpose(self, *axes):
+    """``np.transpose(self, axes)``; the axes may be given as separate integers."""
+    axes = _shape_arg(axes)
+    return _call(unumpy.transpose, self, axes) if axes else _call(unumpy.transpose, self)
+
+
+def _cumulative(key):
+    def method(self, axis=None, dtype=None, out=None):
+        return _call(key, self, axis=axis) if dtype is None else _call(key, self, axis=axis, dtype=dtype)
+
+    method.__name__ = key.__name__
+    return method
+
+
+def _arg(key):
+    def method(self, axis=None, out=None, **kwargs):
+        return _call(key, self, axis=axis)
+
+    method.__name__ = key.__name__
+    return method
+
+
+_METHODS = {
+    "sum": _reduction(unumpy.sum),
+    "prod": _reduction(unumpy.prod),
+    "max": _reduction(unumpy.max),
+    "min": _reduction(unumpy.min),
+    "mean": _reduction(_mm.mean),
+    "std": _reduction(unumpy.std, ("ddof",)),
+    "var": _reduction(unumpy.var, ("ddof",)),
+    "any": _reduction(unumpy.any),
+    "all": _reduction(unumpy.all),
+    "ptp": lambda self, axis=None, out=None, keepdims=False: _call(
+        _cm.ptp, self, axis=axis, keepdims=keepdims),
+    "cumsum": _cumulative(_mm.cumsum),
+    "cumprod": _cumulative(_cm.cumprod),
+    "argmax": _arg(unumpy.argmax),
+    "argmin": _arg(unumpy.argmin),
+    "reshape": _reshape,
+    "transpose": _transpose,
+    "ravel": lambda self, order="C": _call(unumpy.ravel, self),
+    "flatten": lambda self, order="C": _call(unumpy.ravel, self),
+    "squeeze": lambda self, axis=None: _call(_mm.squeeze, self, axis=axis),
+    "swapaxes": lambda self, axis1, axis2: _call(unumpy.swapaxes, self, axis1, axis2),
+    "dot": lambda self, b, out=None: _call(_mm.dot, self, b),
+    "astype": lambda self, dtype, order="K", casting="unsafe", subok=True, copy=True: _call(
+        _mm.astype, self, dtype),
+    "copy": lambda self, order="C": _call(_mm.copy, self),
+    "clip": lambda self, min=None, max=None, out=None, **kw: _call(_cm.clip, self, min, max),
+    "round": lambda self, decimals=0, out=None: _call(_mm.round, self, decimals),
+    "conj": lambda self: _call(unumpy.conj, self),
+    "conjugate": lambda self: _call(unumpy.conj, self),
+    "diagonal": lambda self, offset=0, axis1=0, axis2=1: _call(_mm.diagonal, self, offset, axis1, axis2),
+    "trace": lambda self, offset=0, axis1=0, axis2=1, dtype=None, out=None: _call(
+        _mm.trace, self, offset, axis1, axis2),
+    "take": lambda self, indices, axis=None, out=None, mode="raise": _call(
+        _cm.take, self, indices, axis=axis, mode=mode),
+    "repeat": lambda self, repeats, axis=None: _call(_cm.repeat, self, repeats, axis=axis),
+    "nonzero": lambda self: _call(unumpy.nonzero, self),
+    "argsort": lambda self, axis=-1, kind=None, order=None: _call(unumpy.argsort, self, axis=axis),
+}
+for _name, _method in _METHODS.items():
+    setattr(DiffArray, _name, _method)
+DiffArray.real = property(lambda self: _call(_mm.real, self), doc="The real part.")
+DiffArray.imag = property(lambda self: _call(_mm.imag, self), doc="The imaginary part.")
+
+
+# -- functional updates: x.at[index].set(v) ------------------------------------------------------
+class _At:
+    """``x.at``: index it to get an update that returns a new array."""
+
+    __slots__ = ("_x",)
+
+    def __init__(self, x):
+        self._x = x
+
+    def __getitem__(self, index):
+        return _Update(self._x, index)
+
+
+class _Update:
+    """Functional updates of ``x[index]``, differentiable in ``x`` and in the values.
+
+    Examples
+    --------
+    >>> import uarray as ua, udiff, udiff.numpy as np
+    >>> with ua.set_backend(udiff.DiffArrayBackend(), coerce=True):
+    ...     x = np.zeros(3)
+    ...     print(x.at[1].set(5.0).value, x.at[[0, 0]].add(1.0).value)
+    [0. 5. 0.] [2. 0. 0.]
+    """
+
+    __slots__ = ("_x", "_index")
+
+    def __init__(self, x, index):
+        self._x = x
+        self._index = index
+
+    def _counts(self):
+        """How often ``index`` selects each entry (a NumPy constant)."""
+        counts = np.zeros(self._x.shape, dtype=np.intp)
+        index = _index_value(self._index)
+        if any(hasattr(i, "compute") for i in (index if isinstance(index, tuple) else (index,))):
+            raise NotImplementedError("x.at[...] needs an index of known values, not a Dask array")
+        np.add.at(counts, index, 1)
+        return counts
+
+    def _spread(self, values):
+        """``values`` broadcast to ``x[index]`` and scattered into ``x``'s shape."""
+        x = self._x
+        target = x[self._index]
+        values = apply(x._backend, unumpy.broadcast_to, (values, target.shape), {})
+        return apply(x._backend, _mm.index_add, (values, _index_value(self._index), x.shape), {})
+
+    def _mask(self, counts, name):
+        if counts.max(initial=0) > 1:
+            raise ValueError(f"x.at[index].{name} with repeated indices is ambiguous; use .add")
+        return self._x._backend.inner.asarray(counts > 0)
+
+    def get(self):
+        """``x[index]``."""
+        return self._x[self._index]
+
+    def add(self, values):
+        """``x`` with ``values`` added at ``index`` (repeated indices add up)."""
+        return self._x + self._spread(values)
+
+    def set(self, values):
+        """``x`` with the entries at ``index`` replaced by ``values``."""
+        mask = self._mask(self._counts(), "set")
+        return apply(self._x._backend, unumpy.where, (mask, self._spread(values), self._x), {})
+
+    def multiply(self, values):
+        """``x`` with the entries at ``index`` multiplied by ``values``."""
+        mask = self._mask(self._counts(), "multiply")
+        factor = apply(self._x._backend, unumpy.where, (mask, self._spread(values), 1.0), {})
+        return self._x * factor
+
+
+DiffArray.at = property(_At, doc="Functional updates: ``x.at[index].set(v)``, ``.add``, ``.multiply``.")
