@@ -88,6 +88,7 @@ def _generic_impls():
         "ndim": np.ndim,
         "size": np.size,
         "nbytes": lambda a: a.nbytes,
+        "astype": lambda x, dtype, copy=True: x.astype(dtype, copy=copy),
     }
 
 

@@ -125,6 +125,19 @@ def _dot(a, b):
     return da.dot(a, b)
 
 
+def _reshape(a, newshape, order="C"):
+    import dask.array as da
+
+    if order not in ("C", None):
+        raise NotImplementedError(f"reshape with order={order!r} on the dask inner backend")
+    try:
+        return da.reshape(a, newshape)
+    except NotImplementedError:
+        # Dask reshapes only by merging or splitting axes evenly; flattening first
+        # always qualifies (at the price of rechunking).
+        return da.reshape(da.reshape(a, (-1,)), newshape)
+
+
 def _overrides():
     import dask.array as da
 
@@ -150,6 +163,7 @@ def _overrides():
             )(a, axis=-1),
             "take_along_axis": _take_along_axis,
             "dot": _dot,
+            "reshape": _reshape,
             "scatter_add_along_axis": _scatter_add_along_axis,
             "index_add": _index_add,
             "in1d": lambda a, b, assume_unique=False, invert=False: da.isin(
