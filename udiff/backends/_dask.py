@@ -138,6 +138,15 @@ def _reshape(a, newshape, order="C"):
         return da.reshape(da.reshape(a, (-1,)), newshape)
 
 
+def _getitem(a, index):
+    try:
+        return a[index]
+    except NotImplementedError:
+        # Dask indexes with one integer array at a time; several (x[rows, cols])
+        # are NumPy's point-wise indexing, which Dask spells vindex.
+        return a.vindex[index]
+
+
 def _overrides():
     import dask.array as da
 
@@ -164,6 +173,7 @@ def _overrides():
             "take_along_axis": _take_along_axis,
             "dot": _dot,
             "reshape": _reshape,
+            "getitem": _getitem,
             "scatter_add_along_axis": _scatter_add_along_axis,
             "index_add": _index_add,
             "in1d": lambda a, b, assume_unique=False, invert=False: da.isin(
