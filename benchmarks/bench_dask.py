@@ -24,6 +24,7 @@ Usage::
 The markdown table it prints is the one in ``docs/dask.md``.
 """
 import argparse
+import contextlib
 import os
 import platform
 import sys
@@ -187,6 +188,7 @@ def main(argv=None):
         print(msg, flush=True)
 
     cluster = client = None
+    stack = contextlib.ExitStack()
     if args.scheduler == "distributed":
         from distributed import Client, LocalCluster
 
@@ -203,7 +205,7 @@ def main(argv=None):
             client = Client(cluster)
         log(f"distributed: {client}")
     else:
-        dask.config.set(scheduler="threads")
+        stack.enter_context(dask.config.set(scheduler="threads"))
 
     X, w_true, y01, s, t = make_data(args.rows, args.chunk_rows)
     gb = args.rows * FEATURES * 8 / 1e9
@@ -255,6 +257,7 @@ def main(argv=None):
             f"| {r['ratio_hand']:.2f} | {r['ratio_forward']:.2f} "
             f"| {r['task_ratio']:.2f} ({r['tasks_grad']}/{r['tasks_forward']}) |"
         )
+    stack.close()
     if client is not None:
         client.close()
     if cluster is not None:

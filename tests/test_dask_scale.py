@@ -436,3 +436,34 @@ def test_functional_api_on_a_local_cluster(client):
     computed = dask.compute(value, *grads)
     for got, want in zip(computed, _numpy_reference(_logistic)):
         _close(got, want)
+
+
+# -- 3. the example and the benchmark, at a tiny size ------------------------------------
+
+
+def _load(relpath):
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / relpath
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_out_of_core_example_learns(capsys):
+    w = _load("examples/out_of_core.py").main(["--rows", "20000", "--chunk-rows", "5000"])
+    w_true = numpy.linspace(-1.0, 1.0, 16)
+    assert w @ w_true / (numpy.linalg.norm(w) * numpy.linalg.norm(w_true)) > 0.95
+    assert "step 4" in capsys.readouterr().out
+
+
+def test_benchmark_runs(capsys):
+    results = _load("benchmarks/bench_dask.py").main(
+        ["--rows", "8000", "--chunk-rows", "2000", "--steps", "1"]
+    )
+    assert {r["model"] for r in results} == {"logistic", "least_squares"}
+    for r in results:
+        assert r["task_ratio"] <= 3.0
+    assert "| logistic |" in capsys.readouterr().out
