@@ -1,0 +1,692 @@
+"""Rules for ``numpy.linalg``.
+
+Formulas follow autograd's and JAX's: ``inv`` ``-A^-T g A^-T``; ``det``
+``g det A^-T``; ``cholesky`` Murray (arXiv:1602.07527); ``eigh`` with
+``F_ij = 1/(w_j - w_i)``; ``svd`` the standard reduced-SVD formulas;
+``qr`` Walter-Lehmann / Townsend; ``pinv`` Golub-Pereyra.
+
+Every rule addresses matrix axes from the end (``swapaxes(-1, -2)``,
+``matmul``), so stacked matrices ``(..., n, n)`` and leading batch axes on
+cotangents and tangents (Jacobians) both work.  Rules that need another
+output of a decomposition (the eigenvectors in the rule for the
+eigenvalues) compute the decomposition again through its multimethod, so a
+recorded sweep records it and higher derivatives exist.  Inverses and
+solves also go through udiff's multimethods (``_core.call``).
+
+Functions that read only one triangle of their input (``cholesky``,
+``eigh``, ``eigvalsh``) are differentiated as NumPy computes them: with
+respect to that triangle, the other having zero derivative.
+"""
+import operator
+
+import numpy as np
+
+from .._core import DiffArray, call
+from .._registry import defjvp, defnondiff, defvjp
+from ..backends import backend_for_value
+from ..numpy import linalg as la
+from ._helpers import from_end, ndim, normalize_axes, restore_reduced, shape, unbroadcast_to
+
+
+# -- helpers ------------------------------------------------------------------------
+def _T(x):
+    return np.swapaxes(x, -1, -2)
+
+
+def _like(ref, value):
+    """``value`` (a NumPy array) on the same inner library as ``ref``."""
+    if type(ref) is DiffArray:
+        return ref._backend.inner.asarray(value)
+    return backend_for_value(ref).asarray(value)
+
+
+def _eye(ref, n):
+    return _like(ref, np.eye(n))
+
+
+def _tril_mask(ref, n, k=0):
+    return _like(ref, np.tril(np.ones((n, n)), k))
+
+
+def _triu_mask(ref, n, k=0):
+    return _like(ref, np.triu(np.ones((n, n)), k))
+
+
+def _nb(g, ans):
+    """Leading batch axes of ``g`` beyond the rank of ``ans``."""
+    return ndim(g) - ndim(ans)
+
+
+def _inv(a):
+    return call(la.inv, a)
+
+
+def _solve(a, b):
+    return call(la.solve, a, b)
+
+
+def _diag_embed(v):
+    """``(..., k)`` -> ``(..., k, k)`` with ``v`` on the diagonal."""
+    return v[..., :, None] * _eye(v, shape(v)[-1])
+
+
+def _diag(m):
+    """The diagonal of the last two axes, ``(..., k, k)`` -> ``(..., k)``."""
+    return np.sum(m * _eye(m, shape(m)[-1]), axis=-1)
+
+
+def _safe_reciprocal_of_differences(d, ref):
+    """``1 / d`` off the diagonal of the last two axes, 0 on it (``d`` is 0 there)."""
+    eye = _eye(ref, shape(d)[-1])
+    return (1.0 - eye) / (d + eye)
+
+
+# -- inv -----------------------------------------------------------------------------
+defvjp(la.inv, lambda ans, a: lambda g: -(_T(ans) @ g @ _T(ans)))
+defjvp(la.inv, lambda t, ans, a: -(ans @ t @ ans))
+
+
+# -- pinv ------------------------------------------------------------------------------
+def _pinv_vjp(ans, a, *args, **kwargs):
+    p = ans
+
+    def vjp(g):
+        gt = _T(g)
+        pp_t = p @ _T(p)
+        pt_p = _T(p) @ p
+        return (-(_T(p) @ g @ _T(p)) + gt @ pp_t - a @ (p @ (gt @ pp_t))
+                + pt_p @ gt - ((pt_p @ gt) @ p) @ a)
+
+    return vjp
+
+
+def _pinv_jvp(t, ans, a, *args, **kwargs):
+    p = ans
+    tt = _T(t)
+    return (-(p @ t @ p) + (p @ _T(p)) @ (tt - (tt @ a) @ p)
+            + (tt - (p @ a) @ tt) @ (_T(p) @ p))
+
+
+defvjp(la.pinv, _pinv_vjp)
+defjvp(la.pinv, _pinv_jvp)
+
+
+# -- det, slogdet ------------------------------------------------------------------------
+def _det_vjp(ans, a):
+    return lambda g: (g * ans)[..., None, None] * _T(_inv(a))
+
+
+def _det_jvp(t, ans, a):
+    return ans * np.sum(_T(_inv(a)) * t, axis=(-2, -1))
+
+
+defvjp(la.det, _det_vjp)
+defjvp(la.det, _det_jvp)
+
+defvjp((la.slogdet, 1), lambda ans, a: lambda g: g[..., None, None] * _T(_inv(a)))
+defjvp((la.slogdet, 1), lambda t, ans, a: np.sum(_T(_inv(a)) * t, axis=(-2, -1)))
+defnondiff((la.slogdet, 0))
+
+
+# -- solve ---------------------------------------------------------------------------------
+def _is_vector_rhs(b):
+    return ndim(b) == 1
+
+
+def _solve_adjoint(a, b, g):
+    """``a^-T g``: the cotangent of ``b`` before unbroadcasting."""
+    if _is_vector_rhs(b):
+        return _solve(_T(a), g[..., None])[..., 0]
+    return _solve(_T(a), g)
+
+
+def _solve_vjp_b(ans, a, b):
+    return lambda g: unbroadcast_to(_solve_adjoint(a, b, g), _nb(g, ans), shape(b))
+
+
+def _solve_vjp_a(ans, a, b):
+    def vjp(g):
+        gb = _solve_adjoint(a, b, g)
+        if _is_vector_rhs(b):
+            ga = -(gb[..., :, None] * ans[..., None, :])
+        else:
+            ga = -(gb @ _T(ans))
+        return unbroadcast_to(ga, _nb(g, ans), shape(a))
+
+    return vjp
+
+
+def _solve_jvp_a(t, ans, a, b):
+    if _is_vector_rhs(b):
+        return -_solve(a, t @ ans[..., None])[..., 0]
+    return -_solve(a, t @ ans)
+
+
+def _solve_jvp_b(t, ans, a, b):
+    if _is_vector_rhs(b):
+        return _solve(a, t[..., None])[..., 0]
+    return _solve(a, t)
+
+
+defvjp(la.solve, _solve_vjp_a, _solve_vjp_b)
+defjvp(la.solve, _solve_jvp_a, _solve_jvp_b)
+
+
+# -- cholesky (Murray, arXiv:1602.07527) -----------------------------------------------------
+def _phi(x):
+    """Lower triangle of the last two axes, diagonal halved."""
+    n = shape(x)[-1]
+    return x * (_tril_mask(x, n) - 0.5 * _eye(x, n))
+
+
+def _from_lower(t):
+    """The symmetric matrix NumPy sees when it reads only the lower triangle of ``t``."""
+    n = shape(t)[-1]
+    low = t * _tril_mask(t, n)
+    return low + _T(low) * (1.0 - _eye(t, n))
+
+
+def _to_lower(s):
+    """Adjoint of :func:`_from_lower` for a symmetric ``s``: the lower triangle, off-diagonal doubled."""
+    n = shape(s)[-1]
+    return s * (2.0 * _tril_mask(s, n) - _eye(s, n))
+
+
+def _cholesky_vjp(ans, a, upper=False):
+    def vjp(g):
+        low = _T(ans) if upper else ans
+        gl = _T(g) if upper else g
+        li = _inv(low)
+        s = _T(li) @ _phi(_T(low) @ gl) @ li
+        grad = _to_lower(0.5 * (s + _T(s)))
+        return _T(grad) if upper else grad
+
+    return vjp
+
+
+def _cholesky_jvp(t, ans, a, upper=False):
+    low = _T(ans) if upper else ans
+    sigma = _from_lower(_T(t) if upper else t)
+    li = _inv(low)
+    dl = low @ _phi(li @ sigma @ _T(li))
+    return _T(dl) if upper else dl
+
+
+defvjp(la.cholesky, _cholesky_vjp)
+defjvp(la.cholesky, _cholesky_jvp)
+
+
+# -- qr ------------------------------------------------------------------------------------
+def _check_qr(a, mode):
+    m, n = shape(a)[-2:]
+    if mode not in ("reduced", "complete") or m < n or (mode == "complete" and m != n):
+        raise NotImplementedError(
+            f"udiff differentiates linalg.qr in mode 'reduced' with at least as many rows as "
+            f"columns only (got mode={mode!r}, shape {shape(a)})"
+        )
+
+
+def _copyltu(m):
+    """Lower triangle mirrored to the upper one."""
+    n = shape(m)[-1]
+    low = m * _tril_mask(m, n, -1)
+    return low + _T(low) + m * _eye(m, n)
+
+
+def _qr_vjp(which):
+    def maker(ans, a, mode="reduced"):
+        _check_qr(a, mode)
+        q, r = call(la.qr, a)
+
+        def vjp(g):
+            # gA = [gQ + Q copyltu(M)] R^-T with M = R gR^T - gQ^T Q (one of gQ, gR is zero)
+            if which == 0:
+                b = g - q @ _copyltu(_T(g) @ q)
+            else:
+                b = q @ _copyltu(r @ _T(g))
+            return _T(_solve(r, _T(b)))
+
+        return vjp
+
+    return maker
+
+
+def _qr_jvp(which):
+    def rule(t, ans, a, mode="reduced"):
+        _check_qr(a, mode)
+        q, r = call(la.qr, a)
+        t_rinv = _T(_solve(_T(r), _T(t)))  # t R^-1
+        qt_t_rinv = _T(q) @ t_rinv
+        low = qt_t_rinv * _tril_mask(t, shape(r)[-1], -1)
+        omega = low - _T(low)
+        if which == 0:
+            return q @ (omega - qt_t_rinv) + t_rinv
+        return (qt_t_rinv - omega) @ r
+
+    return rule
+
+
+for _i in (0, 1):
+    defvjp((la.qr, _i), _qr_vjp(_i))
+    defjvp((la.qr, _i), _qr_jvp(_i))
+
+
+# -- eigh, eigvalsh ----------------------------------------------------------------------------
+def _tri_adjoint(m, uplo):
+    """Adjoint of reading only the ``uplo`` triangle, applied to a gradient ``m``."""
+    n = shape(m)[-1]
+    eye = _eye(m, n)
+    mask = _tril_mask(m, n, -1) if uplo.upper() == "L" else _triu_mask(m, n, 1)
+    return m * eye + (m + _T(m)) * mask
+
+
+def _from_triangle(t, uplo):
+    """The symmetric matrix NumPy sees when it reads only the ``uplo`` triangle of ``t``."""
+    n = shape(t)[-1]
+    eye = _eye(t, n)
+    mask = _tril_mask(t, n, -1) if uplo.upper() == "L" else _triu_mask(t, n, 1)
+    off = t * mask
+    return t * eye + off + _T(off)
+
+
+def _eigh_f(w):
+    d = w[..., None, :] - w[..., :, None]  # d_ij = w_j - w_i
+    return _safe_reciprocal_of_differences(d, w)
+
+
+def _eigh_vjp(which):
+    def maker(ans, a, UPLO="L"):
+        w, v = call(la.eigh, a, UPLO)
+
+        def vjp(g):
+            if which == 0:
+                inner = _diag_embed(g)
+            else:
+                inner = _eigh_f(w) * (_T(v) @ g)
+            return _tri_adjoint(v @ inner @ _T(v), UPLO)
+
+        return vjp
+
+    return maker
+
+
+def _eigh_jvp(which):
+    def rule(t, ans, a, UPLO="L"):
+        w, v = call(la.eigh, a, UPLO)
+        c = _T(v) @ _from_triangle(t, UPLO) @ v
+        if which == 0:
+            return _diag(c)
+        return v @ (_eigh_f(w) * c)
+
+    return rule
+
+
+for _i in (0, 1):
+    defvjp((la.eigh, _i), _eigh_vjp(_i))
+    defjvp((la.eigh, _i), _eigh_jvp(_i))
+
+
+def _eigvalsh_vjp(ans, a, UPLO="L"):
+    return _eigh_vjp(0)(ans, a, UPLO)
+
+
+def _eigvalsh_jvp(t, ans, a, UPLO="L"):
+    return _eigh_jvp(0)(t, ans, a, UPLO)
+
+
+defvjp(la.eigvalsh, _eigvalsh_vjp)
+defjvp(la.eigvalsh, _eigvalsh_jvp)
+
+
+# -- svd -----------------------------------------------------------------------------------------
+def _reduced_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    m, n = shape(a)[-2:]
+    if compute_uv and full_matrices and m != n:
+        raise NotImplementedError(
+            "udiff differentiates linalg.svd of a non-square matrix with "
+            "full_matrices=False only"
+        )
+    if hermitian:
+        raise NotImplementedError("udiff does not differentiate linalg.svd with hermitian=True")
+    return call(la.svd, a, full_matrices=False)
+
+
+def _svd_f(s):
+    s_row = s[..., None, :]
+    s_col = s[..., :, None]
+    return _safe_reciprocal_of_differences((s_row + s_col) * (s_row - s_col), s)  # 1/(s_j^2 - s_i^2)
+
+
+def _svd_vjp(which):
+    def maker(ans, a, *args, **kwargs):
+        u, s, vt = _reduced_svd(a, *args, **kwargs)
+
+        def vjp(g):
+            m, n = shape(a)[-2:]
+            v = _T(vt)
+            f = _svd_f(s)
+            s_row = s[..., None, :]
+            if which == 1:
+                return (u * g[..., None, :]) @ vt
+            if which == 0:
+                utgu = _T(u) @ g
+                core = (f * (utgu - _T(utgu))) * s_row
+                grad = u @ core @ vt
+                if m > n:
+                    proj = g - u @ utgu  # (I - U U^T) gU
+                    grad = grad + (proj / s_row) @ vt
+                return grad
+            gv = _T(g)
+            vtgv = _T(v) @ gv
+            core = s[..., :, None] * (f * (vtgv - _T(vtgv)))
+            grad = u @ core @ vt
+            if m < n:
+                proj = gv - v @ vtgv  # (I - V V^T) gV
+                grad = grad + (u / s_row) @ _T(proj)
+            return grad
+
+        return vjp
+
+    return maker
+
+
+def _svd_jvp(which):
+    def rule(t, ans, a, *args, **kwargs):
+        u, s, vt = _reduced_svd(a, *args, **kwargs)
+        m, n = shape(a)[-2:]
+        v = _T(vt)
+        ds = _T(u) @ t @ v
+        if which == 1:
+            return _diag(ds)
+        f = _svd_f(s)
+        s_row = s[..., None, :]
+        if which == 0:
+            dss = ds * s_row
+            du = u @ (f * (dss + _T(dss)))
+            if m > n:
+                tv = t @ v
+                du = du + (tv - u @ (_T(u) @ tv)) / s_row
+            return du
+        sds = s[..., :, None] * ds
+        dv = v @ (f * (sds + _T(sds)))
+        if n > m:
+            ttu = _T(t) @ u
+            dv = dv + (ttu - v @ (vt @ ttu)) / s_row
+        return _T(dv)
+
+    return rule
+
+
+for _i in (0, 1, 2):
+    defvjp((la.svd, _i), _svd_vjp(_i))
+    defjvp((la.svd, _i), _svd_jvp(_i))
+
+
+def _check_values_only(kwargs, args):
+    compute_uv = args[1] if len(args) > 1 else kwargs.get("compute_uv", True)
+    if compute_uv:  # unreachable: with compute_uv the outputs are keyed (svd, i)
+        raise NotImplementedError("linalg.svd with compute_uv=True has one rule per output")
+
+
+def _svd_values_vjp(ans, a, *args, **kwargs):
+    _check_values_only(kwargs, args)
+    return _svd_vjp(1)(ans, a, full_matrices=False)
+
+
+def _svd_values_jvp(t, ans, a, *args, **kwargs):
+    _check_values_only(kwargs, args)
+    return _svd_jvp(1)(t, ans, a, full_matrices=False)
+
+
+defvjp(la.svd, _svd_values_vjp)  # compute_uv=False: one output, keyed by svd itself
+defjvp(la.svd, _svd_values_jvp)
+
+
+# -- lstsq: x = pinv(a) b, differentiated as pinv ---------------------------------------------------
+def _as_matrix_rhs(b, ans):
+    return (b[..., None], ans[..., None]) if ndim(b) == 1 else (b, ans)
+
+
+def _lstsq_vjp_a(ans, a, b, rcond=None):
+    p = call(la.pinv, a)
+    b2, x = _as_matrix_rhs(b, ans)
+    r = b2 - a @ x
+
+    def vjp(g):
+        g2 = g[..., None] if ndim(b) == 1 else g
+        gt = _T(g2)
+        return (-(_T(p) @ g2 @ _T(x)) + r @ (gt @ (p @ _T(p)))
+                + (_T(p) @ x) @ (gt - (gt @ p) @ a))
+
+    return vjp
+
+
+def _lstsq_vjp_b(ans, a, b, rcond=None):
+    p = call(la.pinv, a)
+    return lambda g: _T(p) @ g if ndim(b) == 2 else (_T(p) @ g[..., None])[..., 0]
+
+
+def _lstsq_jvp_a(t, ans, a, b, rcond=None):
+    p = call(la.pinv, a)
+    b2, x = _as_matrix_rhs(b, ans)
+    r = b2 - a @ x
+    tt = _T(t)
+    dx = -(p @ (t @ x)) + p @ (_T(p) @ (tt @ r)) + (tt - p @ (a @ tt)) @ (_T(p) @ x)
+    return dx[..., 0] if ndim(b) == 1 else dx
+
+
+def _lstsq_jvp_b(t, ans, a, b, rcond=None):
+    p = call(la.pinv, a)
+    return p @ t if ndim(b) == 2 else (p @ t[..., None])[..., 0]
+
+
+defvjp((la.lstsq, 0), _lstsq_vjp_a, _lstsq_vjp_b)
+defjvp((la.lstsq, 0), _lstsq_jvp_a, _lstsq_jvp_b)
+defnondiff((la.lstsq, 2))  # the rank
+
+
+# -- multi_dot -----------------------------------------------------------------------------------------
+def _chain(arrays):
+    """``arrays`` promoted to matrices (1-D ends as row/column vectors)."""
+    arrays = list(arrays)
+    if ndim(arrays[0]) == 1:
+        arrays[0] = arrays[0][None, :]
+    if ndim(arrays[-1]) == 1:
+        arrays[-1] = arrays[-1][:, None]
+    return arrays
+
+
+def _product(arrays):
+    out = arrays[0]
+    for x in arrays[1:]:
+        out = out @ x
+    return out
+
+
+def _multi_dot_vjp(ans, arrays, **kwargs):
+    mats = _chain(arrays)
+
+    def vjp(g):
+        nb = _nb(g, ans)
+        batch = shape(g)[:nb]
+        g2 = np.reshape(g, batch + (shape(mats[0])[0], shape(mats[-1])[1]))
+        out = []
+        for i, x in enumerate(arrays):
+            c = g2
+            if i > 0:
+                c = _T(_product(mats[:i])) @ c
+            if i < len(mats) - 1:
+                c = c @ _T(_product(mats[i + 1:]))
+            out.append(np.reshape(c, batch + shape(x)))
+        return out
+
+    return vjp
+
+
+def _multi_dot_jvp(tangents, ans, arrays, **kwargs):
+    mats = _chain(arrays)
+    total = None
+    for i, t in enumerate(tangents):
+        if t is None:
+            continue
+        batch = shape(t)[: ndim(t) - ndim(arrays[i])]
+        t2 = np.reshape(t, batch + shape(mats[i]))
+        if i > 0:
+            t2 = _product(mats[:i]) @ t2
+        if i < len(mats) - 1:
+            t2 = t2 @ _product(mats[i + 1:])
+        t2 = np.reshape(t2, batch + shape(ans))
+        total = t2 if total is None else total + t2
+    return total
+
+
+defvjp(la.multi_dot, _multi_dot_vjp)
+defjvp(la.multi_dot, _multi_dot_jvp)
+
+
+# -- matrix_power ---------------------------------------------------------------------------------------
+def _powers(base, m):
+    """``[I, B, B^2, ..., B^(m-1)]`` (the identity as None)."""
+    out = [None]
+    for _ in range(1, m):
+        out.append(base if out[-1] is None else out[-1] @ base)
+    return out
+
+
+def _matrix_power_vjp(ans, a, n):
+    n = operator.index(n)
+    base = a if n >= 0 else _inv(a)
+    m = abs(n)
+    pw = _powers(base, m)
+
+    def vjp(g):
+        if m == 0:
+            return unbroadcast_to(g * 0.0, _nb(g, ans), shape(a))
+        total = None
+        for k in range(m):
+            c = g
+            if pw[k] is not None:
+                c = _T(pw[k]) @ c
+            if pw[m - 1 - k] is not None:
+                c = c @ _T(pw[m - 1 - k])
+            total = c if total is None else total + c
+        if n < 0:
+            total = -(_T(base) @ total @ _T(base))
+        return total
+
+    return vjp
+
+
+def _matrix_power_jvp(t, ans, a, n):
+    n = operator.index(n)
+    if n == 0:
+        return t * 0.0
+    base = a if n >= 0 else _inv(a)
+    m = abs(n)
+    dbase = t if n > 0 else -(base @ t @ base)
+    pw = _powers(base, m)
+    total = None
+    for k in range(m):
+        c = dbase
+        if pw[k] is not None:
+            c = pw[k] @ c
+        if pw[m - 1 - k] is not None:
+            c = c @ pw[m - 1 - k]
+        total = c if total is None else total + c
+    return total
+
+
+defvjp(la.matrix_power, _matrix_power_vjp)
+defjvp(la.matrix_power, _matrix_power_jvp)
+
+
+# -- norm --------------------------------------------------------------------------------------------------
+def _norm_axes(x, ord, axis):
+    """``(axes, matrix?)``: the reduced axes of ``x`` (non-negative), and whether it is a matrix norm."""
+    nd = ndim(x)
+    if axis is None:
+        if ord is None or nd == 1:
+            return tuple(range(nd)), False
+        if nd == 2:
+            return (0, 1), True
+        raise ValueError("Improper number of dimensions to norm.")
+    if isinstance(axis, (tuple, list)) and len(axis) == 2:
+        return tuple(a % nd for a in axis), True  # keep the order: (row axis, column axis)
+    return normalize_axes(axis, nd), False
+
+
+def _safe(den):
+    return np.where(den == 0, 1.0, den)
+
+
+def _shares(hit, axes):
+    """``hit`` (a 0/1 mask) divided by the number of hits along ``axes``."""
+    return hit / np.sum(hit, axis=axes, keepdims=True)
+
+
+def _vector_weight(x, p, kept, axes):
+    """d ||x||_p / dx along ``axes``, with ``kept`` the norm broadcastable against ``x``."""
+    if p is None or p == 2:
+        return x / _safe(kept)
+    if p == np.inf or p == -np.inf:
+        ax = np.abs(x)
+        return np.sign(x) * _shares(ax == kept, axes)
+    if p == 0:
+        return x * 0.0
+    if p < 1:
+        raise NotImplementedError(f"udiff differentiates vector norms with ord >= 1 only, not {p}")
+    if p == 1:
+        return np.sign(x)
+    ax = np.abs(x)
+    return np.sign(x) * (ax / _safe(kept)) ** (p - 1)
+
+
+def _matrix_weight(x, ord, kept, rc):
+    """d ||x||_ord / dx for the matrix axes ``rc = (row, col)`` of ``x``."""
+    row, col = rc
+    if ord is None or ord == "fro":
+        return x / _safe(kept)
+    if ord in (1, -1, np.inf, -np.inf):
+        summed, other = (row, col) if ord in (1, -1) else (col, row)  # column sums: over rows
+        sums = np.sum(np.abs(x), axis=summed, keepdims=True)
+        return np.sign(x) * _shares(sums == kept, (other,))
+    if ord in ("nuc", 2, -2):
+        xm = np.moveaxis(x, (row, col), (-2, -1))
+        u, s, vt = call(la.svd, xm, full_matrices=False)
+        if ord == "nuc":
+            w = u @ vt
+        else:
+            k = shape(s)[-1]
+            pick = 0 if ord == 2 else k - 1
+            w = u[..., :, pick:pick + 1] @ vt[..., pick:pick + 1, :]
+        return np.moveaxis(w, (-2, -1), (row, col))
+    raise ValueError(f"Invalid norm order {ord!r} for matrices.")
+
+
+def _norm_weight(ans, x, ord, axis, keepdims):
+    axes, matrix = _norm_axes(x, ord, axis)
+    nd = ndim(x)
+    kept = ans
+    if not keepdims and axes:
+        kept = np.expand_dims(ans, from_end(tuple(sorted(axes)), nd))
+    if matrix:
+        return _matrix_weight(x, ord, kept, axes), axes
+    return _vector_weight(x, ord, kept, from_end(axes, nd)), axes
+
+
+def _norm_vjp(ans, x, ord=None, axis=None, keepdims=False):
+    w, axes = _norm_weight(ans, x, ord, axis, keepdims)
+    return lambda g: restore_reduced(g, x, tuple(sorted(axes)), keepdims) * w
+
+
+def _norm_jvp(t, ans, x, ord=None, axis=None, keepdims=False):
+    w, axes = _norm_weight(ans, x, ord, axis, keepdims)
+    return np.sum(t * w, axis=from_end(tuple(sorted(axes)), ndim(x)), keepdims=keepdims)
+
+
+defvjp(la.norm, _norm_vjp)
+defjvp(la.norm, _norm_jvp)
+
+
+# -- non-differentiable --------------------------------------------------------------------------------------
+defnondiff(la.matrix_rank, la.cond)
