@@ -559,9 +559,248 @@ def select(condlist, choicelist, default=0):
     return tuple(_array(c) for c in condlist) + tuple(_array(c) for c in choicelist)
 
 
+# -- more statistics and scans -------------------------------------------------------------
+def _nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    ok = unp.logical_not(unp.isnan(a))
+    count = unp.sum(ok, axis=axis, keepdims=True)
+    centered = unp.where(ok, a - unp.nansum(a, axis=axis, keepdims=True) / count, 0.0)
+    return unp.sum(centered * centered, axis=axis, keepdims=keepdims) / (
+        unp.sum(ok, axis=axis, keepdims=keepdims) - ddof)
+
+
+@_create(_replace_first, default=_nanvar)
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    """Variance ignoring NaNs (``numpy.nanvar``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first, default=lambda a, axis=None, dtype=None, out=None, ddof=0,
+         keepdims=False: unp.sqrt(nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims)))
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    """Standard deviation ignoring NaNs (``numpy.nanstd``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first, default=lambda a, axis=None, dtype=None, out=None: _mm.cumsum(
+    unp.where(unp.isnan(a), 0.0, a), axis=axis))
+def nancumsum(a, axis=None, dtype=None, out=None):
+    """Cumulative sum treating NaNs as zero (``numpy.nancumsum``)."""
+    return (_array(a),)
+
+
+@_create(_replace_first, default=lambda a, axis=None, dtype=None, out=None: cumprod(
+    unp.where(unp.isnan(a), 1.0, a), axis=axis))
+def nancumprod(a, axis=None, dtype=None, out=None):
+    """Cumulative product treating NaNs as one (``numpy.nancumprod``)."""
+    return (_array(a),)
+
+
+def _cumulative(scan, identity):
+    def default(x, axis=None, dtype=None, out=None, include_initial=False):
+        if axis is None:
+            if unp.ndim(x) > 1:
+                raise ValueError("axis must be given for arrays of more than one dimension")
+            axis = 0
+        result = scan(x, axis=axis)
+        if include_initial:
+            first = unp.full(_with_axis(x, axis, 1), identity)
+            result = unp.concatenate([first, result], axis=axis)
+        return result
+
+    return default
+
+
+@_create(_replace_first, default=_cumulative(lambda x, axis: _mm.cumsum(x, axis=axis), 0.0))
+def cumulative_sum(x, axis=None, dtype=None, out=None, include_initial=False):
+    """Cumulative sum, array-API style (``numpy.cumulative_sum``)."""
+    return (_array(x),)
+
+
+@_create(_replace_first, default=_cumulative(lambda x, axis: cumprod(x, axis=axis), 1.0))
+def cumulative_prod(x, axis=None, dtype=None, out=None, include_initial=False):
+    """Cumulative product, array-API style (``numpy.cumulative_prod``)."""
+    return (_array(x),)
+
+
+@_create(_replace_first, default=lambda ary, to_end=None, to_begin=None: diff(
+    unp.ravel(ary), prepend=to_begin, append=to_end))
+def ediff1d(ary, to_end=None, to_begin=None):
+    """Differences of the flattened array (``numpy.ediff1d``)."""
+    return (_array(ary),)
+
+
+def _trapezoid(y, x=None, dx=1.0, axis=-1):
+    nd = unp.ndim(y)
+    lo, hi = y[_axis_index(nd, axis, slice(None, -1))], y[_axis_index(nd, axis, slice(1, None))]
+    if x is None:
+        return unp.sum((lo + hi) * (dx / 2.0), axis=axis)
+    widths = diff(x, axis=axis if unp.ndim(x) == nd else -1)
+    return unp.sum((lo + hi) * widths / 2.0, axis=axis)
+
+
+@_create(_replace_first_two, default=_trapezoid)
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """Integral by the trapezoidal rule (``numpy.trapezoid``)."""
+    return (_array(y), _array(x))
+
+
+def _interp(x, xp, fp, left=None, right=None, period=None):
+    if period is not None:
+        raise NotImplementedError("udiff's interp does not take period=")
+    n = unp.shape(xp)[0]
+    i = clip(unp.searchsorted(xp, x, side="right") - 1, 0, n - 2)  # a constant index
+    x0, x1, f0, f1 = xp[i], xp[i + 1], fp[i], fp[i + 1]
+    y = f0 + (f1 - f0) * (x - x0) / (x1 - x0)
+    y = unp.where(x < xp[0], fp[0] if left is None else left, y)
+    return unp.where(x > xp[n - 1], fp[n - 1] if right is None else right, y)
+
+
+def _interp_replace(args, kwargs, d):
+    return tuple(d) + tuple(args[3:]), kwargs
+
+
+@_create(_interp_replace, default=_interp)
+def interp(x, xp, fp, left=None, right=None, period=None):
+    """Piecewise-linear interpolation (``numpy.interp``), differentiable in x, xp and fp."""
+    return (_array(x), _array(xp), _array(fp))
+
+
+def _polyval(p, x):
+    result = x * 0.0
+    for k in range(unp.shape(p)[0]):
+        result = result * x + p[k]
+    return result
+
+
+@_create(_replace_first_two, default=_polyval)
+def polyval(p, x):
+    """Evaluate a polynomial by Horner's scheme (``numpy.polyval``)."""
+    return (_array(p), _array(x))
+
+
+def _correlate_full(a, v):
+    """``sum_k a[i + k - (m - 1)] v[k]`` for every shift (zero padded)."""
+    n, m = unp.shape(a)[0], unp.shape(v)[0]
+    padded = unp.pad(a, (m - 1, m - 1), "constant")
+    windows = _np.arange(n + m - 1)[:, None] + _np.arange(m)[None, :]
+    # index with a flat array: Dask takes one-dimensional integer indices only
+    return _mm.dot(unp.reshape(padded[windows.ravel()], windows.shape), v)
+
+
+def _trim(full, n, m, mode):
+    if mode == "full":
+        return full
+    if mode == "same":
+        length = max(n, m)
+        start = (n + m - 1 - length) // 2
+        return full[start:start + length]
+    if mode == "valid":
+        return full[min(n, m) - 1: max(n, m)]
+    raise ValueError(f"mode must be 'full', 'same' or 'valid', not {mode!r}")
+
+
+def _convolve(a, v, mode="full"):
+    n, m = unp.shape(a)[0], unp.shape(v)[0]
+    return _trim(_correlate_full(a, flip(v, 0)), n, m, mode)
+
+
+def _correlate(a, v, mode="valid"):
+    n, m = unp.shape(a)[0], unp.shape(v)[0]
+    return _trim(_correlate_full(a, unp.conj(v)), n, m, mode)
+
+
+@_create(_replace_first_two, default=_convolve)
+def convolve(a, v, mode="full"):
+    """Discrete linear convolution of 1-D arrays (``numpy.convolve``)."""
+    return (_array(a), _array(v))
+
+
+@_create(_replace_first_two, default=_correlate)
+def correlate(a, v, mode="valid"):
+    """Cross-correlation of 1-D arrays (``numpy.correlate``)."""
+    return (_array(a), _array(v))
+
+
+# -- array-API products and shapes --------------------------------------------------------------
+@_create(_replace_first_two, default=lambda x1, x2, axis=-1: unp.sum(unp.conj(x1) * x2, axis=axis))
+def vecdot(x1, x2, axis=-1):
+    """Vector dot product along an axis, conjugating the first (``numpy.vecdot``)."""
+    return (_array(x1), _array(x2))
+
+
+@_create(_replace_first_two, default=lambda x1, x2: _mm.einsum("...ij,...j->...i", x1, x2))
+def matvec(x1, x2):
+    """Matrix-vector product over stacks (``numpy.matvec``)."""
+    return (_array(x1), _array(x2))
+
+
+@_create(_replace_first_two, default=lambda x1, x2: _mm.einsum("...j,...ji->...i", unp.conj(x1), x2))
+def vecmat(x1, x2):
+    """Vector-matrix product over stacks, conjugating the vector (``numpy.vecmat``)."""
+    return (_array(x1), _array(x2))
+
+
+@_create(_replace_first, default=lambda x: unp.swapaxes(x, -1, -2))
+def matrix_transpose(x):
+    """Transpose the last two axes (``numpy.matrix_transpose``)."""
+    return (_array(x),)
+
+
+@_create(_replace_first, default=lambda x, axis=0: tuple(
+    x[_axis_index(unp.ndim(x), axis, i)] for i in range(unp.shape(x)[axis])))
+def unstack(x, axis=0):
+    """Split into a tuple of arrays along an axis (``numpy.unstack``)."""
+    return (_array(x),)
+
+
+def _delete(arr, obj, axis=None):
+    if axis is None:
+        arr, axis = unp.ravel(arr), 0
+    n = unp.shape(arr)[axis]
+    keep = _np.ones(n, dtype=bool)
+    keep[_np.arange(n)[obj]] = False
+    return arr[_axis_index(unp.ndim(arr), axis, _np.nonzero(keep)[0])]
+
+
+@_create(_replace_first, default=_delete)
+def delete(arr, obj, axis=None):
+    """Remove entries along an axis (``numpy.delete``)."""
+    return (_array(arr),)
+
+
+def _insert(arr, obj, values, axis=None):
+    if axis is None:
+        arr, axis = unp.ravel(arr), 0
+    if not isinstance(obj, (int, _np.integer)):
+        raise NotImplementedError("udiff's insert takes one integer position")
+    nd = unp.ndim(arr)
+    n = unp.shape(arr)[axis]
+    obj = obj % (n + 1) if obj < 0 else obj
+    piece = unp.asarray(values)
+    if unp.ndim(piece) < nd:
+        piece = unp.broadcast_to(piece, _with_axis(arr, axis, 1))
+    return unp.concatenate(
+        [arr[_axis_index(nd, axis, slice(0, obj))], piece, arr[_axis_index(nd, axis, slice(obj, None))]],
+        axis=axis,
+    )
+
+
+def _insert_replace(args, kwargs, d):
+    return (d[0], args[1], d[1]) + tuple(args[3:]), kwargs
+
+
+@_create(_insert_replace, default=_insert)
+def insert(arr, obj, values, axis=None):
+    """Insert values before a position along an axis (``numpy.insert``)."""
+    return (_array(arr), _array(values))
+
+
 MULTIMETHODS = {
     f.__name__: f
     for f in (
+        nanvar, nanstd, nancumsum, nancumprod, cumulative_sum, cumulative_prod, ediff1d, trapezoid,
+        interp, polyval, convolve, correlate, vecdot, matvec, vecmat, matrix_transpose, unstack,
+        delete, insert,
         amax, amin, ptp, average, flip, fliplr, flipud, rot90, roll, tile, repeat, take, split,
         array_split, hsplit, vsplit, dsplit, dstack, append, meshgrid, tril, triu, diag, kron,
         cross, quantile, percentile, median, nanmean, diff, cumprod, clip, nan_to_num, select,

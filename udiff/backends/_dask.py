@@ -174,6 +174,9 @@ def _overrides():
             "dot": _dot,
             "reshape": _reshape,
             "getitem": _getitem,
+            # Dask's searchsorted needs the sorted array as a Dask array too.
+            "searchsorted": lambda a, v, side="left", sorter=None: da.searchsorted(
+                da.asarray(a), v, side=side, sorter=sorter),
             "scatter_add_along_axis": _scatter_add_along_axis,
             "index_add": _index_add,
             "in1d": lambda a, b, assume_unique=False, invert=False: da.isin(
