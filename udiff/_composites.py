@@ -795,9 +795,109 @@ def insert(arr, obj, values, axis=None):
     return (_array(arr), _array(values))
 
 
+# -- a few more ---------------------------------------------------------------------------------
+@_create(_replace_first_two, default=lambda x1, x2: unp.power(
+    unp.asarray(x1, dtype=_np.float64) if unp.ndim(x1) == 0 and not hasattr(x1, "dtype") else x1 * 1.0,
+    x2))
+def float_power(x1, x2):
+    """``x1 ** x2`` in floating point (``numpy.float_power``)."""
+    return (_array(x1), _array(x2))
+
+
+def _resize(a, new_shape):
+    new_shape = tuple(new_shape) if isinstance(new_shape, (tuple, list)) else (new_shape,)
+    total = int(_np.prod(new_shape, dtype=_np.int64))
+    flat = unp.ravel(a)
+    size = unp.shape(flat)[0]
+    if size == 0 or total == 0:
+        return unp.zeros(new_shape)
+    repeats = -(-total // size)
+    return unp.reshape(tile(flat, repeats)[:total], new_shape)
+
+
+@_create(_replace_first, default=_resize)
+def resize(a, new_shape):
+    """A new array of a given shape, repeating ``a`` as needed (``numpy.resize``)."""
+    return (_array(a),)
+
+
+def _gradient(f, *varargs, axis=None, edge_order=1):
+    if edge_order != 1:
+        raise NotImplementedError("udiff's gradient takes edge_order=1")
+    nd = unp.ndim(f)
+    axes = list(range(nd)) if axis is None else [
+        x % nd for x in (axis if isinstance(axis, (tuple, list)) else (axis,))]
+    spacing = list(varargs) if len(varargs) == len(axes) else [varargs[0] if varargs else 1.0] * len(axes)
+    out = []
+    for ax, h in zip(axes, spacing):
+        if not isinstance(h, (int, float)):
+            raise NotImplementedError("udiff's gradient takes scalar spacings")
+
+        def part(sl):
+            return f[_axis_index(nd, ax, sl)]
+
+        inner = (part(slice(2, None)) - part(slice(None, -2))) / (2.0 * h)
+        first = (part(slice(1, 2)) - part(slice(0, 1))) / h
+        last = (part(slice(-1, None)) - part(slice(-2, -1))) / h
+        out.append(unp.concatenate([first, inner, last], axis=ax))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@_create(_replace_first, default=_gradient)
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """Central differences inside, one-sided at the edges (``numpy.gradient``)."""
+    return (_array(f),)
+
+
+def _cov(m, y=None, rowvar=True, bias=False, ddof=None):
+    def rows(a):  # as NumPy: observations along axis 1, 1-D input is one variable
+        a = unp.atleast_2d(a)
+        return a if rowvar or unp.shape(a)[0] == 1 else unp.transpose(a)
+
+    x = rows(m) if y is None else unp.concatenate([rows(m), rows(y)], axis=0)
+    n = unp.shape(x)[1]
+    ddof = (0 if bias else 1) if ddof is None else ddof
+    centered = x - _mm.mean(x, axis=1, keepdims=True)
+    c = _mm.dot(centered, unp.transpose(unp.conj(centered))) / (n - ddof)
+    return _mm.squeeze(c) if unp.shape(c) == (1, 1) else c
+
+
+@_create(_replace_first_two, default=_cov)
+def cov(m, y=None, rowvar=True, bias=False, ddof=None):
+    """Covariance matrix (``numpy.cov``)."""
+    return (_array(m), _array(y))
+
+
+def _corrcoef(x, y=None, rowvar=True):
+    c = _cov(x, y, rowvar)
+    if unp.ndim(c) == 0:
+        return c / c
+    d = unp.sqrt(_mm.diagonal(c))
+    return c / unp.reshape(d, (-1, 1)) / unp.reshape(d, (1, -1))
+
+
+@_create(_replace_first_two, default=_corrcoef)
+def corrcoef(x, y=None, rowvar=True):
+    """Pearson correlation coefficients (``numpy.corrcoef``)."""
+    return (_array(x), _array(y))
+
+
+@_create(_replace_first, default=lambda a, dtype=None: unp.asarray(a, dtype=dtype))
+def ascontiguousarray(a, dtype=None):
+    """``a`` in C order (``numpy.ascontiguousarray``); the same values."""
+    return (_array(a),)
+
+
+@_create(_replace_first, default=lambda a, dtype=None: unp.asarray(a, dtype=dtype))
+def asfortranarray(a, dtype=None):
+    """``a`` in Fortran order (``numpy.asfortranarray``); the same values."""
+    return (_array(a),)
+
+
 MULTIMETHODS = {
     f.__name__: f
     for f in (
+        float_power, resize, gradient, cov, corrcoef, ascontiguousarray, asfortranarray,
         nanvar, nanstd, nancumsum, nancumprod, cumulative_sum, cumulative_prod, ediff1d, trapezoid,
         interp, polyval, convolve, correlate, vecdot, matvec, vecmat, matrix_transpose, unstack,
         delete, insert,
