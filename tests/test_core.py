@@ -162,9 +162,13 @@ def test_comparisons_are_constants(inner):
 def test_setitem_raises_type_error():
     with recording(udiff.numpy_backend):
         x = np.asarray([1.0, 2.0, 3.0])
-        with pytest.raises(TypeError, match="item assignment"):
+        with pytest.raises(TypeError, match=r"item assignment.*x\.at\[i\]\.set\(v\)"):
             x[0] = 5.0
+        y = x.at[0].set(5.0)  # the functional form the message recommends
+        g = np.sum(y * x).to(x)
     numpy.testing.assert_array_equal(x.value, [1.0, 2.0, 3.0])
+    numpy.testing.assert_array_equal(y.value, [5.0, 2.0, 3.0])
+    numpy.testing.assert_array_equal(g.value, [5.0, 4.0, 6.0])  # y0 = 5 is constant in x
 
 
 def test_getitem_is_recorded(inner):

@@ -97,8 +97,8 @@ class DiffArray:
     def __setitem__(self, index, value):
         raise TypeError(
             "DiffArray does not support item assignment (x[i] = v), which cannot be "
-            "differentiated as written; build the new array instead, e.g. with "
-            "np.where(mask, v, x) or np.concatenate"
+            "differentiated as written; use the functional form "
+            "x = x.at[i].set(v) (or .add, .multiply), or np.where(mask, v, x)"
         )
 
     # -- differentiation ------------------------------------------------------
