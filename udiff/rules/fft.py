@@ -113,6 +113,7 @@ def _half_weights(g, n, neg_last):
 
 
 def _c2r_vjp(g, x, neg, s, norm):
+    g = _real_cotangent(g)  # only the real part pairs with a real output
     h = _run(F.ifftn, g, neg, norm=norm)
     m = s[-1] // 2 + 1
     h = _fit(h, neg[-1:], [m]) * _half_weights(g, s[-1], neg[-1])
@@ -167,9 +168,16 @@ defnondiff(F.fftfreq, F.rfftfreq)
 
 
 # -- private helpers ------------------------------------------------------------------
-defvjp(F._real, lambda ans, x: lambda g: g + 0j if _is_complex(x) else g)
+def _real_cotangent(g):
+    """The real part of ``g``: a cotangent of a real array carries no imaginary
+    part (upstream rules may leave one, which must not be rotated into the
+    real part by the ``1j`` factors below)."""
+    return call(F._real, g) if _is_complex(g) else g
+
+
+defvjp(F._real, lambda ans, x: lambda g: _real_cotangent(g) + 0j if _is_complex(x) else g)
 defjvp(F._real, lambda t, ans, x: call(F._real, t))
-defvjp(F._imag, lambda ans, x: lambda g: g * -1j if _is_complex(x) else g * 0.0)
+defvjp(F._imag, lambda ans, x: lambda g: _real_cotangent(g) * -1j if _is_complex(x) else g * 0.0)
 defjvp(F._imag, lambda t, ans, x: call(F._imag, t))
 defvjp(F._rechunk, lambda ans, x, chunks: lambda g: g)
 defjvp(F._rechunk, lambda t, ans, x, chunks: t)
