@@ -82,13 +82,14 @@ def full_rank(*shape):
     return distinct_singular_values(*shape)
 
 
-# -- the table -----------------------------------------------------------------------------------
+# -- the table ------------------------------------------------------------------------------
 class Case(NamedTuple):
     name: str
     fun: Callable
     args: tuple
     order: int = 2
-    dask: Optional[str] = None  # None: Dask lacks it; "chunked": 2+ chunks per axis; "rows": one column chunk
+    # On Dask: None (not run), "chunked" (2+ chunks per axis), "rows" (one column chunk)
+    dask: Optional[str] = None
     key: object = None  # the multimethod whose absence Dask must report
 
     def make_args(self, inner):
@@ -205,7 +206,7 @@ CASES_BY_NAME = {c.name: c for c in CASES}
 assert len(CASES_BY_NAME) == len(CASES), "case names must be unique"
 
 
-# -- udiff._core.apply must record NumPy's namedtuple results (EighResult, SVDResult, ...) --------
+# -- udiff._core.apply must record NumPy's namedtuple results (EighResult, SVDResult, ...) ---
 def _records_namedtuples():
     with ua.set_backend(udiff.DiffArrayBackend(), coerce=True):
         return type(la.eigh(np.asarray(numpy.eye(2)))[0]) is udiff.DiffArray
@@ -218,7 +219,7 @@ NAMEDTUPLE_BUG = (
 )
 
 
-# -- the rule keys the cases record --------------------------------------------------------------
+# -- the rule keys the cases record ---------------------------------------------------------
 def _keys_used(case):
     backend = udiff.DiffArrayBackend(udiff.numpy_backend)
     args = [udiff.DiffArray(a, backend) for a in case.make_args(udiff.numpy_backend)]
@@ -246,7 +247,7 @@ def _is_linalg(key):
 COVERED_KEYS = {k for c in CASES for k in _keys_used(c) if _is_linalg(k)}
 
 
-# -- tests -------------------------------------------------------------------------------------------
+# -- tests ----------------------------------------------------------------------------------
 def _runs_on(case, inner):
     return inner is not udiff.dask_backend or case.dask is not None
 
@@ -351,8 +352,8 @@ def test_numpy_functions_on_diffarrays_are_recorded():
     with ua.set_backend(udiff.DiffArrayBackend(), coerce=True):
         x = np.asarray(a)
         y = numpy.linalg.det(numpy.linalg.inv(x))
-        numpy.testing.assert_allclose(compute(y.to(x)), -numpy.linalg.inv(a).T / numpy.linalg.det(a),
-                                      rtol=1e-10)
+        expected = -numpy.linalg.inv(a).T / numpy.linalg.det(a)
+        numpy.testing.assert_allclose(compute(y.to(x)), expected, rtol=1e-10)
 
 
 def test_svd_full_matrices_of_non_square_raises():

@@ -28,7 +28,7 @@ from ..numpy import linalg as la
 from ._helpers import from_end, ndim, normalize_axes, restore_reduced, shape, unbroadcast_to
 
 
-# -- helpers ------------------------------------------------------------------------
+# -- helpers --------------------------------------------------------------------------------
 def _T(x):
     return np.swapaxes(x, -1, -2)
 
@@ -81,12 +81,12 @@ def _safe_reciprocal_of_differences(d, ref):
     return (1.0 - eye) / (d + eye)
 
 
-# -- inv -----------------------------------------------------------------------------
+# -- inv ------------------------------------------------------------------------------------
 defvjp(la.inv, lambda ans, a: lambda g: -(_T(ans) @ g @ _T(ans)))
 defjvp(la.inv, lambda t, ans, a: -(ans @ t @ ans))
 
 
-# -- pinv ------------------------------------------------------------------------------
+# -- pinv -----------------------------------------------------------------------------------
 def _pinv_vjp(ans, a, *args, **kwargs):
     p = ans
 
@@ -111,7 +111,7 @@ defvjp(la.pinv, _pinv_vjp)
 defjvp(la.pinv, _pinv_jvp)
 
 
-# -- det, slogdet ------------------------------------------------------------------------
+# -- det, slogdet ---------------------------------------------------------------------------
 def _det_vjp(ans, a):
     return lambda g: (g * ans)[..., None, None] * _T(_inv(a))
 
@@ -128,7 +128,7 @@ defjvp((la.slogdet, 1), lambda t, ans, a: np.sum(_T(_inv(a)) * t, axis=(-2, -1))
 defnondiff((la.slogdet, 0))
 
 
-# -- solve ---------------------------------------------------------------------------------
+# -- solve ----------------------------------------------------------------------------------
 def _is_vector_rhs(b):
     return ndim(b) == 1
 
@@ -172,7 +172,7 @@ defvjp(la.solve, _solve_vjp_a, _solve_vjp_b)
 defjvp(la.solve, _solve_jvp_a, _solve_jvp_b)
 
 
-# -- cholesky (Murray, arXiv:1602.07527) -----------------------------------------------------
+# -- cholesky (Murray, arXiv:1602.07527) ----------------------------------------------------
 def _phi(x):
     """Lower triangle of the last two axes, diagonal halved."""
     n = shape(x)[-1]
@@ -187,7 +187,10 @@ def _from_lower(t):
 
 
 def _to_lower(s):
-    """Adjoint of :func:`_from_lower` for a symmetric ``s``: the lower triangle, off-diagonal doubled."""
+    """Adjoint of :func:`_from_lower` for a symmetric ``s``.
+
+    The lower triangle, its off-diagonal doubled.
+    """
     n = shape(s)[-1]
     return s * (2.0 * _tril_mask(s, n) - _eye(s, n))
 
@@ -216,7 +219,7 @@ defvjp(la.cholesky, _cholesky_vjp)
 defjvp(la.cholesky, _cholesky_jvp)
 
 
-# -- qr ------------------------------------------------------------------------------------
+# -- qr -------------------------------------------------------------------------------------
 def _check_qr(a, mode):
     m, n = shape(a)[-2:]
     if mode not in ("reduced", "complete") or m < n or (mode == "complete" and m != n):
@@ -271,7 +274,7 @@ for _i in (0, 1):
     defjvp((la.qr, _i), _qr_jvp(_i))
 
 
-# -- eigh, eigvalsh ----------------------------------------------------------------------------
+# -- eigh, eigvalsh -------------------------------------------------------------------------
 def _tri_adjoint(m, uplo):
     """Adjoint of reading only the ``uplo`` triangle, applied to a gradient ``m``."""
     n = shape(m)[-1]
@@ -338,7 +341,7 @@ defvjp(la.eigvalsh, _eigvalsh_vjp)
 defjvp(la.eigvalsh, _eigvalsh_jvp)
 
 
-# -- svd -----------------------------------------------------------------------------------------
+# -- svd ------------------------------------------------------------------------------------
 def _reduced_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     m, n = shape(a)[-2:]
     if compute_uv and full_matrices and m != n:
@@ -354,7 +357,8 @@ def _reduced_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 def _svd_f(s):
     s_row = s[..., None, :]
     s_col = s[..., :, None]
-    return _safe_reciprocal_of_differences((s_row + s_col) * (s_row - s_col), s)  # 1/(s_j^2 - s_i^2)
+    # F_ij = 1 / (s_j^2 - s_i^2) off the diagonal
+    return _safe_reciprocal_of_differences((s_row + s_col) * (s_row - s_col), s)
 
 
 def _svd_vjp(which):
@@ -442,7 +446,7 @@ defvjp(la.svd, _svd_values_vjp)  # compute_uv=False: one output, keyed by svd it
 defjvp(la.svd, _svd_values_jvp)
 
 
-# -- lstsq: x = pinv(a) b, differentiated as pinv ---------------------------------------------------
+# -- lstsq: x = pinv(a) b, differentiated as pinv -------------------------------------------
 def _as_matrix_rhs(b, ans):
     return (b[..., None], ans[..., None]) if ndim(b) == 1 else (b, ans)
 
@@ -485,7 +489,7 @@ defjvp((la.lstsq, 0), _lstsq_jvp_a, _lstsq_jvp_b)
 defnondiff((la.lstsq, 2))  # the rank
 
 
-# -- multi_dot -----------------------------------------------------------------------------------------
+# -- multi_dot ------------------------------------------------------------------------------
 def _chain(arrays):
     """``arrays`` promoted to matrices (1-D ends as row/column vectors)."""
     arrays = list(arrays)
@@ -544,7 +548,7 @@ defvjp(la.multi_dot, _multi_dot_vjp)
 defjvp(la.multi_dot, _multi_dot_jvp)
 
 
-# -- matrix_power ---------------------------------------------------------------------------------------
+# -- matrix_power ---------------------------------------------------------------------------
 def _powers(base, m):
     """``[I, B, B^2, ..., B^(m-1)]`` (the identity as None)."""
     out = [None]
@@ -600,9 +604,9 @@ defvjp(la.matrix_power, _matrix_power_vjp)
 defjvp(la.matrix_power, _matrix_power_jvp)
 
 
-# -- norm --------------------------------------------------------------------------------------------------
+# -- norm -----------------------------------------------------------------------------------
 def _norm_axes(x, ord, axis):
-    """``(axes, matrix?)``: the reduced axes of ``x`` (non-negative), and whether it is a matrix norm."""
+    """``(axes, matrix?)``: the reduced axes of ``x`` (non-negative); is it a matrix norm?"""
     nd = ndim(x)
     if axis is None:
         if ord is None or nd == 1:
@@ -688,5 +692,5 @@ defvjp(la.norm, _norm_vjp)
 defjvp(la.norm, _norm_jvp)
 
 
-# -- non-differentiable --------------------------------------------------------------------------------------
+# -- non-differentiable ---------------------------------------------------------------------
 defnondiff(la.matrix_rank, la.cond)
