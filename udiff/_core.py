@@ -268,13 +268,22 @@ def apply(backend, key, args, kwargs):
     raw = tuple(raw)
     if backend.inner.is_array(value):
         return DiffArray(value, backend, parents, key, raw, kwargs)
-    if type(value) in _SEQ:
-        return tuple(
-            DiffArray(v, backend, parents, (key, i), raw, kwargs)
-            if backend.inner.is_array(v) else v
+    if isinstance(value, _SEQ):  # several outputs (NumPy's named tuples included)
+        nondiff = _registry._NONDIFF
+        return _same_kind(value, [
+            v if not backend.inner.is_array(v)
+            else DiffArray(v, backend) if (key, i) in nondiff
+            else DiffArray(v, backend, parents, (key, i), raw, kwargs)
             for i, v in enumerate(value)
-        )
+        ])
     return value
+
+
+def _same_kind(seq, items):
+    """``items`` in a sequence of ``seq``'s kind: a named tuple stays one."""
+    if hasattr(seq, "_fields"):
+        return type(seq)(*items)
+    return list(items) if type(seq) is list else tuple(items)
 
 
 def _positional(key, args, kwargs):
@@ -300,8 +309,8 @@ def _positional(key, args, kwargs):
 def _wrap_constant(backend, value):
     if backend.inner.is_array(value):
         return DiffArray(value, backend)
-    if type(value) in _SEQ:
-        return type(value)(_wrap_constant(backend, v) for v in value)
+    if isinstance(value, _SEQ):
+        return _same_kind(value, [_wrap_constant(backend, v) for v in value])
     return value
 
 

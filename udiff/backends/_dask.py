@@ -174,6 +174,8 @@ def _overrides():
             "dot": _dot,
             "reshape": _reshape,
             "getitem": _getitem,
+            # Dask returns the upper factor unless told otherwise; NumPy the lower.
+            "linalg.cholesky": lambda a, upper=False: da.linalg.cholesky(a, lower=not upper),
             # Dask's searchsorted needs the sorted array as a Dask array too.
             "searchsorted": lambda a, v, side="left", sorter=None: da.searchsorted(
                 da.asarray(a), v, side=side, sorter=sorter),
