@@ -1,23 +1,55 @@
 """Repairs to unumpy 0.6.1 objects that udiff relies on.
 
-unumpy 0.6.1 declares a few ufuncs wrongly, so its ``ufunc.__call__``
-argument replacer silently drops the second operand or calls the wrong
-NumPy function.  udiff corrects the declarations once, at import:
+unumpy 0.6.1 declares a few functions wrongly.  udiff corrects them once, at
+import, before anything else looks them up:
 
-- ``heaviside``, ``gcd`` and ``lcm`` take two inputs, not one;
-- ``isinf`` is declared with the name ``"greater_equal"`` and one input.
+- ``heaviside``, ``gcd`` and ``lcm`` take two inputs, not one (its
+  ``ufunc.__call__`` argument replacer silently dropped the second operand);
+- ``isinf`` is declared with the name ``"greater_equal"`` and one input;
+- ``sort`` declares ``axis=None`` as its default where NumPy's is ``-1``.
+  uarray drops arguments equal to the declared default, so
+  ``sort(x, axis=None)`` reached NumPy as ``sort(x)`` and sorted along the
+  last axis instead of the flattened array;
+- ``nanmin`` and ``nanmax`` did not accept ``keepdims``.
 
-Nothing else in unumpy is modified.
+The replaced multimethods keep their names, so ``unumpy.sort`` (looked up
+after importing udiff) is the repaired one.
 """
 import unumpy
+import unumpy._multimethods as _mm
+from uarray import create_multimethod
 
 _NIN = {"heaviside": 2, "gcd": 2, "lcm": 2}
+
+
+def sort(a, axis=-1, kind=None, order=None):
+    return (_mm.Dispatchable(a, unumpy.ndarray),)
+
+
+def nanmin(a, axis=None, out=None, keepdims=False):
+    return (_mm.Dispatchable(a, unumpy.ndarray), _mm.mark_non_coercible(out))
+
+
+def nanmax(a, axis=None, out=None, keepdims=False):
+    return (_mm.Dispatchable(a, unumpy.ndarray), _mm.mark_non_coercible(out))
+
+
+_REPLACEMENTS = {
+    "sort": (sort, _mm._self_argreplacer),
+    "nanmin": (nanmin, _mm._reduce_argreplacer),
+    "nanmax": (nanmax, _mm._reduce_argreplacer),
+}
 
 
 def _repair():
     for name, nin in _NIN.items():
         getattr(unumpy, name).nin = nin
     unumpy.isinf.name = "isinf"
+    for name, (extractor, replacer) in _REPLACEMENTS.items():
+        old = getattr(unumpy, name)
+        new = create_multimethod(replacer, domain="numpy", default=old.default)(extractor)
+        setattr(unumpy, name, new)
+        setattr(_mm, name, new)  # module-level defaults (msort) call it by global name
 
 
 _repair()
