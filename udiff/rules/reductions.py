@@ -35,8 +35,6 @@ def _sum_jvp(t, ans, x, axis=None, keepdims=False, dtype=None, **kw):
 
 defvjp(unp.sum, _sum_vjp)
 defjvp(unp.sum, _sum_jvp)
-defvjp((unp.ufunc.reduce, unp.add), _sum_vjp)
-defjvp((unp.ufunc.reduce, unp.add), _sum_jvp)
 
 
 def _nansum_vjp(ans, x, axis=None, keepdims=False, **kw):
@@ -57,8 +55,13 @@ def _prod_partials(x, axis):
 
     With no zero in a slice the partial is ``prod / x``; with exactly one zero
     it is the product of the others at the zero and 0 elsewhere; with more it
-    is 0.
+    is 0.  In a recorded sweep (``x`` a DiffArray) the partials must also have
+    the right derivatives, which that case analysis lacks (the partial at a
+    nonzero entry of a slice with one zero is 0, but its derivative with
+    respect to the zero is not): there they are computed by a product tree.
     """
+    if type(x).__name__ == "DiffArray":
+        return _prod_partials_tree(x, axis)
     axes = normalize_axes(axis, ndim(x))
     zero = x == 0
     zeros = np.sum(zero, axis=axes, keepdims=True)
@@ -68,6 +71,42 @@ def _prod_partials(x, axis):
         nonzero_prod / np.where(zero, 1.0, x),
         np.where((zeros == 1) & zero, nonzero_prod, 0.0),
     )
+
+
+def _prod_partials_tree(x, axis):
+    """The partials of ``prod(x, axis)`` as polynomials in ``x`` (no division).
+
+    The reduced axes are flattened into one, padded with ones to a power of
+    two and multiplied pairwise level by level; the partials are then pushed
+    back down the tree (``d(ab)/da = b``).  Every step is a multiplication,
+    a slice or a reshape, so the result differentiates exactly, to any order.
+    """
+    nd = ndim(x)
+    axes = normalize_axes(axis, nd)
+    k = len(axes)
+    n = _count(x, axis)
+    if n <= 1:
+        return np.ones_like(x)
+    ends = tuple(range(nd - k, nd))
+    moved = np.moveaxis(x, axes, ends)
+    moved_shape = shape(moved)
+    flat = np.reshape(moved, moved_shape[: nd - k] + (n,))
+    size = 1 << (n - 1).bit_length()
+    if size > n:
+        flat = np.concatenate(
+            [flat, np.ones_like(flat, shape=moved_shape[: nd - k] + (size - n,))], axis=-1
+        )
+    levels = [flat]
+    while shape(levels[-1])[-1] > 1:
+        v = levels[-1]
+        levels.append(v[..., 0::2] * v[..., 1::2])
+    ct = None
+    for v in reversed(levels[:-1]):
+        a, b = v[..., 0::2], v[..., 1::2]
+        ct_a, ct_b = (b, a) if ct is None else (ct * b, ct * a)
+        ct = np.reshape(np.stack([ct_a, ct_b], axis=-1), shape(v))
+    partials = np.reshape(ct[..., :n], moved_shape)
+    return np.moveaxis(partials, ends, axes)
 
 
 def _prod_vjp(ans, x, axis=None, keepdims=False, **kw):
@@ -82,9 +121,8 @@ def _nan_to_one(x):
     return np.where(np.isnan(x), 1.0, x)
 
 
-for _key in (unp.prod, (unp.ufunc.reduce, unp.multiply)):
-    defvjp(_key, _prod_vjp)
-    defjvp(_key, _prod_jvp)
+defvjp(unp.prod, _prod_vjp)
+defjvp(unp.prod, _prod_jvp)
 defvjp(
     unp.nanprod,
     lambda ans, x, axis=None, keepdims=False, **kw: lambda g: np.where(
@@ -116,10 +154,23 @@ def _extremum_jvp(t, ans, x, axis=None, keepdims=False, **kw):
     return np.sum(t * w, axis=_t_axes(x, axis), keepdims=keepdims)
 
 
-for _key in (unp.max, unp.min, unp.nanmax, unp.nanmin,
-             (unp.ufunc.reduce, unp.maximum), (unp.ufunc.reduce, unp.minimum)):
+for _key in (unp.max, unp.min, unp.nanmax, unp.nanmin):
     defvjp(_key, _extremum_vjp)
     defjvp(_key, _extremum_jvp)
+
+
+# ufunc.reduce: the same rules, but the default axis is 0, not None ---------------------
+def _axis0(rule, is_vjp):
+    if is_vjp:
+        return lambda ans, x, axis=0, **kw: rule(ans, x, axis=axis, **kw)
+    return lambda t, ans, x, axis=0, **kw: rule(t, ans, x, axis=axis, **kw)
+
+
+for _ufunc, _vjp, _jvp in [(unp.add, _sum_vjp, _sum_jvp), (unp.multiply, _prod_vjp, _prod_jvp),
+                           (unp.maximum, _extremum_vjp, _extremum_jvp),
+                           (unp.minimum, _extremum_vjp, _extremum_jvp)]:
+    defvjp((unp.ufunc.reduce, _ufunc), _axis0(_vjp, True))
+    defjvp((unp.ufunc.reduce, _ufunc), _axis0(_jvp, False))
 
 
 # var / std ------------------------------------------------------------------------

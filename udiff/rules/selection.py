@@ -112,11 +112,18 @@ defjvp(_mm.scatter_add_along_axis, _scatter_jvp)
 
 
 # sorting: a permutation found from the input, then a gather ------------------------------
-def _sorting_rules(permutation, default_axis=-1):
-    """Rules for ``f(x) = take_along_axis(x, permutation(x), axis)``."""
+def _sorting_rules(permutation, default_axis=-1, axis_position=None):
+    """Rules for ``f(x) = take_along_axis(x, permutation(x), axis)``.
+
+    ``axis_position`` is the index in ``args`` (the arguments after ``x``)
+    where ``axis`` is passed positionally, if it can be.
+    """
 
     def plan(x, args, kwargs):
-        axis = kwargs.get("axis", default_axis)
+        if axis_position is not None and len(args) > axis_position:
+            axis = args[axis_position]
+        else:
+            axis = kwargs.get("axis", default_axis)
         return axis, permutation(x, args, kwargs, axis)
 
     def vjp_maker(ans, x, *args, **kwargs):
@@ -156,12 +163,12 @@ def _argpartition_perm(x, args, kwargs, axis):
     return np.argpartition(x, kth, axis=axis)
 
 
-for _func, _perm, _axis in [
-    (unp.sort, _argsort_perm, -1),
-    (unp.msort, _argsort_perm, 0),
-    (unp.partition, _argpartition_perm, -1),
+for _func, _perm, _axis, _position in [
+    (unp.sort, _argsort_perm, -1, 0),  # sort(a, axis, kind, order)
+    (unp.msort, _argsort_perm, 0, None),
+    (unp.partition, _argpartition_perm, -1, 1),  # partition(a, kth, axis, kind, order)
 ]:
-    _v, _j = _sorting_rules(_perm, _axis)
+    _v, _j = _sorting_rules(_perm, _axis, _position)
     defvjp(_func, _v)
     defjvp(_func, _j)
     if _func is unp.sort:

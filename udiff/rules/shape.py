@@ -136,10 +136,15 @@ def _atleast_jvp(t, ans, arrays, *rest):
     return np.reshape(t[0], _batch(t[0], arrays[0]) + shape(ans))
 
 
+# unumpy's replacer passes atleast_1d(a, b, c) as atleast_1d((a, b, c), b, c): the
+# arguments after the tuple repeat arrays the inner function ignores, so their
+# derivatives are zero.
 def _atleast_vjp_i(i, j):
     def maker(ans, arrays, *rest):
         def vjp(g):
             batch = _batch(g, ans)
+            if j:
+                return np.zeros_like(g, shape=batch + shape(rest[j - 1]))
             return [
                 np.reshape(g, batch + shape(a)) if k == i else np.zeros_like(g, shape=batch + shape(a))
                 for k, a in enumerate(arrays)
@@ -147,18 +152,19 @@ def _atleast_vjp_i(i, j):
 
         return vjp
 
-    return maker if j == 0 else None
+    return maker
 
 
 def _atleast_jvp_i(i, j):
     def rule(t, ans, arrays, *rest):
+        if j:
+            return np.zeros_like(t, shape=_batch(t, rest[j - 1]) + shape(ans))
         if t[i] is None:
-            other = next(v for v in t if v is not None)
-            batch = _batch(other, arrays[t.index(other)])
-            return np.zeros_like(other, shape=batch + shape(ans))
+            k = next(k for k, v in enumerate(t) if v is not None)
+            return np.zeros_like(t[k], shape=_batch(t[k], arrays[k]) + shape(ans))
         return np.reshape(t[i], _batch(t[i], arrays[i]) + shape(ans))
 
-    return rule if j == 0 else None
+    return rule
 
 
 for _func in (unp.atleast_1d, unp.atleast_2d, unp.atleast_3d):
