@@ -60,7 +60,7 @@ from .._core import DiffArray, call
 _create = functools.partial(create_multimethod, domain="numpy.fft")
 _create_np = functools.partial(create_multimethod, domain="numpy")
 
-NORMS = ("backward", "ortho", "forward")
+_NORMS = ("backward", "ortho", "forward")
 
 
 def _array(a):
@@ -106,7 +106,7 @@ def _value(a):
     return a.value if type(a) is DiffArray else a
 
 
-def whole(a, axes):
+def _whole(a, axes):
     """``a`` rechunked to one chunk along ``axes`` where it is a multi-chunk
     Dask array (or a DiffArray holding one); ``a`` unchanged otherwise.
 
@@ -142,7 +142,7 @@ def _sig_shift(x, axes=None):
 
 # name -> (signature, family): "c" complex-to-complex, "r" real-to-half-spectrum,
 # "i" half-spectrum-to-real, "h" hfft, "ih" ihfft, "shift".
-SPECS = {
+_SPECS = {
     "fft": (_sig_1d, "c"), "ifft": (_sig_1d, "c"),
     "fft2": (_sig_2d, "c"), "ifft2": (_sig_2d, "c"),
     "fftn": (_sig_nd, "c"), "ifftn": (_sig_nd, "c"),
@@ -154,7 +154,7 @@ SPECS = {
 _SIGNATURES = {f: inspect.signature(f) for f in (_sig_1d, _sig_2d, _sig_nd, _sig_shift)}
 
 
-def plan(name, shape, args, kwargs):
+def _plan(name, shape, args, kwargs):
     """The normalised parameters of ``name(a, *args, **kwargs)`` for an ``a`` of ``shape``.
 
     Returns
@@ -168,7 +168,7 @@ def plan(name, shape, args, kwargs):
     norm : str
         One of ``"backward"``, ``"ortho"``, ``"forward"``.
     """
-    sig, family = SPECS[name]
+    sig, family = _SPECS[name]
     bound = _SIGNATURES[sig].bind(None, *args, **kwargs)
     bound.apply_defaults()
     p = bound.arguments
@@ -181,7 +181,7 @@ def plan(name, shape, args, kwargs):
             axes = (axes,)
         return tuple(int(ax) % nd for ax in axes), None, None
     norm = p["norm"] or "backward"
-    if norm not in NORMS:
+    if norm not in _NORMS:
         raise ValueError(f'invalid norm {norm!r}; use one of "backward", "ortho", "forward"')
     inverse_real = family in ("i", "h")
     if sig is _sig_1d:
@@ -211,8 +211,8 @@ def _replacer(name):
         a = dispatchables[0]
         chunks = getattr(_value(a), "chunks", None)
         if chunks is not None and any(len(c) > 1 for c in chunks):
-            axes, _, _ = plan(name, tuple(_value(a).shape), args[1:], kwargs)
-            a = whole(a, axes)
+            axes, _, _ = _plan(name, tuple(_value(a).shape), args[1:], kwargs)
+            a = _whole(a, axes)
         return (a,) + tuple(args[1:]), kwargs
 
     return replace

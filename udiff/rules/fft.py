@@ -48,7 +48,7 @@ def _is_complex(a):
 
 def _run(func, a, neg, **kwargs):
     """``func(a, axes=neg, **kwargs)`` with ``a`` in one chunk along ``neg`` (Dask)."""
-    return call(func, F.whole(a, neg), axes=neg, **kwargs)
+    return call(func, F._whole(a, neg), axes=neg, **kwargs)
 
 
 def _fit(h, neg, lengths):
@@ -84,7 +84,7 @@ def _unique(axes, name):
 
 
 def _params(name, x, args, kwargs):
-    axes, s, norm = F.plan(name, shape(x), args, kwargs)
+    axes, s, norm = F._plan(name, shape(x), args, kwargs)
     if s is not None:
         _unique(axes, name)
     return from_end(axes, ndim(x)), s, norm
@@ -122,7 +122,7 @@ def _c2r_vjp(g, x, neg, s, norm):
 
 # -- makers ---------------------------------------------------------------------------
 def _vjp_maker(name):
-    family = F.SPECS[name][1]
+    family = F._SPECS[name][1]
     inverse = name.startswith("i")
 
     def maker(ans, x, *args, **kwargs):
@@ -145,14 +145,14 @@ def _vjp_maker(name):
 
 def _jvp_rule(name):
     func = F.MULTIMETHODS[name]
-    family = F.SPECS[name][1]
-    one_d = F.SPECS[name][0] is F._sig_1d
+    family = F._SPECS[name][1]
+    one_d = F._SPECS[name][0] is F._sig_1d
 
     def rule(t, ans, x, *args, **kwargs):
         neg, s, norm = _params(name, x, args, kwargs)
         if family == "shift":
             return call(func, t, axes=neg)
-        t = F.whole(t, neg)
+        t = F._whole(t, neg)
         if one_d:
             return call(func, t, n=s[0], axis=neg[0], norm=norm)
         return call(func, t, s=s, axes=neg, norm=norm)
@@ -160,7 +160,7 @@ def _jvp_rule(name):
     return rule
 
 
-for _name in F.SPECS:
+for _name in F._SPECS:
     defvjp(F.MULTIMETHODS[_name], _vjp_maker(_name))
     defjvp(F.MULTIMETHODS[_name], _jvp_rule(_name))
 
