@@ -13,29 +13,33 @@ _SEQ = (list, tuple)
 
 
 def _toposort(y, xs):
-    """The nodes that depend on some ``x`` and lead to ``y``, parents first."""
-    x_ids = {id(x) for x in xs}
+    """The nodes that depend on some ``x`` and lead to ``y``, parents first.
+
+    Nodes are their own dictionary keys: a DiffArray hashes by identity (its
+    ``==`` is elementwise, but dictionaries compare identical keys first and
+    distinct live objects never share an identity hash).
+    """
+    x_set = set(xs)
     reaches = {}
     order = []
-    visited = {id(y)}
+    visited = {y}
     stack = [(y, iter(y._parents))]
     while stack:
         node, parents = stack[-1]
         for _, _, parent in parents:
-            if id(parent) not in visited:
-                visited.add(id(parent))
+            if parent not in visited:
+                visited.add(parent)
                 stack.append((parent, iter(parent._parents)))
                 break
         else:
             stack.pop()
-            nid = id(node)
-            hit = nid in x_ids
+            hit = node in x_set
             if not hit:
                 for _, _, parent in node._parents:
-                    if reaches[id(parent)]:
+                    if reaches[parent]:
                         hit = True
                         break
-            reaches[nid] = hit
+            reaches[node] = hit
             if hit:
                 order.append(node)
     return order
@@ -70,78 +74,87 @@ def _grouped(parents, keep):
     """Parents that ``keep`` admits, grouped by argument number."""
     groups = {}
     for argnum, path, parent in parents:
-        if id(parent) in keep:
+        if parent in keep:
             groups.setdefault(argnum, []).append((path, parent))
     return groups
+
+
+def _accumulate(adjoint, node, c):
+    if node in adjoint:
+        adjoint[node] = adjoint[node] + c
+    else:
+        adjoint[node] = c
 
 
 def reverse_sweep(y, xs, seed, recorded):
     """Cotangents of ``xs`` given cotangent ``seed`` of ``y`` (None where unreached)."""
     order = _toposort(y, xs)
-    on_path = {id(n) for n in order}
-    x_ids = {id(x) for x in xs}
-    adjoint = {id(y): seed} if on_path else {}
+    on_path = set(order)
+    x_set = set(xs)
+    adjoint = {y: seed} if on_path else {}
     found = {}
-    kwargs_of = {}
+    no_kwargs = {}
     for node in reversed(order):
-        nid = id(node)
-        g = adjoint.pop(nid, None)
+        g = adjoint.pop(node, None)
         if g is None:
             continue
-        if nid in x_ids:
-            found[nid] = g
-        groups = _grouped(node._parents, on_path)
-        if not groups:
+        if node in x_set:
+            found[node] = g
+        parents = node._parents
+        if not parents:
             continue
         ans, args = _rule_inputs(node, recorded)
-        kwargs = node._kwargs or kwargs_of
-        for argnum, entries in groups.items():
+        kwargs = node._kwargs or no_kwargs
+        sequences = None
+        for argnum, path, parent in parents:
+            if parent not in on_path:
+                continue
+            if path:  # an array inside a list argument: one rule call per argument
+                sequences = sequences or {}
+                sequences.setdefault(argnum, []).append((path, parent))
+                continue
             maker = _registry.vjp_maker(node._fn, argnum)
-            cotangent = maker(ans, *args, **kwargs)(g)
-            for path, parent in entries:
-                c = _get(cotangent, path) if path else cotangent
-                pid = id(parent)
-                if pid in adjoint:
-                    adjoint[pid] = adjoint[pid] + c
-                else:
-                    adjoint[pid] = c
-    return [found.get(id(x)) for x in xs]
+            _accumulate(adjoint, parent, maker(ans, *args, **kwargs)(g))
+        if sequences:
+            for argnum, entries in sequences.items():
+                cotangents = _registry.vjp_maker(node._fn, argnum)(ans, *args, **kwargs)(g)
+                for path, parent in entries:
+                    _accumulate(adjoint, parent, _get(cotangents, path))
+    return [found.get(x) for x in xs]
 
 
 def forward_sweep(y, xs, seeds, recorded):
     """The tangent of ``y`` given tangents ``seeds`` of ``xs`` (None if unreached)."""
     order = _toposort(y, xs)
-    on_path = {id(n) for n in order}
-    tangents = {id(x): t for x, t in zip(xs, seeds)}
+    on_path = set(order)
+    tangents = dict(zip(xs, seeds))
     sources = set(tangents)
     uses = {}
     for node in order:
         for _, _, parent in node._parents:
-            if id(parent) in on_path:
-                uses[id(parent)] = uses.get(id(parent), 0) + 1
+            if parent in on_path:
+                uses[parent] = uses.get(parent, 0) + 1
     for node in order:
-        nid = id(node)
         groups = _grouped(node._parents, on_path)
         if not groups:
             continue
         ans, args = _rule_inputs(node, recorded)
         kwargs = node._kwargs or {}
-        out = tangents.get(nid)  # a variable that is also computed from another
+        out = tangents.get(node)  # a variable that is also computed from another
         for argnum, entries in groups.items():
             rule = _registry.jvp_rule(node._fn, argnum)
             if entries[0][0]:
                 t = _seq_tangent(node._args[argnum], entries, tangents)
             else:
-                t = tangents[id(entries[0][1])]
+                t = tangents[entries[0][1]]
             contribution = rule(t, ans, *args, **kwargs)
             out = contribution if out is None else out + contribution
-        tangents[nid] = out
+        tangents[node] = out
         for _, parent in (e for es in groups.values() for e in es):
-            pid = id(parent)
-            uses[pid] -= 1
-            if uses[pid] == 0 and pid not in sources:
-                del tangents[pid]
-    return tangents.get(id(y))
+            uses[parent] -= 1
+            if uses[parent] == 0 and parent not in sources:
+                del tangents[parent]
+    return tangents.get(y)
 
 
 def _seq_tangent(arg, entries, tangents):
@@ -151,7 +164,7 @@ def _seq_tangent(arg, entries, tangents):
         holder = out
         for i in path[:-1]:
             holder = holder[i]
-        holder[path[-1]] = tangents[id(parent)]
+        holder[path[-1]] = tangents[parent]
     return out
 
 
