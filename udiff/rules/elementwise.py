@@ -13,7 +13,8 @@ from .._registry import defjvp, defnondiff, defvjp
 
 
 def _is_complex(x):
-    return np.dtype(getattr(x, "dtype", np.result_type(x))).kind == "c"
+    dtype = getattr(x, "dtype", None)
+    return np.dtype(np.result_type(x) if dtype is None else dtype).kind == "c"
 
 
 def _match(x, c):
@@ -21,9 +22,11 @@ def _match(x, c):
     return c if _is_complex(x) else np.real(c)
 
 
-defvjp(_mm.real, lambda ans, x: lambda g: g + 0j if _is_complex(x) else g)
+# The output is real, so only the real part of its cotangent carries a derivative
+# (other rules may leave imaginary noise in cotangents of real arrays).
+defvjp(_mm.real, lambda ans, x: lambda g: np.real(g) + 0j if _is_complex(x) else np.real(g))
 defjvp(_mm.real, lambda t, ans, x: np.real(t))
-defvjp(_mm.imag, lambda ans, x: lambda g: _match(x, -1j * g))
+defvjp(_mm.imag, lambda ans, x: lambda g: _match(x, -1j * np.real(g)))
 defjvp(_mm.imag, lambda t, ans, x: np.imag(t))
 
 
