@@ -147,6 +147,32 @@ def _getitem(a, index):
         return a.vindex[index]
 
 
+_FFTS = ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
+         "fftn", "ifftn", "rfftn", "irfftn")
+
+
+def _fft(name):
+    """Dask's ``fft.<name>`` with the transformed axes first put in one chunk each."""
+
+    def run(a, *args, **kwargs):
+        import dask.array as da
+
+        a = da.asarray(a)
+        if name.endswith("2"):
+            axes = kwargs.get("axes", args[1] if len(args) > 1 else (-2, -1))
+        elif name.endswith("n"):
+            axes = kwargs.get("axes", args[1] if len(args) > 1 else None)
+            if axes is None:
+                s = kwargs.get("s", args[0] if args else None)
+                axes = range(a.ndim - len(s), a.ndim) if s is not None else range(a.ndim)
+        else:
+            axes = (kwargs.get("axis", args[1] if len(args) > 1 else -1),)
+        a = a.rechunk({ax % a.ndim: -1 for ax in axes})
+        return getattr(da.fft, name)(a, *args, **kwargs)
+
+    return run
+
+
 def _overrides():
     import dask.array as da
 
@@ -174,6 +200,7 @@ def _overrides():
             "dot": _dot,
             "reshape": _reshape,
             "getitem": _getitem,
+            **{f"fft.{name}": _fft(name) for name in _FFTS},
             # Dask returns the upper factor unless told otherwise; NumPy the lower.
             "linalg.cholesky": lambda a, upper=False: da.linalg.cholesky(a, lower=not upper),
             # Dask's searchsorted needs the sorted array as a Dask array too.
