@@ -10,7 +10,9 @@ import, before anything else looks them up:
   uarray drops arguments equal to the declared default, so
   ``sort(x, axis=None)`` reached NumPy as ``sort(x)`` and sorted along the
   last axis instead of the flattened array;
-- ``nanmin`` and ``nanmax`` did not accept ``keepdims``.
+- ``nanmin`` and ``nanmax`` did not accept ``keepdims``;
+- ``std`` and ``var`` raised TypeError for ``ddof=`` (their argument replacer
+  has no ``ddof`` parameter).
 
 The replaced multimethods keep their names, so ``unumpy.sort`` (looked up
 after importing udiff) is the repaired one.
@@ -34,7 +36,27 @@ def nanmax(a, axis=None, out=None, keepdims=False):
     return (_mm.Dispatchable(a, unumpy.ndarray), _mm.mark_non_coercible(out))
 
 
+def _statistic_replacer(args, kwargs, dispatchables):
+    def replace(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        kw = {"axis": axis, "out": dispatchables[1], "ddof": ddof, "keepdims": keepdims}
+        if dtype is not None:
+            kw["dtype"] = dtype
+        return (dispatchables[0],), kw
+
+    return replace(*args, **kwargs)
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    return (_mm.Dispatchable(a, unumpy.ndarray), _mm.mark_non_coercible(out))
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    return (_mm.Dispatchable(a, unumpy.ndarray), _mm.mark_non_coercible(out))
+
+
 _REPLACEMENTS = {
+    "std": (std, _statistic_replacer),
+    "var": (var, _statistic_replacer),
     "sort": (sort, _mm._self_argreplacer),
     "nanmin": (nanmin, _mm._reduce_argreplacer),
     "nanmax": (nanmax, _mm._reduce_argreplacer),
