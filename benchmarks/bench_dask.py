@@ -223,7 +223,7 @@ def main(argv=None):
     if args.progress and client is None:
         from dask.diagnostics import ProgressBar
 
-        progress = ProgressBar(dt=5.0)
+        progress = ProgressBar(dt=1.0)  # compute waits up to dt for the bar
         progress.register()
     results = []
     with PeakRSS() as rss:
