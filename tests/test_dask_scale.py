@@ -234,39 +234,7 @@ def test_gradient_graph_is_small_multiple_of_forward_graph(name):
 
 # -- 4. chunk structure of gradients ---------------------------------------------------
 
-_COLLAPSE_BUG = (
-    "restore_reduced (udiff/rules/_helpers.py) and _finish (udiff/_sweeps.py) broadcast "
-    "a reduced cotangent with np.broadcast_to, which on Dask makes the broadcast axes "
-    "ONE chunk: grad of sum(x) w.r.t. an (8, 6) array with chunks (2, 3) has chunks "
-    "((8,), (6,)); at 10**8 rows that is a single 12.8 GB block"
-)
-
-
-_ZEROS_BUG = (
-    "the cotangent of indexing (x[:, 0], x[1:5, ::2]) is built by _index_add "
-    "(udiff/backends/_dask.py) as da.zeros(shape) with chunks='auto', ignoring the "
-    "input's chunks: small arrays get one chunk, large ones ~128 MiB chunks that do "
-    "not line up with the input's"
-)
-_CHUNK_XFAIL = {
-    "sum_axis0": _COLLAPSE_BUG,
-    "sum_axis1": _COLLAPSE_BUG,
-    "sum_all": _COLLAPSE_BUG,
-    "logistic": _ZEROS_BUG,  # w[:, 0]
-    "least_squares": _ZEROS_BUG,  # w[:, 0], x[:, 1]
-    "transpose_slice": _ZEROS_BUG,
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=_CHUNK_XFAIL[n]))
-        if n in _CHUNK_XFAIL
-        else n
-        for n in CASES
-    ],
-)
+@pytest.mark.parametrize("name", list(CASES))
 def test_gradients_stay_chunked(name):
     y, grads = _dask_run(CASES[name])
     for g, inp in zip(grads, _inputs()):
@@ -288,7 +256,6 @@ def test_matmul_and_broadcast_gradients_keep_the_input_chunks():
     assert gb.value.chunks == ((3, 3),)
 
 
-@pytest.mark.xfail(strict=True, reason=_COLLAPSE_BUG)
 def test_gradient_of_plain_sum_is_chunked_like_its_input():
     with ua.set_backend(DASK, coerce=True):
         x = np.asarray(da.from_array(A, chunks=(2, 3)))
@@ -337,16 +304,6 @@ def test_boolean_index_with_dask_mask():
     _correct_or_clear(make, numpy.where(A > 0, 2 * A, 0.0), ("unknown", "chunk size", "compute"))
 
 
-_UNKNOWN_BUG = (
-    "Dask arrays of unknown chunk sizes give confusing errors: with a NumPy boolean "
-    "mask, _index_add (udiff/backends/_dask.py, da.from_array(..., chunks=flat.chunks) "
-    "with nan chunks) raises 'TypeError: slice indices must be integers'; a variable "
-    "with unknown chunks fails in _finish (udiff/_sweeps.py, nan != nan in the shape "
-    "check) with 'cannot broadcast shape (nan,) to shape (nan,)'"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_UNKNOWN_BUG)
 def test_boolean_index_with_numpy_mask():
     # Dask gives unknown chunk sizes even for a NumPy boolean mask.
     def make():
@@ -358,7 +315,6 @@ def test_boolean_index_with_numpy_mask():
     _correct_or_clear(make, numpy.where(A > 0, 2 * A, 0.0), ("unknown", "chunk size"))
 
 
-@pytest.mark.xfail(strict=True, reason=_UNKNOWN_BUG)
 def test_variable_with_unknown_chunk_sizes():
     xd = da.from_array(A, chunks=(2, 3))
 

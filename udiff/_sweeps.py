@@ -231,7 +231,8 @@ def _finish(backend, g, x, batch, recorded):
         # A real variable's cotangent is real: complex intermediates leave an
         # imaginary part that carries no derivative (autograd and JAX agree).
         g = np.real(g)
-    if tuple(g.shape) != batch + x.shape:
+    if tuple(g.shape) != batch + x.shape and not np.isnan(x.shape).any():
+        # (a Dask array of unknown chunk sizes has NaN in its shape: nothing to compare)
         g = np.broadcast_to(g, batch + x.shape)
     return g if type(g) is DiffArray else DiffArray(g, backend)
 

@@ -108,6 +108,12 @@ def _index_add(values, index, shape):
             "the derivative of indexing a Dask array with a Dask index array needs "
             "the index's values; compute the index first (index.compute())"
         )
+    if np.isnan(values.shape).any():
+        raise ValueError(
+            "the derivative of this indexing needs the result's chunk sizes, which Dask "
+            "does not know (unknown chunk sizes, NaN, after boolean indexing); call "
+            "compute_chunk_sizes() on the indexed array, or index with integer positions"
+        )
     size = int(np.prod(shape, dtype=np.int64))
     positions = np.arange(size).reshape(shape)[index]
     flat = values.ravel()

@@ -76,7 +76,7 @@ def broadcast_tangent(t, x, ans):
     extra = len(ans_shape) - ndim(x)
     if extra and nb:
         t = np.reshape(t, t_shape[:nb] + (1,) * extra + t_shape[nb:])
-    return np.broadcast_to(t, target)
+    return broadcast_like(t, target, ans)
 
 
 def normalize_axes(axis, nd):
@@ -99,7 +99,31 @@ def restore_reduced(g, x, axis, keepdims):
     axes = normalize_axes(axis, nd)
     if not keepdims and axes:
         g = np.expand_dims(g, from_end(axes, nd))
-    return np.broadcast_to(g, shape(g)[: ndim(g) - nd] + shape(x))
+    return broadcast_like(g, shape(g)[: ndim(g) - nd] + shape(x), x)
+
+
+def broadcast_like(g, target, like):
+    """``np.broadcast_to(g, target)``, chunked like ``like`` on its trailing axes.
+
+    On Dask, ``broadcast_to`` makes every broadcast axis one chunk; a gradient
+    of a reduction over a chunked axis must stay chunked like its input.
+    """
+    if np.isnan(target).any():
+        # Unknown sizes (Dask, after boolean indexing): elementwise broadcasting
+        # against ``like`` finds them when the graph runs.
+        return g + np.zeros_like(like)
+    return match_chunks(np.broadcast_to(g, target), like)
+
+
+def match_chunks(a, like):
+    """``a`` rechunked like ``like`` on their common trailing axes (Dask only)."""
+    chunks = getattr(like, "chunks", None)
+    if chunks is None or not hasattr(a, "rechunk") or a.chunks[ndim(a) - len(chunks):] == chunks:
+        return a
+    if np.isnan(shape(a)).any() or np.isnan(shape(like)).any():
+        return a  # unknown chunk sizes (after boolean indexing) cannot be rechunked
+    nb = ndim(a) - len(chunks)
+    return a.rechunk({nb + i: c for i, c in enumerate(chunks)})
 
 
 def batch_axes(t, x):

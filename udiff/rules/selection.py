@@ -5,7 +5,7 @@ import unumpy as unp
 from .. import _multimethods as _mm
 from .._core import call
 from .._registry import defjvp, defnondiff, defvjp
-from ._helpers import broadcast_tangent, nbatch, ndim, shape, unbroadcast, zeros_cotangent
+from ._helpers import broadcast_tangent, match_chunks, nbatch, ndim, shape, unbroadcast, zeros_cotangent
 
 
 def _prefixed(index, nb):
@@ -18,7 +18,7 @@ def _prefixed(index, nb):
 def _getitem_vjp(ans, x, index):
     def vjp(g):
         nb = nbatch(g, ans)
-        return call(_mm.index_add, g, _prefixed(index, nb), shape(g)[:nb] + shape(x))
+        return match_chunks(call(_mm.index_add, g, _prefixed(index, nb), shape(g)[:nb] + shape(x)), x)
 
     return vjp
 
