@@ -8,6 +8,21 @@ from .._registry import defjvp, defnondiff, defvjp
 from ._helpers import broadcast_tangent, match_chunks, nbatch, ndim, shape, unbroadcast, zeros_cotangent
 
 
+def _reshape(a, new_shape):
+    return call(unp.reshape, a, new_shape)
+
+
+def _getitem(a, index):
+    """``a[index]`` through the inner backend (Dask needs vindex for point-wise
+    fancy indexing), recorded when ``a`` is a DiffArray."""
+    return call(_mm.getitem, a, index)
+
+
+def _value(a):
+    """The inner array of a DiffArray (for constants computed from it), else ``a``."""
+    return getattr(a, "value", a)
+
+
 def _prefixed(index, nb):
     """``index`` with ``nb`` full slices in front, for arrays with batch axes."""
     index = index if isinstance(index, tuple) else (index,)
@@ -24,11 +39,11 @@ def _getitem_vjp(ans, x, index):
 
 
 def _index_add_vjp(ans, values, index, out_shape):
-    return lambda g: g[_prefixed(index, ndim(g) - len(out_shape))]
+    return lambda g: _getitem(g, _prefixed(index, ndim(g) - len(out_shape)))
 
 
 defvjp(_mm.getitem, _getitem_vjp)
-defjvp(_mm.getitem, lambda t, ans, x, index: t[_prefixed(index, nbatch(t, x))])
+defjvp(_mm.getitem, lambda t, ans, x, index: _getitem(t, _prefixed(index, nbatch(t, x))))
 defvjp(_mm.index_add, _index_add_vjp)
 defjvp(
     _mm.index_add,
@@ -134,7 +149,7 @@ def _sorting_rules(permutation, default_axis=-1, axis_position=None):
             if axis is None:
                 flat = call(_mm.scatter_add_along_axis, g,
                             np.broadcast_to(perm, shape(g)), -1, int(np.prod(shape(x))))
-                return np.reshape(flat, batch + shape(x))
+                return _reshape(flat, batch + shape(x))
             neg = axis % ndim(x) - ndim(x)
             return call(_mm.scatter_add_along_axis, g, np.broadcast_to(perm, shape(g)),
                         neg, shape(x)[axis])
@@ -145,7 +160,7 @@ def _sorting_rules(permutation, default_axis=-1, axis_position=None):
         axis, perm = plan(x, args, kwargs)
         batch = shape(t)[: nbatch(t, x)]
         if axis is None:
-            t = np.reshape(t, batch + (-1,))
+            t = _reshape(t, batch + (-1,))
             neg = -1
         else:
             neg = axis % ndim(x) - ndim(x)
@@ -154,13 +169,15 @@ def _sorting_rules(permutation, default_axis=-1, axis_position=None):
     return vjp_maker, jvp
 
 
+# The permutations are constants: computed from the values, through the inner backend
+# (Dask has no argsort of its own).
 def _argsort_perm(x, args, kwargs, axis):
-    return np.argsort(x, axis=axis)
+    return call(unp.argsort, _value(x), axis=axis)
 
 
 def _argpartition_perm(x, args, kwargs, axis):
     kth = args[0] if args else kwargs["kth"]
-    return np.argpartition(x, kth, axis=axis)
+    return call(unp.argpartition, _value(x), kth, axis=axis)
 
 
 for _func, _perm, _axis, _position in [
@@ -192,9 +209,9 @@ def _compress_vjp(ans, cond, a, *args, **kwargs):
         if axis is None:
             flat = call(_mm.scatter_add_along_axis, g, np.broadcast_to(pos, shape(g)), -1,
                         int(np.prod(shape(a))))
-            return np.reshape(flat, batch + shape(a))
+            return _reshape(flat, batch + shape(a))
         ax = axis % ndim(a)
-        index = np.reshape(pos, (len(pos),) + (1,) * (ndim(a) - ax - 1))
+        index = _reshape(pos, (len(pos),) + (1,) * (ndim(a) - ax - 1))
         return call(_mm.scatter_add_along_axis, g, np.broadcast_to(index, shape(g)),
                     ax - ndim(a), shape(a)[ax])
 
@@ -205,7 +222,7 @@ def _compress_jvp(t, ans, cond, a, *args, **kwargs):
     axis = args[0] if args else kwargs.get("axis")
     batch = shape(t)[: nbatch(t, a)]
     if axis is None:
-        return np.compress(np.ravel(np.asarray(cond)), np.reshape(t, batch + (-1,)), axis=-1)
+        return np.compress(np.ravel(np.asarray(cond)), _reshape(t, batch + (-1,)), axis=-1)
     return np.compress(np.asarray(cond), t, axis=axis % ndim(a) - ndim(a))
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import unumpy as unp
 
 from .. import _multimethods as _mm
+from .._core import call
 from .._registry import defjvp, defnondiff, defvjp
 from ._helpers import broadcast_tangent, nbatch, ndim, shape, unbroadcast, zeros_cotangent
 
@@ -15,15 +16,21 @@ def _batch(t, x):
     return shape(t)[: ndim(t) - ndim(x)]
 
 
+def _reshape(a, new_shape):
+    """``reshape`` through the inner backend's implementation (Dask's needs a fallback
+    that NumPy's protocol would bypass), recorded when ``a`` is a DiffArray."""
+    return call(unp.reshape, a, new_shape)
+
+
 # reshape-like: the entries keep their order ------------------------------------------
 def _reshape_vjp(ans, x, *args, **kwargs):
     if kwargs.get("order", "C") not in ("C", "A") or (args[1:2] and args[1] not in ("C", "A")):
         raise NotImplementedError("udiff differentiates reshape with order='C' only")
-    return lambda g: np.reshape(g, _batch(g, ans) + shape(x))
+    return lambda g: _reshape(g, _batch(g, ans) + shape(x))
 
 
 def _reshape_jvp(t, ans, x, *args, **kwargs):
-    return np.reshape(t, _batch(t, x) + shape(ans))
+    return _reshape(t, _batch(t, x) + shape(ans))
 
 
 for _func in (unp.reshape, unp.ravel, _mm.expand_dims):
@@ -129,11 +136,11 @@ _def_per_output(unp.broadcast_arrays, _bcast_vjp, _bcast_jvp)
 
 # atleast_Nd: reshapes; unumpy passes the arrays as one tuple -----------------------------
 def _atleast_vjp(ans, arrays, *rest):
-    return lambda g: [np.reshape(g, _batch(g, ans) + shape(arrays[0]))]
+    return lambda g: [_reshape(g, _batch(g, ans) + shape(arrays[0]))]
 
 
 def _atleast_jvp(t, ans, arrays, *rest):
-    return np.reshape(t[0], _batch(t[0], arrays[0]) + shape(ans))
+    return _reshape(t[0], _batch(t[0], arrays[0]) + shape(ans))
 
 
 # unumpy's replacer passes atleast_1d(a, b, c) as atleast_1d((a, b, c), b, c): the
@@ -146,7 +153,7 @@ def _atleast_vjp_i(i, j):
             if j:
                 return np.zeros_like(g, shape=batch + shape(rest[j - 1]))
             return [
-                np.reshape(g, batch + shape(a)) if k == i else np.zeros_like(g, shape=batch + shape(a))
+                _reshape(g, batch + shape(a)) if k == i else np.zeros_like(g, shape=batch + shape(a))
                 for k, a in enumerate(arrays)
             ]
 
@@ -162,7 +169,7 @@ def _atleast_jvp_i(i, j):
         if t[i] is None:
             k = next(k for k, v in enumerate(t) if v is not None)
             return np.zeros_like(t[k], shape=_batch(t[k], arrays[k]) + shape(ans))
-        return np.reshape(t[i], _batch(t[i], arrays[i]) + shape(ans))
+        return _reshape(t[i], _batch(t[i], arrays[i]) + shape(ans))
 
     return rule
 
@@ -205,12 +212,12 @@ def _def_join(func):
 
         def vjp(g):
             batch = _batch(g, ans)
-            g = np.reshape(g, batch + _joined_shape(shapes, axis))
+            g = _reshape(g, batch + _joined_shape(shapes, axis))
             out, start = [], 0
             for a, s in zip(arrays, shapes):
                 stop = start + s[axis]
                 piece = g[(Ellipsis, slice(start, stop)) + (slice(None),) * (len(s) - axis - 1)]
-                out.append(np.reshape(piece, batch + shape(a)))
+                out.append(_reshape(piece, batch + shape(a)))
                 start = stop
             return out
 
@@ -221,12 +228,12 @@ def _def_join(func):
         some = next(i for i, v in enumerate(t) if v is not None)
         batch = _batch(t[some], arrays[some])
         pieces = [
-            np.reshape(v, batch + s) if v is not None
+            _reshape(v, batch + s) if v is not None
             else np.zeros_like(t[some], shape=batch + s)
             for v, s in zip(t, shapes)
         ]
         joined = np.concatenate(pieces, axis=axis - len(shapes[0]))
-        return np.reshape(joined, batch + shape(ans))
+        return _reshape(joined, batch + shape(ans))
 
     defvjp(func, vjp_maker)
     defjvp(func, jvp)
@@ -286,7 +293,7 @@ def _block_vjp(ans, arrays):
                 ax = rank - depth + level
                 index[ax] = slice(off, off + padded[ax])
             piece = g[(Ellipsis,) + tuple(index)]
-            _set(out, p, np.reshape(piece, batch + shape(a)))
+            _set(out, p, _reshape(piece, batch + shape(a)))
         return out
 
     return vjp
@@ -300,7 +307,7 @@ def _block_jvp(t, ans, arrays):
     pieces = _nested_like(arrays)
     for p, a, padded, _ in layout:
         v = _at(t, p)
-        _set(pieces, p, np.reshape(v, batch + padded) if v is not None
+        _set(pieces, p, _reshape(v, batch + padded) if v is not None
              else np.zeros_like(like, shape=batch + padded))
     return np.block(pieces)
 
@@ -348,16 +355,14 @@ def _pad_vjp(ans, x, pad_width, *args, **kwargs):
 
     def vjp(g):
         batch = _batch(g, ans)
-        flat = np.reshape(g, batch + (positions.size,))
+        flat = _reshape(g, batch + (positions.size,))
         summed = _scatter(flat, positions, size)
-        return np.reshape(summed, batch + shape(x))
+        return _reshape(summed, batch + shape(x))
 
     return vjp
 
 
 def _scatter(flat, positions, size):
-    from .._core import call
-
     return call(_mm.scatter_add_along_axis, flat, positions, -1, size)
 
 
