@@ -641,3 +641,40 @@ def test_missing_rule_raises_naming_the_function(inner):
             numpy.testing.assert_allclose(compute(y), numpy.sin([[2.0, 1.0], [4.0, 3.0]]))
             with pytest.raises(NotImplementedError, match="fliplr"):
                 y.to(x)
+
+
+# -- the checker itself catches wrong rules -------------------------------------------------------
+def _fresh_sin():
+    """A new multimethod that the inner libraries run as their ``sin``, with no rules yet."""
+    from uarray import Dispatchable, generate_multimethod
+
+    def sin(a):
+        return (Dispatchable(a, np.ndarray),)
+
+    return generate_multimethod(sin, lambda args, kwargs, d: (tuple(d), kwargs), "numpy")
+
+
+def _detached(x):
+    return getattr(x, "value", x)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    # first derivative wrong in reverse mode only
+    (dict(vjp=lambda ans, x: lambda g: g * numpy.cos(x) * 1.001), "rev mode, order 1, argument 0"),
+    # first derivative wrong in forward mode only
+    (dict(jvp=lambda t, ans, x: t * numpy.cos(x) + 1e-3), "fwd mode, order 1, argument 0"),
+    # right first derivatives, but computed from detached values: the second is zero
+    (dict(vjp=lambda ans, x: lambda g: g * numpy.cos(_detached(x)),
+          jvp=lambda t, ans, x: t * numpy.cos(_detached(x))), "order 2, argument 0"),
+])
+def test_check_grads_catches_wrong_rules(wrong, message, monkeypatch, inner):
+    key = _fresh_sin()
+    rules = {"vjp": lambda ans, x: lambda g: g * numpy.cos(x),
+             "jvp": lambda t, ans, x: t * numpy.cos(x), **wrong}
+    monkeypatch.setitem(_registry._VJP, key, (rules["vjp"],))
+    monkeypatch.setitem(_registry._JVP, key, (rules["jvp"],))
+    x = chunked(numpy.linspace(0.1, 1.0, 4), inner)
+    if message.startswith("order 2"):
+        check_grads(key, [x], order=1, inner=inner)  # the first derivatives are right
+    with pytest.raises(AssertionError, match=message):
+        check_grads(key, [x], inner=inner)
