@@ -40,9 +40,10 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
     f : callable
         Written with unumpy functions; it is called with DiffArrays under
         :class:`udiff.DiffArrayBackend` and returns one array.
-    args : sequence
+    args : sequence of array_like
         The point: arrays of ``inner`` (NumPy, Dask...).  Arguments that are
-        not floating (indices, masks) are passed unchanged and not perturbed.
+        not floating (indices, masks) are passed unchanged and not perturbed;
+        complex ones are perturbed along real directions only.
     modes : sequence of {"fwd", "rev"}
         Which sweeps to check.
     order : int
@@ -74,7 +75,7 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
         if mode not in _SWEEPS:
             raise ValueError(f"modes must be 'fwd' or 'rev', not {mode!r}")
     inner = inner_of(inner)
-    args = tuple(args)
+    args = tuple(a if hasattr(a, "dtype") else inner.asarray(a) for a in args)
     if argnums is None:
         argnums = [i for i, a in enumerate(args) if np.dtype(a.dtype).kind in "fc"]
     backends = {mode: DiffArrayBackend(inner, sweep) for mode, sweep in _SWEEPS.items()}
@@ -82,13 +83,15 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
     checks = []
     _collect(f, args, tuple(modes), order, 1, tuple(argnums), backends, rng, eps, checks)
     # Everything is computed at once (one pass for Dask), then compared in order.
-    values = iter(_numpy(*(a for _, _, arrays in checks for a in arrays)))
+    values = _numpy(*(a for _, _, arrays in checks for a in arrays))
+    start = 0
     for mode, where, arrays in checks:
+        got, start = values[start:start + len(arrays)], start + len(arrays)
         if mode == "fwd":
-            t, d = (next(values) for _ in arrays)
+            t, d = got
             _check_close(t, d, mode, where, rtol, atol)
         else:
-            g, u, v, d = (next(values) for _ in arrays)
+            g, u, v, d = got
             _check_close(np.sum(g * u), np.sum(v * d), mode, where, rtol, atol)
 
 
