@@ -177,16 +177,8 @@ defvjp((unp.divmod, 1), *(_scaled_vjp(d, i) for i, d in enumerate(_BINARY[unp.re
 defjvp((unp.divmod, 1), *(_scaled_jvp(d, i) for i, d in enumerate(_BINARY[unp.remainder])))
 defvjp((unp.modf, 0), lambda ans, x: lambda g: g)
 defjvp((unp.modf, 0), lambda t, ans, x: t)
-
-
-def _frexp_exponent(x):
-    # The exponent is piecewise constant: take it from the value, so that a recorded
-    # sweep does not record frexp (whose output 1 the sweeps cannot skip).
-    return np.frexp(getattr(x, "value", x))[1]
-
-
-defvjp((unp.frexp, 0), lambda ans, x: lambda g: np.ldexp(g, -_frexp_exponent(x)))
-defjvp((unp.frexp, 0), lambda t, ans, x: np.ldexp(t, -_frexp_exponent(x)))
+defvjp((unp.frexp, 0), lambda ans, x: lambda g: np.ldexp(g, -np.frexp(x)[1]))
+defjvp((unp.frexp, 0), lambda t, ans, x: np.ldexp(t, -np.frexp(x)[1]))
 defnondiff((unp.divmod, 0), (unp.modf, 1), (unp.frexp, 1))
 
 
