@@ -179,6 +179,68 @@ def _fft(name):
     return run
 
 
+def _reduce(func):
+    def reduce(a, axis=0, dtype=None, out=None, keepdims=False):
+        kwargs = {"dtype": dtype} if dtype is not None else {}
+        return func(a, axis=axis, keepdims=keepdims, **kwargs)
+
+    return reduce
+
+
+def _column_stack(tup):
+    import dask.array as da
+
+    return da.concatenate([a[:, None] if a.ndim == 1 else a for a in map(da.asarray, tup)], axis=1)
+
+
+_INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
+def _pad(array, pad_width, mode="constant", **kwargs):
+    """``pad``; modes that copy entries gather them axis by axis.
+
+    dask.array.pad gets the shape wrong in reflect mode when a width exceeds
+    the axis length - 1; NumPy's positions, gathered with one integer index
+    per axis, are right for every width.
+    """
+    import dask.array as da
+
+    array = da.asarray(array)
+    if mode not in _INDEX_MODES or kwargs:
+        return da.pad(array, pad_width, mode=mode, **kwargs)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (array.ndim, 2))
+    for axis, (before, after) in enumerate(widths.tolist()):
+        if before or after:
+            positions = np.pad(np.arange(array.shape[axis]), (before, after), mode=mode)
+            array = array[(slice(None),) * axis + (positions,)]
+    return array
+
+
+def _einsum(subscripts, *operands, **kwargs):
+    """``einsum``; an operand that repeats a letter gets those axes chunked alike.
+
+    Dask contracts block by block and fails when the two axes of ``"ii"`` are
+    chunked differently (a diagonal window of a chunked matrix, say).
+    """
+    import dask.array as da
+
+    terms = subscripts.replace(" ", "").split("->")[0].split(",")
+    aligned = []
+    for term, op in zip(terms, operands):
+        op = da.asarray(op)
+        head, _, tail = term.partition("...")
+        positions = {}
+        for k, c in enumerate(head):
+            positions.setdefault(c, []).append(k)
+        for k, c in enumerate(tail):
+            positions.setdefault(c, []).append(op.ndim - len(tail) + k)
+        for first, *others in positions.values():
+            if others:
+                op = op.rechunk({k: op.chunks[first] for k in others})
+        aligned.append(op)
+    return da.einsum(subscripts, *aligned, **kwargs)
+
+
 def _overrides():
     import dask.array as da
 
@@ -190,8 +252,10 @@ def _overrides():
     }
     out.update(
         {
-            "sort": _along_axis(np.sort),
-            "argsort": _along_axis(np.argsort, np.intp),
+            "sort": lambda a, axis=-1, kind=None, order=None: _along_axis(np.sort)(
+                a, axis=axis, kind=kind, order=order),
+            "argsort": lambda a, axis=-1, kind=None, order=None: _along_axis(np.argsort, np.intp)(
+                a, axis=axis, kind=kind, order=order),
             "partition": lambda a, kth, axis=-1, **kw: _along_axis(np.partition)(
                 a, kth, axis=axis, **kw
             ),
@@ -217,12 +281,16 @@ def _overrides():
             "in1d": lambda a, b, assume_unique=False, invert=False: da.isin(
                 da.ravel(a), b, assume_unique=assume_unique, invert=invert
             ),
-            "add.reduce": da.sum,
-            "multiply.reduce": da.prod,
-            "maximum.reduce": da.max,
-            "minimum.reduce": da.min,
-            "logical_and.reduce": da.all,
-            "logical_or.reduce": da.any,
+            # ufunc.reduce reduces axis 0 by default (uarray drops an explicit axis=0)
+            "add.reduce": _reduce(da.sum),
+            "multiply.reduce": _reduce(da.prod),
+            "maximum.reduce": _reduce(da.max),
+            "minimum.reduce": _reduce(da.min),
+            "logical_and.reduce": _reduce(da.all),
+            "logical_or.reduce": _reduce(da.any),
+            "column_stack": _column_stack,
+            "einsum": _einsum,
+            "pad": _pad,
             "add.accumulate": lambda a, axis=0, dtype=None, out=None, keepdims=False: da.cumsum(
                 a, axis=axis, dtype=dtype
             ),

@@ -14,7 +14,7 @@ from collections import Counter
 import numpy as np
 
 from .. import _multimethods as _mm
-from .._core import DiffArray
+from .._core import DiffArray, call
 from .._registry import defjvp, defvjp
 from ..backends import backend_for_value
 from ._helpers import ndim, shape
@@ -89,7 +89,7 @@ def _contract_vjp(i, terms, out, operands, g):
     for c in set(terms[i]) - available:  # summed out by operand i alone
         ins.append(c)
         args.append(_like(g, np.ones(sizes[c])))
-    result = np.einsum(",".join(ins) + "->" + batch + "".join(target), *args)
+    result = call(_mm.einsum, ",".join(ins) + "->" + batch + "".join(target), *args)
     # undo broadcasting of size-1 axes of operand i
     axes = tuple(k - len(shapes[i]) for k, n in enumerate(shapes[i]) if n == 1 and sizes[terms[i][k]] != 1)
     return np.sum(result, axis=axes, keepdims=True) if axes else result
@@ -102,7 +102,7 @@ def _contract_jvp(i, terms, out, operands, t):
     batch = "".join(_fresh(taken, nb))
     ins = [batch + terms[i] if j == i else term for j, term in enumerate(terms)]
     args = [t if j == i else o for j, o in enumerate(operands)]
-    return np.einsum(",".join(ins) + "->" + batch + out, *args)
+    return call(_mm.einsum, ",".join(ins) + "->" + batch + out, *args)
 
 
 # einsum itself ------------------------------------------------------------------------
@@ -160,16 +160,19 @@ def _tensordot_terms(sa, sb, axes=2):
 
 
 def _diagonal_terms(sa, offset=0, axis1=0, axis2=1, trace=False):
-    axis1, axis2 = axis1 % len(sa), axis2 % len(sa)
-    if offset or sa[axis1] != sa[axis2]:
-        raise NotImplementedError(
-            "udiff differentiates trace and diagonal of square slices with offset=0; "
-            "slice the array first (diag(v, k) does this for you)"
-        )
-    a = list(_letters(len(sa)))
+    """Terms for the square window of ``a`` whose main diagonal is ``a``'s
+    ``offset`` diagonal, and that window as an index (None if it is all of ``a``)."""
+    nd = len(sa)
+    axis1, axis2 = axis1 % nd, axis2 % nd
+    r0, c0 = max(0, -offset), max(0, offset)
+    m = max(0, min(sa[axis1] - r0, sa[axis2] - c0))
+    window = [slice(None)] * nd
+    window[axis1], window[axis2] = slice(r0, r0 + m), slice(c0, c0 + m)
+    whole = (r0, c0) == (0, 0) and sa[axis1] == sa[axis2] == m
+    a = list(_letters(nd))
     a[axis2] = a[axis1]
     rest = [c for k, c in enumerate(a) if k not in (axis1, axis2)]
-    return ["".join(a)], "".join(rest) + ("" if trace else a[axis1])
+    return ["".join(a)], "".join(rest) + ("" if trace else a[axis1]), None if whole else tuple(window)
 
 
 def _inner_terms(sa, sb):
@@ -180,42 +183,56 @@ def _inner_terms(sa, sb):
 
 
 def _plans():
-    """For each named product: ``plan(shapes, *args, **kwargs) -> (terms, out, ravel?)``."""
+    """For each named product: ``plan(shapes, *args, **kwargs) -> (terms, out, ravel?, window)``.
+
+    ``window`` (trace and diagonal with an offset or a non-square matrix) is the
+    index of the sub-array the contraction reads, or None.
+    """
     return {
-        _mm.dot: lambda shapes: (*_dot_terms(*shapes), False),
-        _mm.inner: lambda shapes: (*_inner_terms(*shapes), False),
-        _mm.outer: lambda shapes: (["i", "j"], "ij", True),
-        _mm.vdot: lambda shapes: (["i", "i"], "", True),
-        _mm.tensordot: lambda shapes, axes=2: (*_tensordot_terms(*shapes, axes), False),
-        _mm.trace: lambda shapes, offset=0, axis1=0, axis2=1, dtype=None, out=None: (
-            *_diagonal_terms(shapes[0], offset, axis1, axis2, trace=True), False),
-        _mm.diagonal: lambda shapes, offset=0, axis1=0, axis2=1: (
-            *_diagonal_terms(shapes[0], offset, axis1, axis2), False),
+        _mm.dot: lambda shapes: (*_dot_terms(*shapes), False, None),
+        _mm.inner: lambda shapes: (*_inner_terms(*shapes), False, None),
+        _mm.outer: lambda shapes: (["i", "j"], "ij", True, None),
+        _mm.vdot: lambda shapes: (["i", "i"], "", True, None),
+        _mm.tensordot: lambda shapes, axes=2: (*_tensordot_terms(*shapes, axes), False, None),
+        _mm.trace: lambda shapes, offset=0, axis1=0, axis2=1, dtype=None, out=None: _with_flat(
+            _diagonal_terms(shapes[0], offset, axis1, axis2, trace=True)),
+        _mm.diagonal: lambda shapes, offset=0, axis1=0, axis2=1: _with_flat(
+            _diagonal_terms(shapes[0], offset, axis1, axis2)),
     }
+
+
+def _with_flat(plan):
+    terms, out, window = plan
+    return terms, out, False, window
 
 
 def _def_product(func, plan):
     def prepare(arrays, args, kwargs):
         shapes = [shape(o) for o in arrays]
-        terms, out, flat = plan(shapes, *args, **kwargs)
+        terms, out, flat, window = plan(shapes, *args, **kwargs)
         if flat:
             arrays = [np.reshape(o, (-1,)) for o in arrays]
+        if window is not None:
+            arrays = [call(_mm.getitem, arrays[0], window)]
         if func is _mm.vdot:
             arrays = [np.conj(arrays[0])] + list(arrays[1:])
-        return terms, out, arrays
+        return terms, out, arrays, window
 
     nargs = 1 if func in (_mm.trace, _mm.diagonal) else 2
 
     def vjp_of(i):
         def maker(ans, *args, **kwargs):
             arrays, rest = args[:nargs], args[nargs:]
-            terms, out, ops = prepare(arrays, rest, kwargs)
+            terms, out, ops, window = prepare(arrays, rest, kwargs)
 
             def vjp(g):
                 c = _contract_vjp(i, terms, out, ops, g)
                 if func is _mm.vdot and i == 0:
                     c = np.conj(c)
                 batch = shape(g)[: ndim(g) - ndim(ans)]
+                if window is not None:  # the window's cotangent, placed in zeros
+                    index = (slice(None),) * len(batch) + window
+                    return call(_mm.index_add, c, index, batch + shape(arrays[i]))
                 return np.reshape(c, batch + shape(arrays[i]))
 
             return vjp
@@ -225,8 +242,10 @@ def _def_product(func, plan):
     def jvp_of(i):
         def rule(t, ans, *args, **kwargs):
             arrays, rest = args[:nargs], args[nargs:]
-            terms, out, ops = prepare(arrays, rest, kwargs)
+            terms, out, ops, window = prepare(arrays, rest, kwargs)
             batch = shape(t)[: ndim(t) - ndim(arrays[i])]
+            if window is not None:
+                t = call(_mm.getitem, t, (slice(None),) * len(batch) + window)
             t = np.reshape(t, batch + shape(ops[i]))
             if func is _mm.vdot and i == 0:
                 t = np.conj(t)
