@@ -17,6 +17,7 @@ import uarray as ua
 import unumpy as np
 
 import udiff
+import udiff.numpy as U
 from udiff import _multimethods as mm
 from udiff import _registry
 from udiff.backends._base import key_name
@@ -393,6 +394,103 @@ case("softmax", lambda x: np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True),
 case("logsumexp_norm", lambda x, y: np.sqrt(np.sum((x @ y) ** 2)) * np.max(x),
      real(2, 3), real(3, 2))
 
+# -- composites: udiff.numpy functions differentiated through their defaults ----------------------
+COMPOSITE_CASES = {}  # composite multimethod -> names of the cases that exercise it
+
+
+def composite(func, suffix, fun, *args, order=2, xfail=None):
+    name = f"{func.__name__}_{suffix}"
+    COMPOSITE_CASES.setdefault(func, []).append(name)
+    case(name, fun, *args, order=order, xfail=xfail)
+
+
+composite(U.amax, "axis0", lambda x: U.amax(x, axis=0), distinct(3, 4))
+composite(U.amin, "all", U.amin, distinct(3, 4))
+composite(U.ptp, "axis1", lambda x: U.ptp(x, axis=1), distinct(3, 4))
+composite(U.average, "weights", lambda x, w: U.average(x, axis=1, weights=w), real(3, 4), pos(4))
+composite(U.average, "plain", U.average, real(3, 4))
+composite(U.flip, "axis1", lambda x: U.flip(x, 1), real(3, 4))
+composite(U.fliplr, "2d", U.fliplr, real(3, 4))
+composite(U.flipud, "2d", U.flipud, real(3, 4))
+composite(U.rot90, "k1", U.rot90, real(3, 4))
+composite(U.rot90, "k3", lambda x: U.rot90(x, 3), real(3, 4))
+composite(U.roll, "axis1", lambda x: U.roll(x, 2, axis=1), real(3, 4))
+composite(U.roll, "flat", lambda x: U.roll(x, 5), real(3, 4))
+composite(U.tile, "2x3", lambda x: U.tile(x, (2, 3)), real(3))
+composite(U.repeat, "axis0", lambda x: U.repeat(x, 2, axis=0), real(3, 4))
+composite(U.repeat, "counts", lambda x: U.repeat(x, [1, 0, 2]), real(3))
+composite(U.take, "repeated", lambda x: U.take(x, [0, 0, 2], axis=1), real(3, 4))
+composite(U.split, "halves", lambda x: U.split(x, 2, axis=1)[1], real(3, 4))
+composite(U.array_split, "uneven", lambda x: U.array_split(x, 3)[0], real(5))
+composite(U.hsplit, "2d", lambda x: U.hsplit(x, 2)[0], real(3, 4))
+composite(U.vsplit, "at1", lambda x: U.vsplit(x, [1])[1], real(3, 4))
+composite(U.dsplit, "3d", lambda x: U.dsplit(x, 2)[1], real(2, 3, 4))
+composite(U.dstack, "pair", lambda x, y: U.dstack([x, y]), real(3, 4), real(3, 4))
+composite(U.append, "flat", lambda x, y: U.append(x, y), real(3, 4), real(2))
+composite(U.meshgrid, "xy", lambda x, y: U.meshgrid(x, y)[0] * U.meshgrid(x, y)[1], real(3), real(4))
+composite(U.tril, "square", U.tril, real(3, 3))
+composite(U.triu, "k1", lambda x: U.triu(x, 1), real(4, 4))
+composite(U.diag, "build", lambda x: U.diag(x, -1), real(3))
+composite(U.diag, "extract", lambda x: U.diag(x, 1), real(3, 4))
+composite(U.kron, "2d", U.kron, real(2, 3), real(3, 2))
+composite(U.cross, "broadcast", U.cross, real(4, 3), real(3))
+composite(U.cross, "2d_vectors", U.cross, real(4, 2), real(4, 2))
+composite(U.quantile, "axis0", lambda x: U.quantile(x, 0.3, axis=0), distinct(5, 3))
+composite(U.percentile, "many", lambda x: U.percentile(x, [10, 50]), distinct(5, 3))
+composite(U.median, "keepdims", lambda x: U.median(x, axis=1, keepdims=True), distinct(3, 4))
+composite(U.nanmean, "nans", lambda x: U.nanmean(x, axis=0), with_nans(3, 2, nans=[1]))
+composite(U.nanvar, "nans", lambda x: U.nanvar(x, axis=0), with_nans(3, 2, nans=[1]))
+composite(U.nanstd, "ddof", lambda x: U.nanstd(x, ddof=1), real(3, 4))
+composite(U.nancumsum, "nans", lambda x: U.nancumsum(x, axis=1), with_nans(3, 2, nans=[0]))
+composite(U.nancumprod, "nans", U.nancumprod, with_nans(3, nans=[1]))
+composite(U.cumprod, "zeros", lambda x: U.cumprod(x, axis=1), with_zeros(3, 4, zeros=[1]))
+composite(U.cumulative_sum, "initial", lambda x: U.cumulative_sum(x, axis=0, include_initial=True),
+          real(3, 4))
+composite(U.cumulative_prod, "1d", U.cumulative_prod, real(4))
+composite(U.diff, "second", lambda x: U.diff(x, 2, axis=0), real(5, 3))
+composite(U.ediff1d, "begin", lambda x: U.ediff1d(x, to_begin=1.0), real(3, 4))
+composite(U.trapezoid, "dx", lambda x: U.trapezoid(x, dx=0.5), real(3, 4))
+composite(U.trapezoid, "x", lambda y, x: U.trapezoid(y, mm.cumsum(x * x, axis=-1)), real(3, 4),
+          real(4))
+composite(U.interp, "xfp", lambda x, fp: U.interp(x, numpy.array([-2.0, -0.5, 0.3, 2.0]), fp),
+          real(5), real(4), xfail={"dask": (
+              "the cotangent of fp[i] needs the index i's values, and on Dask i (from "
+              "searchsorted) is a lazy array: a clear NotImplementedError")})
+composite(U.polyval, "cubic", U.polyval, real(3), real(4))
+composite(U.convolve, "full", U.convolve, real(5), real(3))
+composite(U.convolve, "same", lambda a, v: U.convolve(a, v, mode="same"), real(5), real(3))
+composite(U.correlate, "valid", U.correlate, real(5), real(3))
+composite(U.correlate, "full", lambda a, v: U.correlate(a, v, "full"), real(3), real(5))
+composite(U.clip, "bounds", lambda x: U.clip(x, -0.5, 0.5), real(3, 4))
+composite(U.nan_to_num, "finite", U.nan_to_num, real(3, 4))
+composite(U.select, "two", lambda x, y: U.select([x > 0, x < -0.5], [x * y, y]), real(3, 4),
+          real(3, 4))
+composite(U.vecdot, "broadcast", U.vecdot, real(3, 4), real(4))
+composite(U.matvec, "stack", U.matvec, real(2, 3, 4), real(4))
+composite(U.vecmat, "plain", U.vecmat, real(3), real(3, 4))
+composite(U.matrix_transpose, "stack", U.matrix_transpose, real(2, 3, 4))
+composite(U.unstack, "axis1", lambda x: U.unstack(x, axis=1)[2], real(3, 4))
+composite(U.delete, "axis1", lambda x: U.delete(x, [0, 2], axis=1), real(3, 4))
+composite(U.insert, "row", lambda x, v: U.insert(x, 1, v, axis=0), real(3, 4), real(4))
+composite(U.float_power, "pos", lambda x, y: U.float_power(x, y), pos(3), real(3))
+composite(U.resize, "grow", lambda x: U.resize(x, (2, 5)), real(3))
+composite(U.gradient, "spacing", lambda x: U.gradient(x, 0.5), real(5))
+composite(U.gradient, "2d", lambda x: U.gradient(x)[1], real(4, 5))
+composite(U.cov, "rows", U.cov, real(3, 5))
+composite(U.cov, "columns_y", lambda x, y: U.cov(x, y, rowvar=False), real(5, 2), real(5))
+composite(U.corrcoef, "rows", U.corrcoef, real(3, 5))
+composite(U.ascontiguousarray, "2d", lambda x: U.ascontiguousarray(x) * x, real(3, 4))
+composite(U.asfortranarray, "2d", lambda x: U.asfortranarray(x) * x, real(3, 4))
+
+# -- DiffArray methods and functional updates ------------------------------------------------------
+case("method_sum", lambda x: x.sum(axis=0) * x.mean(), real(3, 4))
+case("method_std", lambda x: x.std(ddof=1) + x.var(0).sum(), real(3, 4))
+case("method_reshape", lambda x: x.reshape(4, 3).T.ravel() * x.flatten(), real(3, 4))
+case("method_dot", lambda x, y: x.dot(y).cumsum(), real(3, 4), real(4))
+case("at_set", lambda x, v: x.at[1].set(v) * x, real(3, 4), real(4))
+case("at_add_repeated", lambda x, v: x.at[[0, 0, 2]].add(v) * x, real(3), real(3))
+case("at_multiply", lambda x, v: x.at[:, 1:].multiply(v), real(3, 4), real(3, 3))
+
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -543,6 +641,11 @@ def test_every_rule_has_a_case():
         covered |= {_family(k) for k in importlib.import_module(test_module).COVERED_KEYS}
     missing = sorted({key_name(_family(k)) for k in _registry._VJP if _family(k) not in covered})
     assert not missing, f"rules with no case in CASES: {missing}"
+
+
+def test_every_composite_has_a_case():
+    missing = sorted(key_name(f) for f in _registry._COMPOSITE if not COMPOSITE_CASES.get(f))
+    assert not missing, f"composite functions with no case: {missing}"
 
 
 def test_vjp_and_jvp_tables_have_the_same_keys():
