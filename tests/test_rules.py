@@ -481,6 +481,12 @@ composite(U.cov, "columns_y", lambda x, y: U.cov(x, y, rowvar=False), real(5, 2)
 composite(U.corrcoef, "rows", U.corrcoef, real(3, 5))
 composite(U.ascontiguousarray, "2d", lambda x: U.ascontiguousarray(x) * x, real(3, 4))
 composite(U.asfortranarray, "2d", lambda x: U.asfortranarray(x) * x, real(3, 4))
+composite(U.linalg.vector_norm, "axis_tuple",
+          lambda x: U.linalg.vector_norm(x, axis=(0, 2), keepdims=True), nonzero(2, 3, 2))
+composite(U.linalg.vector_norm, "ord1", lambda x: U.linalg.vector_norm(x, ord=1), nonzero(3, 2))
+composite(U.linalg.matrix_norm, "fro", U.linalg.matrix_norm, real(2, 3, 2))
+composite(U.linalg.svdvals, "tall", U.linalg.svdvals, distinct(4, 3),
+          xfail={"dask": "Dask's svd needs one chunk along the columns (tall-skinny)"})
 
 # -- DiffArray methods and functional updates ------------------------------------------------------
 case("method_sum", lambda x: x.sum(axis=0) * x.mean(), real(3, 4))

@@ -32,6 +32,7 @@ _create = functools.partial(create_multimethod, domain="numpy.linalg")
 __all__ = [
     "norm", "inv", "pinv", "det", "slogdet", "solve", "cholesky", "qr", "eigh",
     "eigvalsh", "svd", "lstsq", "multi_dot", "matrix_power", "matrix_rank", "cond",
+    "vector_norm", "matrix_norm", "svdvals",
 ]
 
 
@@ -249,5 +250,40 @@ def cond(x, p=None):
     return (_array(x),)
 
 
+# -- the array-API spellings, differentiated through norm and svd ----------------------------
+def _vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+    nd = _unumpy.ndim(x)
+    axes = tuple(range(nd)) if axis is None else tuple(
+        a % nd for a in (axis if isinstance(axis, tuple) else (axis,)))
+    rest = [a for a in range(nd) if a not in axes]
+    shape = _unumpy.shape(x)
+    flat = _unumpy.reshape(
+        _unumpy.transpose(x, tuple(rest) + axes), tuple(shape[a] for a in rest) + (-1,))
+    result = norm(flat, ord, axis=-1)
+    if keepdims:
+        result = _unumpy.reshape(result, tuple(1 if a in axes else shape[a] for a in range(nd)))
+    return result
+
+
+@_create(_replace_first, default=_vector_norm)
+def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+    """Vector norm over ``axis`` (all axes by default) (``numpy.linalg.vector_norm``)."""
+    return (_array(x),)
+
+
+@_create(_replace_first, default=lambda x, /, *, keepdims=False, ord="fro": norm(
+    x, ord, axis=(-2, -1), keepdims=keepdims))
+def matrix_norm(x, /, *, keepdims=False, ord="fro"):
+    """Matrix norm of the last two axes (``numpy.linalg.matrix_norm``)."""
+    return (_array(x),)
+
+
+@_create(_replace_first, default=lambda x, /: svd(x, compute_uv=False))
+def svdvals(x, /):
+    """Singular values (``numpy.linalg.svdvals``)."""
+    return (_array(x),)
+
+
 MULTIMETHODS = {name: globals()[name] for name in __all__}
 _registry.register_namespace(MULTIMETHODS)
+_registry.defcomposite(vector_norm, matrix_norm, svdvals)
