@@ -192,6 +192,8 @@ def _matmul_vjp_x(ans, x, y):
             return unbroadcast_to(g[..., None] * y, nb, shape(x))
         yt = np.swapaxes(y, -1, -2)
         if ndim(x) == 1:
+            if ndim(y) == 2:  # one matrix product for the whole batch
+                return np.matmul(g, yt)
             return unbroadcast_to(np.matmul(g[..., None, :], yt)[..., 0, :], nb, shape(x))
         return unbroadcast_to(np.matmul(g, yt), nb, shape(x))
 
@@ -205,6 +207,8 @@ def _matmul_vjp_y(ans, x, y):
             if ndim(y) == 1:
                 return g[..., None] * x
             return unbroadcast_to(x[:, None] * g[..., None, :], nb, shape(y))
+        if ndim(y) == 1 and ndim(x) == 2:  # one matrix product for the whole batch
+            return np.matmul(g, x)
         xt = np.swapaxes(x, -1, -2)
         if ndim(y) == 1:
             return unbroadcast_to(np.matmul(xt, g[..., None])[..., 0], nb, shape(y))
@@ -219,6 +223,8 @@ def _matmul_jvp_x(t, ans, x, y):
     if ndim(x) == 1:
         if ndim(y) == 1:
             return np.sum(t * y, axis=-1)
+        if ndim(y) == 2:  # one matrix product for the whole batch
+            return np.matmul(t, y)
         return np.matmul(pad_rank(t[..., None, :], nb, rank), y)[..., 0, :]
     return np.matmul(pad_rank(t, nb, rank), y)
 
@@ -229,6 +235,8 @@ def _matmul_jvp_y(t, ans, x, y):
     if ndim(y) == 1:
         if ndim(x) == 1:
             return np.sum(x * t, axis=-1)
+        if ndim(x) == 2:  # one matrix product for the whole batch
+            return np.matmul(t, np.swapaxes(x, -1, -2))
         return np.matmul(x, pad_rank(t[..., None], nb, rank))[..., 0]
     return np.matmul(x, pad_rank(t, nb, rank))
 
