@@ -7,37 +7,19 @@ the default always runs (:func:`udiff._registry.defcomposite`), so the
 derivative is composed from the rules of the operations it records and these
 functions need no rules of their own.
 """
-import functools
-import math
-
 import numpy as _np
 import unumpy as unp
-from uarray import Dispatchable, create_multimethod
 
 from . import _multimethods as _mm
+from ._declare import array as _array
+from ._declare import multimethod
+from ._declare import replace_first as _replace_first
+from ._declare import replace_first_two as _replace_first_two
+from ._declare import replace_sequence as _replace_sequence
+from ._declare import replace_varargs as _replace_varargs
 from ._registry import defcomposite
 
-_create = functools.partial(create_multimethod, domain="numpy")
-
-
-def _array(a):
-    return Dispatchable(a, unp.ndarray)
-
-
-def _replace_first(args, kwargs, d):
-    return tuple(d) + tuple(args[1:]), kwargs
-
-
-def _replace_first_two(args, kwargs, d):
-    return tuple(d) + tuple(args[2:]), kwargs
-
-
-def _replace_sequence(args, kwargs, d):
-    return (list(d),) + tuple(args[1:]), kwargs
-
-
-def _replace_varargs(args, kwargs, d):
-    return tuple(d), kwargs
+_create = multimethod("numpy")
 
 
 def _axis_index(nd, axis, item):

@@ -4,24 +4,15 @@ They are ordinary uarray multimethods of the ``numpy`` domain: inner backends
 resolve them by name like unumpy's, and they work outside DiffArrayBackend.
 Where a function can be written with others it has a default implementation.
 """
-import functools
-
 import unumpy
-from uarray import Dispatchable, create_multimethod
+from uarray import Dispatchable
 
-_create = functools.partial(create_multimethod, domain="numpy")
+from ._declare import array as _array
+from ._declare import multimethod
+from ._declare import replace_first as _replace_first
+from ._declare import replace_first_two as _replace_first_two
 
-
-def _array(a):
-    return Dispatchable(a, unumpy.ndarray)
-
-
-def _replace_first(args, kwargs, dispatchables):
-    return tuple(dispatchables) + tuple(args[1:]), kwargs
-
-
-def _replace_first_two(args, kwargs, dispatchables):
-    return tuple(dispatchables) + tuple(args[2:]), kwargs
+_create = multimethod("numpy")
 
 
 def _expand_dims_default(a, axis):

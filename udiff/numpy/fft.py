@@ -48,27 +48,20 @@ Examples
 ...     print(y.to(x).value)
 [ 8. 16.  0. -8.]
 """
-import functools
 import inspect
 
 import unumpy
-from uarray import Dispatchable, create_multimethod
 
 from .. import _registry
 from .._core import DiffArray, call
+from .._declare import array as _array
+from .._declare import multimethod
+from .._declare import replace_first as _replace_first
 
-_create = functools.partial(create_multimethod, domain="numpy.fft")
-_create_np = functools.partial(create_multimethod, domain="numpy")
+_create = multimethod("numpy.fft")
+_create_np = multimethod("numpy")
 
 _NORMS = ("backward", "ortho", "forward")
-
-
-def _array(a):
-    return Dispatchable(a, unumpy.ndarray)
-
-
-def _replace_first(args, kwargs, dispatchables):
-    return tuple(dispatchables) + tuple(args[1:]), kwargs
 
 
 # -- private helpers: rechunking for Dask, real and imaginary parts ------------------

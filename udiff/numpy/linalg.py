@@ -20,36 +20,22 @@ Examples
 [[ 3. -1.]
  [-1.  2.]]
 """
-import functools
-
 import unumpy as _unumpy
-from uarray import Dispatchable, create_multimethod
 
 from .. import _registry
+from .._declare import array as _array
+from .._declare import multimethod
+from .._declare import replace_first as _replace_first
+from .._declare import replace_first_two as _replace_first_two
+from .._declare import replace_sequence as _replace_sequence
 
-_create = functools.partial(create_multimethod, domain="numpy.linalg")
+_create = multimethod("numpy.linalg")
 
 __all__ = [
     "norm", "inv", "pinv", "det", "slogdet", "solve", "cholesky", "qr", "eigh",
     "eigvalsh", "svd", "lstsq", "multi_dot", "matrix_power", "matrix_rank", "cond",
     "vector_norm", "matrix_norm", "svdvals",
 ]
-
-
-def _array(a):
-    return Dispatchable(a, _unumpy.ndarray)
-
-
-def _replace_first(args, kwargs, dispatchables):
-    return tuple(dispatchables) + tuple(args[1:]), kwargs
-
-
-def _replace_first_two(args, kwargs, dispatchables):
-    return tuple(dispatchables) + tuple(args[2:]), kwargs
-
-
-def _replace_sequence(args, kwargs, dispatchables):
-    return (tuple(dispatchables),) + tuple(args[1:]), kwargs
 
 
 @_create(_replace_first)
