@@ -30,13 +30,10 @@ The cotangent of a real input is real (the real part of the transpose).
 
 Dask
 ----
-``dask.array.fft`` transforms only along axes held in one chunk.  These
-multimethods rechunk a Dask argument (a raw Dask array or a DiffArray holding
-one) to a single chunk along the transformed axes before the inner backend
-sees it; other axes keep their chunks.  The rechunk is itself a recorded
-operation (identity derivative).  ``numpy.fft.fft`` called directly on a
-DiffArray bypasses the multimethod's argument handling and therefore does
-not rechunk: call ``udiff.numpy.fft.fft`` instead.
+``dask.array.fft`` transforms only along axes held in one chunk; the Dask
+inner backend rechunks the transformed axes of its argument to one chunk
+first (``numpy.fft.fft`` on a DiffArray included); other axes keep their
+chunks.
 
 Examples
 --------
@@ -53,67 +50,13 @@ import inspect
 import unumpy
 
 from .. import _registry
-from .._core import DiffArray, call
 from .._declare import array as _array
 from .._declare import multimethod
 from .._declare import replace_first as _replace_first
 
 _create = multimethod("numpy.fft")
-_create_np = multimethod("numpy")
 
 _NORMS = ("backward", "ortho", "forward")
-
-
-# -- private helpers: rechunking for Dask, real and imaginary parts ------------------
-def _rechunk_default(a, chunks):
-    return a
-
-
-@_create_np(_replace_first, default=_rechunk_default)
-def rechunk(a, chunks):
-    """``a`` with the chunks ``chunks`` (a dict ``{axis: -1}``) on chunked
-    libraries (``dask.array.rechunk``); ``a`` itself elsewhere."""
-    return (_array(a),)
-
-
-@_create_np(_replace_first)
-def real(val):
-    """The real part (``numpy.real``), for the rules and tests of this module."""
-    return (_array(val),)
-
-
-@_create_np(_replace_first)
-def imag(val):
-    """The imaginary part (``numpy.imag``), for the tests of this module."""
-    return (_array(val),)
-
-
-# Private: the names must be NumPy's and Dask's for inner backends to find them.
-# (``udiff.numpy.real``'s VJP fails inside recorded sweeps at the time of
-# writing, so the rules here use their own.)
-_real, _imag, _rechunk = real, imag, rechunk
-del real, imag, rechunk
-
-
-def _value(a):
-    return a.value if type(a) is DiffArray else a
-
-
-def _whole(a, axes):
-    """``a`` rechunked to one chunk along ``axes`` where it is a multi-chunk
-    Dask array (or a DiffArray holding one); ``a`` unchanged otherwise.
-
-    ``axes`` may be negative (counted from the end, as rules do for batched
-    cotangents).
-    """
-    chunks = getattr(_value(a), "chunks", None)
-    if chunks is None:
-        return a
-    nd = len(chunks)
-    split = {ax % nd: -1 for ax in axes if len(chunks[ax % nd]) > 1}
-    if not split:
-        return a
-    return call(_rechunk, a, split)
 
 
 # -- the parameters of each transform, normalised ----------------------------------
@@ -197,100 +140,86 @@ def _plan(name, shape, args, kwargs):
     return axes, s, norm
 
 
-def _replacer(name):
-    """Put the array back in place, rechunked along the transformed axes for Dask."""
-
-    def replace(args, kwargs, dispatchables):
-        a = dispatchables[0]
-        chunks = getattr(_value(a), "chunks", None)
-        if chunks is not None and any(len(c) > 1 for c in chunks):
-            axes, _, _ = _plan(name, tuple(_value(a).shape), args[1:], kwargs)
-            a = _whole(a, axes)
-        return (a,) + tuple(args[1:]), kwargs
-
-    return replace
-
-
 # -- the transforms ------------------------------------------------------------------
-@_create(_replacer("fft"))
+@_create(_replace_first)
 def fft(a, n=None, axis=-1, norm=None):
     """One-dimensional discrete Fourier transform (``numpy.fft.fft``)."""
     return (_array(a),)
 
 
-@_create(_replacer("ifft"))
+@_create(_replace_first)
 def ifft(a, n=None, axis=-1, norm=None):
     """One-dimensional inverse discrete Fourier transform (``numpy.fft.ifft``)."""
     return (_array(a),)
 
 
-@_create(_replacer("fft2"))
+@_create(_replace_first)
 def fft2(a, s=None, axes=(-2, -1), norm=None):
     """Two-dimensional discrete Fourier transform (``numpy.fft.fft2``)."""
     return (_array(a),)
 
 
-@_create(_replacer("ifft2"))
+@_create(_replace_first)
 def ifft2(a, s=None, axes=(-2, -1), norm=None):
     """Two-dimensional inverse discrete Fourier transform (``numpy.fft.ifft2``)."""
     return (_array(a),)
 
 
-@_create(_replacer("fftn"))
+@_create(_replace_first)
 def fftn(a, s=None, axes=None, norm=None):
     """N-dimensional discrete Fourier transform (``numpy.fft.fftn``)."""
     return (_array(a),)
 
 
-@_create(_replacer("ifftn"))
+@_create(_replace_first)
 def ifftn(a, s=None, axes=None, norm=None):
     """N-dimensional inverse discrete Fourier transform (``numpy.fft.ifftn``)."""
     return (_array(a),)
 
 
-@_create(_replacer("rfft"))
+@_create(_replace_first)
 def rfft(a, n=None, axis=-1, norm=None):
     """Discrete Fourier transform of real input (``numpy.fft.rfft``)."""
     return (_array(a),)
 
 
-@_create(_replacer("irfft"))
+@_create(_replace_first)
 def irfft(a, n=None, axis=-1, norm=None):
     """Inverse of :func:`rfft` (``numpy.fft.irfft``)."""
     return (_array(a),)
 
 
-@_create(_replacer("rfft2"))
+@_create(_replace_first)
 def rfft2(a, s=None, axes=(-2, -1), norm=None):
     """Two-dimensional FFT of real input (``numpy.fft.rfft2``)."""
     return (_array(a),)
 
 
-@_create(_replacer("irfft2"))
+@_create(_replace_first)
 def irfft2(a, s=None, axes=(-2, -1), norm=None):
     """Inverse of :func:`rfft2` (``numpy.fft.irfft2``)."""
     return (_array(a),)
 
 
-@_create(_replacer("rfftn"))
+@_create(_replace_first)
 def rfftn(a, s=None, axes=None, norm=None):
     """N-dimensional FFT of real input (``numpy.fft.rfftn``)."""
     return (_array(a),)
 
 
-@_create(_replacer("irfftn"))
+@_create(_replace_first)
 def irfftn(a, s=None, axes=None, norm=None):
     """Inverse of :func:`rfftn` (``numpy.fft.irfftn``)."""
     return (_array(a),)
 
 
-@_create(_replacer("hfft"))
+@_create(_replace_first)
 def hfft(a, n=None, axis=-1, norm=None):
     """FFT of a signal with Hermitian symmetry: a real spectrum (``numpy.fft.hfft``)."""
     return (_array(a),)
 
 
-@_create(_replacer("ihfft"))
+@_create(_replace_first)
 def ihfft(a, n=None, axis=-1, norm=None):
     """Inverse of :func:`hfft` (``numpy.fft.ihfft``)."""
     return (_array(a),)

@@ -27,6 +27,7 @@ recorded (``create_graph=True``) sweeps differentiate them again.
 """
 import numpy as np
 
+from .. import _multimethods as _mm
 from .._core import DiffArray, call
 from .._registry import defjvp, defnondiff, defvjp
 from ..backends import backend_for_value
@@ -47,8 +48,8 @@ def _is_complex(a):
 
 
 def _run(func, a, neg, **kwargs):
-    """``func(a, axes=neg, **kwargs)`` with ``a`` in one chunk along ``neg`` (Dask)."""
-    return call(func, F._whole(a, neg), axes=neg, **kwargs)
+    """``func(a, axes=neg, **kwargs)``, on whatever arrays ``a`` holds."""
+    return call(func, a, axes=neg, **kwargs)
 
 
 def _fit(h, neg, lengths):
@@ -75,7 +76,7 @@ def _fit(h, neg, lengths):
 
 def _real_if(h, x):
     """The real part of ``h`` where the input ``x`` is real."""
-    return h if _is_complex(x) else call(F._real, h)
+    return h if _is_complex(x) else call(_mm.real, h)
 
 
 def _unique(axes, name):
@@ -97,7 +98,7 @@ def _c2c_vjp(inverse, g, x, neg, norm):
 
 
 def _r2c_vjp(g, x, neg, s, norm):
-    h = call(F._real, _run(F.fftn, g, neg, s=s, norm=norm))
+    h = call(_mm.real, _run(F.fftn, g, neg, s=s, norm=norm))
     return _fit(h, neg, [shape(x)[ax] for ax in neg])
 
 
@@ -152,7 +153,6 @@ def _jvp_rule(name):
         neg, s, norm = _params(name, x, args, kwargs)
         if family == "shift":
             return call(func, t, axes=neg)
-        t = F._whole(t, neg)
         if one_d:
             return call(func, t, n=s[0], axis=neg[0], norm=norm)
         return call(func, t, s=s, axes=neg, norm=norm)
@@ -167,17 +167,8 @@ for _name in F._SPECS:
 defnondiff(F.fftfreq, F.rfftfreq)
 
 
-# -- private helpers ------------------------------------------------------------------
 def _real_cotangent(g):
     """The real part of ``g``: a cotangent of a real array carries no imaginary
     part (upstream rules may leave one, which must not be rotated into the
     real part by the ``1j`` factors below)."""
-    return call(F._real, g) if _is_complex(g) else g
-
-
-defvjp(F._real, lambda ans, x: lambda g: _real_cotangent(g) + 0j if _is_complex(x) else g)
-defjvp(F._real, lambda t, ans, x: call(F._real, t))
-defvjp(F._imag, lambda ans, x: lambda g: _real_cotangent(g) * -1j if _is_complex(x) else g * 0.0)
-defjvp(F._imag, lambda t, ans, x: call(F._imag, t))
-defvjp(F._rechunk, lambda ans, x, chunks: lambda g: g)
-defjvp(F._rechunk, lambda t, ans, x, chunks: t)
+    return call(_mm.real, g) if _is_complex(g) else g
