@@ -198,3 +198,42 @@ def test_no_warnings_from_udiff(inner):
     expected = udiff.grad(_loss, argnums=(0, 1))(xa, wa)
     for r, e in zip(results, expected):
         numpy.testing.assert_allclose(r, e, rtol=1e-12)
+
+
+# -- any other uarray backend of the numpy domain ------------------------------------------
+class _PlainNumPy:
+    """A third-party uarray backend udiff knows nothing about."""
+
+    __ua_domain__ = "numpy"
+
+    @staticmethod
+    def __ua_convert__(dispatchables, coerce):
+        return [numpy.asarray(d.value) if d.type is np.ndarray and d.value is not None
+                else d.value for d in dispatchables]
+
+    @staticmethod
+    def __ua_function__(method, args, kwargs):
+        if method is np.ufunc.__call__:
+            return getattr(numpy, args[0].name)(*args[1:], **kwargs)
+        if method is np.ufunc.reduce:
+            return getattr(numpy, args[0].name).reduce(*args[1:], **kwargs)
+        func = getattr(numpy, method.__name__, None)
+        return NotImplemented if func is None else func(*args, **kwargs)
+
+
+def test_foreign_uarray_backend_as_inner():
+    foreign = _PlainNumPy()
+    assert udiff.backends.inner_of(foreign) is udiff.backends.inner_of(foreign)  # wrapped once
+    x = numpy.array([[0.5, 1.0], [2.0, 3.0]])
+    f = lambda x: np.sum(np.sin(x) * x, axis=0) + np.add.reduce(x)  # noqa: E731
+    d = numpy.sin(x) + x * numpy.cos(x) + 1.0
+    expected = numpy.zeros((2, 2, 2))
+    for j in range(2):
+        expected[j, :, j] = d[:, j]
+    for mode in ("vjp", "jvp"):
+        with ua.set_backend(udiff.DiffArrayBackend(foreign, mode), coerce=True):
+            v = np.asarray(x)
+            y = f(v)
+            numpy.testing.assert_allclose(compute(y), numpy.sum(numpy.sin(x) * x, axis=0) + x.sum(0))
+            numpy.testing.assert_allclose(compute(y.to(v, jacobian=True)), expected)
+    numpy.testing.assert_allclose(udiff.grad(lambda x: np.sum(f(x)), inner=foreign)(x), d)

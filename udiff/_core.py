@@ -315,9 +315,10 @@ def _wrap_constant(backend, value):
 
 
 def _via_default(backend, key, args, kwargs):
-    # The inner library lacks the function but the multimethod has a default
-    # written with other multimethods: run it under this backend, so each
-    # operation it performs is recorded (and differentiated by its own rule).
+    # A composite function, or one the inner library lacks but whose multimethod
+    # has a default written with other multimethods: run the default under this
+    # backend, so each operation it performs is recorded (and differentiated by
+    # its own rule).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         with ua.set_backend(backend, coerce=True):

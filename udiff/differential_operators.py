@@ -22,7 +22,7 @@ _BACKENDS = {}
 
 def _backend(inner, mode="vjp"):
     inner = inner_of(inner)
-    key = (id(inner), mode)
+    key = (inner, mode)
     if key not in _BACKENDS:
         _BACKENDS[key] = DiffArrayBackend(inner, mode)
     return _BACKENDS[key]

@@ -296,18 +296,23 @@ class ForeignBackend(InnerBackend):
         return hasattr(value, "shape") and hasattr(value, "dtype")
 
     def native(self, key):
-        return None
-
-    def impl(self, key):
+        """A callable that runs ``key`` through uarray on the wrapped backend alone."""
         backend = self.backend
+        if isinstance(key, tuple):  # ufunc.reduce / accumulate: key = (method, ufunc)
+            method, uf = key
+            call = lambda *args, **kwargs: method(uf, *args, **kwargs)  # noqa: E731
+        else:
+            call = key
 
         def run(*args, **kwargs):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
                 with ua.set_backend(backend, coerce=True, only=True):
-                    return key(*args, **kwargs)
+                    return call(*args, **kwargs)
 
         return run
+
+    impl = native
 
     def __ua_function__(self, method, args, kwargs):
         return NotImplemented
@@ -321,6 +326,7 @@ class ForeignBackend(InnerBackend):
 
 _BY_NAME = {}
 _UNUMPY_MODULES = {}
+_FOREIGN = {}  # other uarray backends, each wrapped once
 
 
 def register(backend, unumpy_module=None):
@@ -360,7 +366,9 @@ def inner_of(obj):
             f"inner backend must be a uarray backend (such as udiff.numpy_backend), "
             f"got {obj!r}"
         )
-    return ForeignBackend(obj)
+    if obj not in _FOREIGN:
+        _FOREIGN[obj] = ForeignBackend(obj)
+    return _FOREIGN[obj]
 
 
 def backend_for_value(value):
