@@ -27,6 +27,30 @@ def compute(a):
     return np.asarray(a.compute() if hasattr(a, "compute") else a)
 
 
+def rule_keys(fun, arrays):
+    """The rule keys ``fun`` records, found by walking its graph on NumPy.
+
+    The floating arrays become variables; the others (indices, masks) stay
+    constants.
+    """
+    import uarray as ua
+
+    backend = udiff.DiffArrayBackend(udiff.numpy_backend)
+    args = [udiff.DiffArray(a, backend) if a.dtype.kind == "f" else a for a in arrays]
+    with ua.set_backend(backend, coerce=True):
+        y = fun(*args)
+    keys, stack, seen = set(), [y], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node._fn is not None:
+            keys.add(node._fn)
+        stack.extend(p for _, _, p in node._parents)
+    return keys
+
+
 @pytest.fixture(params=list(INNERS), ids=list(INNERS))
 def inner(request):
     return INNERS[request.param]

@@ -24,7 +24,7 @@ from udiff import _registry
 from udiff.backends._base import key_name
 from udiff.testing import check_grads
 
-from conftest import chunked, compute
+from conftest import chunked, compute, rule_keys
 
 la = np.linalg
 
@@ -207,29 +207,14 @@ assert len(CASES_BY_NAME) == len(CASES), "case names must be unique"
 
 
 # -- the rule keys the cases record ---------------------------------------------------------
-def _keys_used(case):
-    backend = udiff.DiffArrayBackend(udiff.numpy_backend)
-    args = [udiff.DiffArray(a, backend) for a in case.make_args(udiff.numpy_backend)]
-    with ua.set_backend(backend, coerce=True):
-        y = case.fun(*args)
-    keys, stack, seen = set(), [y], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if node._fn is not None:
-            keys.add(node._fn)
-        stack.extend(p for _, _, p in node._parents)
-    return keys
-
-
 def _is_linalg(key):
     key = key[0] if isinstance(key, tuple) and isinstance(key[1], int) else key
     return getattr(key, "domain", None) == "numpy.linalg"
 
 
-COVERED_KEYS = {k for c in CASES for k in _keys_used(c) if _is_linalg(k)}
+COVERED_KEYS = {
+    k for c in CASES for k in rule_keys(c.fun, c.make_args(udiff.numpy_backend)) if _is_linalg(k)
+}
 
 
 # -- tests ----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from udiff import _registry
 from udiff.backends._base import key_name
 from udiff.testing import check_grads
 
-from conftest import chunked, compute
+from conftest import chunked, compute, rule_keys
 
 
 # -- argument generators: each returns a NumPy array from a random generator ----------------
@@ -608,25 +608,6 @@ def test_ties_split_the_derivative_evenly(k, mode, inner):
 
 
 # -- coverage of the rule tables ----------------------------------------------------------------
-def _keys_used(case):
-    """The rule keys that ``case.fun`` records, found by walking its graph."""
-    backend = udiff.DiffArrayBackend(udiff.numpy_backend)
-    args = [udiff.DiffArray(a, backend) if a.dtype.kind == "f" else a
-            for a in case.make_args(udiff.numpy_backend)]
-    with ua.set_backend(backend, coerce=True):
-        y = case.fun(*args)
-    keys, stack, seen = set(), [y], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if node._fn is not None:
-            keys.add(node._fn)
-        stack.extend(p for _, _, p in node._parents)
-    return keys
-
-
 def _family(key):
     """``(f, i)``, output ``i`` of a function registered per output, stands for ``f``."""
     if isinstance(key, tuple) and isinstance(key[1], int):
@@ -642,7 +623,7 @@ DELEGATED = ("test_linalg", "test_fft")
 def test_every_rule_has_a_case():
     import importlib
 
-    covered = {_family(k) for c in CASES for k in _keys_used(c)}
+    covered = {_family(k) for c in CASES for k in rule_keys(c.fun, c.make_args(udiff.numpy_backend))}
     for test_module in DELEGATED:
         covered |= {_family(k) for k in importlib.import_module(test_module).COVERED_KEYS}
     missing = sorted({key_name(_family(k)) for k in _registry._VJP if _family(k) not in covered})
