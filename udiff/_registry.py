@@ -83,8 +83,14 @@ def defvjp(func, *makers, argnums=None):
 
     Examples
     --------
-    >>> import numpy, unumpy as np, udiff
-    >>> udiff.defvjp(np.sin, lambda ans, x: lambda g: g * numpy.cos(x))
+    >>> import numpy, uarray as ua, unumpy as np, udiff
+    >>> @ua.create_multimethod(lambda args, kwargs, d: (tuple(d) + args[1:], kwargs),
+    ...                        domain="numpy")
+    ... def unwrap(p):  # NumPy, Dask and CuPy all have a function of this name
+    ...     return (ua.Dispatchable(p, np.ndarray),)
+    >>> udiff.defvjp(unwrap, lambda ans, p: lambda g: g)  # unwrap adds constants
+    >>> udiff.grad(lambda p: np.sum(unwrap(p) ** 2))(numpy.array([0.0, 7.0]))
+    array([0.        , 1.43362939])
     """
     key = key_of(func)
     argnums = range(len(makers)) if argnums is None else argnums
@@ -109,8 +115,14 @@ def defjvp(func, *rules, argnums=None):
 
     Examples
     --------
-    >>> import numpy, unumpy as np, udiff
-    >>> udiff.defjvp(np.sin, lambda t, ans, x: t * numpy.cos(x))
+    >>> import numpy, uarray as ua, unumpy as np, udiff
+    >>> @ua.create_multimethod(lambda args, kwargs, d: (tuple(d) + args[1:], kwargs),
+    ...                        domain="numpy")
+    ... def unwrap(p):
+    ...     return (ua.Dispatchable(p, np.ndarray),)
+    >>> udiff.defjvp(unwrap, lambda t, ans, p: t)
+    >>> udiff.jvp(unwrap, (numpy.array([0.0, 7.0]),), (numpy.array([1.0, 2.0]),))[1]
+    array([1., 2.])
     """
     key = key_of(func)
     argnums = range(len(rules)) if argnums is None else argnums

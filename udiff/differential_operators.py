@@ -92,8 +92,8 @@ def value_and_grad(f, argnums=0, inner=numpy_backend):
 
     Examples
     --------
-    >>> import unumpy as np, udiff
-    >>> value, g = udiff.value_and_grad(lambda x: np.sum(x * x))(np.asarray([1.0, 2.0]))
+    >>> import numpy, unumpy as np, udiff
+    >>> value, g = udiff.value_and_grad(lambda x: np.sum(x * x))(numpy.array([1.0, 2.0]))
     """
 
     def value_and_grad_f(*args):
@@ -116,8 +116,8 @@ def grad(f, argnums=0, inner=numpy_backend):
 
     Examples
     --------
-    >>> import unumpy as np, udiff
-    >>> udiff.grad(lambda x: np.sum(np.sin(x)))(np.asarray([0.0]))
+    >>> import numpy, unumpy as np, udiff
+    >>> udiff.grad(lambda x: np.sum(np.sin(x)))(numpy.array([0.0]))
     array([1.])
     """
     vg = value_and_grad(f, argnums, inner)
@@ -133,9 +133,9 @@ def vjp(f, *primals, inner=numpy_backend):
 
     Examples
     --------
-    >>> import unumpy as np, udiff
-    >>> out, vjp_fn = udiff.vjp(lambda x: x * 2.0, np.asarray([1.0, 2.0]))
-    >>> vjp_fn(np.asarray([1.0, 0.0]))
+    >>> import numpy, unumpy as np, udiff
+    >>> out, vjp_fn = udiff.vjp(lambda x: x * 2.0, numpy.array([1.0, 2.0]))
+    >>> vjp_fn(numpy.array([1.0, 0.0]))
     (array([2., 0.]),)
     """
     nums = tuple(range(len(primals)))
@@ -152,8 +152,8 @@ def jvp(f, primals, tangents, inner=numpy_backend):
 
     Examples
     --------
-    >>> import unumpy as np, udiff
-    >>> udiff.jvp(lambda x: x * x, (np.asarray([3.0]),), (np.asarray([1.0]),))
+    >>> import numpy, unumpy as np, udiff
+    >>> udiff.jvp(lambda x: x * x, (numpy.array([3.0]),), (numpy.array([1.0]),))
     (array([9.]), array([6.]))
     """
     primals, tangents = tuple(primals), tuple(tangents)
@@ -190,8 +190,8 @@ def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend):
 
     Examples
     --------
-    >>> import unumpy as np, udiff
-    >>> udiff.jacobian(lambda x: x * x)(np.asarray([1.0, 2.0]))
+    >>> import numpy, unumpy as np, udiff
+    >>> udiff.jacobian(lambda x: x * x)(numpy.array([1.0, 2.0]))
     array([[2., 0.],
            [0., 4.]])
     """
@@ -223,8 +223,8 @@ def hessian(f, argnums=0, inner=numpy_backend):
 
     Examples
     --------
-    >>> import unumpy as np, udiff
-    >>> udiff.hessian(lambda x: np.sum(x * x * x))(np.asarray([1.0, 2.0]))
+    >>> import numpy, unumpy as np, udiff
+    >>> udiff.hessian(lambda x: np.sum(x * x * x))(numpy.array([1.0, 2.0]))
     array([[ 6.,  0.],
            [ 0., 12.]])
     """
@@ -248,8 +248,8 @@ def hvp(f, primals, tangents, inner=numpy_backend):
 
     Examples
     --------
-    >>> import unumpy as np, udiff
-    >>> udiff.hvp(lambda x: np.sum(x * x * x), (np.asarray([1.0, 2.0]),), (np.asarray([1.0, 0.0]),))
+    >>> import numpy, unumpy as np, udiff
+    >>> udiff.hvp(lambda x: np.sum(x * x * x), (numpy.array([1.0, 2.0]),), (numpy.array([1.0, 0.0]),))
     array([6., 0.])
     """
     primals, tangents = tuple(primals), tuple(tangents)
