@@ -124,8 +124,3 @@ def match_chunks(a, like):
         return a  # unknown chunk sizes (after boolean indexing) cannot be rechunked
     nb = ndim(a) - len(chunks)
     return a.rechunk({nb + i: c for i, c in enumerate(chunks)})
-
-
-def batch_axes(t, x):
-    """The batch prefix of ``t``'s shape relative to ``x``."""
-    return shape(t)[: ndim(t) - ndim(x)]
