@@ -93,6 +93,16 @@ def _ge_weight(a, b, ans):
     return np.where(a == ans, np.where(b == ans, 0.5, 1.0), 0.0)
 
 
+def _share(a, b, exp, cap):
+    """``exp(a) / (exp(a) + exp(b))``, the derivative of ``logaddexp`` in ``a``.
+
+    Written as ``1 / (1 + exp(b - a))``: accurate in both tails, never
+    overflowing (the exponent is capped where the result is 0 anyway), and
+    free of ``logaddexp``'s own result, so a gradient graph need not compute it.
+    """
+    return 1.0 / (1.0 + exp(np.minimum(b - a, cap)))
+
+
 def _pow_dx(ans, x, y):
     return y * np.power(x, y - 1.0)
 
@@ -108,8 +118,10 @@ _BINARY = {
     unp.divide: (lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
     unp.true_divide: (lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
     unp.power: (_pow_dx, _pow_dy),
-    unp.logaddexp: (lambda ans, x, y: np.exp(x - ans), lambda ans, x, y: np.exp(y - ans)),
-    unp.logaddexp2: (lambda ans, x, y: np.exp2(x - ans), lambda ans, x, y: np.exp2(y - ans)),
+    unp.logaddexp: (lambda ans, x, y: _share(x, y, np.exp, 700.0),
+                    lambda ans, x, y: _share(y, x, np.exp, 700.0)),
+    unp.logaddexp2: (lambda ans, x, y: _share(x, y, np.exp2, 1000.0),
+                     lambda ans, x, y: _share(y, x, np.exp2, 1000.0)),
     unp.maximum: (lambda ans, x, y: _ge_weight(x, y, ans), lambda ans, x, y: _ge_weight(y, x, ans)),
     unp.minimum: (lambda ans, x, y: _ge_weight(x, y, ans), lambda ans, x, y: _ge_weight(y, x, ans)),
     unp.fmax: (lambda ans, x, y: _ge_weight(x, y, ans), lambda ans, x, y: _ge_weight(y, x, ans)),
