@@ -1,14 +1,19 @@
-"""Shared fixtures: every test runs on the NumPy and the Dask inner backend.
+"""Shared fixtures: every test runs on the NumPy and the Dask inner backend,
+and on CuPy too where CuPy can be imported (a machine with a GPU).
 
 Dask inputs are split into several chunks on every axis of length > 1, so a
 backend or rule that is only right on one chunk fails here.
 """
+import importlib.util
+
 import numpy as np
 import pytest
 
 import udiff
 
 INNERS = {"numpy": udiff.numpy_backend, "dask": udiff.dask_backend}
+if importlib.util.find_spec("cupy") is not None:  # pragma: no cover - needs a GPU
+    INNERS["cupy"] = udiff.cupy_backend
 
 
 def chunked(a, inner):
@@ -18,12 +23,18 @@ def chunked(a, inner):
         import dask.array as da
 
         return da.from_array(a, chunks=tuple(max(1, (n + 1) // 2) if n > 1 else 1 for n in a.shape))
+    if inner is udiff.cupy_backend:  # pragma: no cover - needs a GPU
+        import cupy
+
+        return cupy.asarray(a)
     return a
 
 
 def compute(a):
     """A NumPy array from an inner array or DiffArray."""
     a = getattr(a, "value", a)
+    if hasattr(a, "__cuda_array_interface__"):  # pragma: no cover - needs a GPU
+        return a.get()
     return np.asarray(a.compute() if hasattr(a, "compute") else a)
 
 
