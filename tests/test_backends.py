@@ -237,3 +237,17 @@ def test_foreign_uarray_backend_as_inner():
             numpy.testing.assert_allclose(compute(y), numpy.sum(numpy.sin(x) * x, axis=0) + x.sum(0))
             numpy.testing.assert_allclose(compute(y.to(v, jacobian=True)), expected)
     numpy.testing.assert_allclose(udiff.grad(lambda x: np.sum(f(x)), inner=foreign)(x), d)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_atleast_nd_shapes_match_numpy(inner, n):
+    # unumpy 0.6.1 turned atleast_1d(v) into atleast_1d((v,)): a (1, k) matrix.
+    mm = getattr(np, f"atleast_{n}d")
+    ref = getattr(numpy, f"atleast_{n}d")
+    arrays = [numpy.float64(2.0), numpy.arange(3.0), numpy.ones((2, 3))]
+    with ua.set_backend(udiff.DiffArrayBackend(inner), coerce=True):
+        values = [np.asarray(chunked(a, inner)) for a in arrays]
+        for a, v in zip(arrays, values):
+            numpy.testing.assert_array_equal(compute(mm(v)), ref(a))
+        for got, want in zip(mm(*values), ref(*arrays)):
+            numpy.testing.assert_array_equal(compute(got), want)

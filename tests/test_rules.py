@@ -288,6 +288,7 @@ case("block_const", lambda x: np.block([[x, numpy.zeros((2, 1))]]), real(2, 2))
 for _n, _f in [(1, np.atleast_1d), (2, np.atleast_2d), (3, np.atleast_3d)]:
     case(f"atleast_{_n}d", _f, real())
     case(f"atleast_{_n}d_2d", _f, real(3, 2))
+    case(f"atleast_{_n}d_1d", _f, real(3))
     case(f"atleast_{_n}d_many_0", lambda x, y, f=_f: f(x, y)[0], real(), real(2))
     case(f"atleast_{_n}d_many_1", lambda x, y, f=_f: f(x, y)[1], real(), real(2))
 for _mode in ("constant", "edge", "reflect", "symmetric", "wrap"):

@@ -12,7 +12,10 @@ import, before anything else looks them up:
   last axis instead of the flattened array;
 - ``nanmin`` and ``nanmax`` did not accept ``keepdims``;
 - ``std`` and ``var`` raised TypeError for ``ddof=`` (their argument replacer
-  has no ``ddof`` parameter).
+  has no ``ddof`` parameter);
+- ``atleast_1d/2d/3d`` passed ``atleast_1d(a, b)`` on as
+  ``atleast_1d((a, b), b)`` and ``atleast_1d(a)`` as ``atleast_1d((a,))``
+  (so a vector came back as a (1, n) matrix).
 
 The replaced multimethods keep their names, so ``unumpy.sort`` (looked up
 after importing udiff) is the repaired one.
@@ -54,7 +57,26 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     return (_mm.Dispatchable(a, unumpy.ndarray), _mm.mark_non_coercible(out))
 
 
+def _varargs_replacer(args, kwargs, dispatchables):
+    return tuple(dispatchables), kwargs
+
+
+def atleast_1d(*arys):
+    return tuple(_mm.Dispatchable(a, unumpy.ndarray) for a in arys)
+
+
+def atleast_2d(*arys):
+    return tuple(_mm.Dispatchable(a, unumpy.ndarray) for a in arys)
+
+
+def atleast_3d(*arys):
+    return tuple(_mm.Dispatchable(a, unumpy.ndarray) for a in arys)
+
+
 _REPLACEMENTS = {
+    "atleast_1d": (atleast_1d, _varargs_replacer),
+    "atleast_2d": (atleast_2d, _varargs_replacer),
+    "atleast_3d": (atleast_3d, _varargs_replacer),
     "std": (std, _statistic_replacer),
     "var": (var, _statistic_replacer),
     "sort": (sort, _mm._self_argreplacer),

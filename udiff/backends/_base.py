@@ -100,15 +100,6 @@ def _without_keepdims(func):
     return accumulate
 
 
-def _unpack_first(func):
-    # unumpy's argument replacer turns atleast_1d(a, b) into atleast_1d((a, b), b)
-    # and atleast_1d(a) into atleast_1d((a,)): the arrays are the first argument.
-    def unpacked(arrays, *rest, **kwargs):
-        return func(*arrays)
-
-    return unpacked
-
-
 class InnerBackend:
     """An inner backend: resolves multimethod keys to one array library.
 
@@ -198,8 +189,6 @@ class InnerBackend:
             return overrides[qual]
         module = modules.get(domain)
         func = getattr(module, name, None) if module is not None else None
-        if name.startswith("atleast_") and func is not None:
-            return _unpack_first(func)
         return func
 
     def impl(self, key):

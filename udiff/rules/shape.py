@@ -135,49 +135,29 @@ _def_per_output(unp.broadcast_arrays, _bcast_vjp, _bcast_jvp)
 
 
 # atleast_Nd: reshapes; unumpy passes the arrays as one tuple -----------------------------
-def _atleast_vjp(ans, arrays, *rest):
-    return lambda g: [_reshape(g, _batch(g, ans) + shape(arrays[0]))]
+def _atleast_vjp(i, j):
+    """Output ``i`` of ``atleast_Nd(*arrays)`` reshapes input ``i`` only."""
 
-
-def _atleast_jvp(t, ans, arrays, *rest):
-    return _reshape(t[0], _batch(t[0], arrays[0]) + shape(ans))
-
-
-# unumpy's replacer passes atleast_1d(a, b, c) as atleast_1d((a, b, c), b, c): the
-# arguments after the tuple repeat arrays the inner function ignores, so their
-# derivatives are zero.
-def _atleast_vjp_i(i, j):
-    def maker(ans, arrays, *rest):
-        def vjp(g):
-            batch = _batch(g, ans)
-            if j:
-                return np.zeros_like(g, shape=batch + shape(rest[j - 1]))
-            return [
-                _reshape(g, batch + shape(a)) if k == i else np.zeros_like(g, shape=batch + shape(a))
-                for k, a in enumerate(arrays)
-            ]
-
-        return vjp
+    def maker(ans, *arrays):
+        if i != j:
+            return lambda g: zeros_cotangent(g, ans, arrays[j])
+        return lambda g: _reshape(g, _batch(g, ans) + shape(arrays[j]))
 
     return maker
 
 
-def _atleast_jvp_i(i, j):
-    def rule(t, ans, arrays, *rest):
-        if j:
-            return np.zeros_like(t, shape=_batch(t, rest[j - 1]) + shape(ans))
-        if t[i] is None:
-            k = next(k for k, v in enumerate(t) if v is not None)
-            return np.zeros_like(t[k], shape=_batch(t[k], arrays[k]) + shape(ans))
-        return _reshape(t[i], _batch(t[i], arrays[i]) + shape(ans))
+def _atleast_jvp(i, j):
+    def rule(t, ans, *arrays):
+        target = _batch(t, arrays[j]) + shape(ans)
+        return _reshape(t, target) if i == j else np.zeros_like(t, shape=target)
 
     return rule
 
 
 for _func in (unp.atleast_1d, unp.atleast_2d, unp.atleast_3d):
-    defvjp(_func, _atleast_vjp)
-    defjvp(_func, _atleast_jvp)
-    _def_per_output(_func, _atleast_vjp_i, _atleast_jvp_i)
+    defvjp(_func, _atleast_vjp(0, 0))  # one array in, one out
+    defjvp(_func, _atleast_jvp(0, 0))
+    _def_per_output(_func, _atleast_vjp, _atleast_jvp)
 
 
 # joining: reshape each array, then concatenate along one axis --------------------------
