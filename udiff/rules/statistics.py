@@ -38,7 +38,9 @@ def _cumsum_vjp(ans, x, axis=None, **kw):
 
 def _cumsum_jvp(t, ans, x, axis=None, **kw):
     if axis is None:
-        return np.cumsum(np.reshape(t, shape(t)[: nbatch(t, x)] + (-1,)), axis=-1)
+        # The flat length is spelled out: -1 is ambiguous when the batch is empty.
+        size = int(np.prod(shape(x), dtype=np.int64))
+        return np.cumsum(np.reshape(t, shape(t)[: nbatch(t, x)] + (size,)), axis=-1)
     return np.cumsum(t, axis=normalize_axes(axis, ndim(x))[0] - ndim(x))
 
 
