@@ -4,12 +4,12 @@ import unumpy
 from . import _registry
 from ._core import DiffArray, apply
 from .backends import inner_of, numpy_backend
-from .backends._base import split_key
+from .backends._base import PerThreadContexts, split_key
 
 _MODES = ("vjp", "jvp")
 
 
-class DiffArrayBackend:
+class DiffArrayBackend(PerThreadContexts):
     """A uarray backend of the ``numpy`` domain that differentiates.
 
     Every unumpy (and udiff) multimethod called under it runs on the inner
@@ -44,6 +44,9 @@ class DiffArrayBackend:
         self.mode = mode
         self._impls = {}
 
+    def __reduce__(self):
+        return (DiffArrayBackend, (self.inner, self.mode))
+
     def __repr__(self):
         return f"DiffArrayBackend({self.inner!r}, mode={self.mode!r})"
 
@@ -57,8 +60,10 @@ class DiffArrayBackend:
             return None
         func = self.inner.native(key)
         if func is None:
-            if getattr(key, "default", None) is not None:
+            if getattr(key, "default", None) is not None and not _registry.has_rule(key):
                 return None
+            # A function with rules of its own is one node even where the inner
+            # library lacks it (its default then runs on the inner backend).
             func = self.inner.impl(key)  # raises, naming function and backend
         self._impls[key] = func
         return func

@@ -1,5 +1,6 @@
 """DiffArray, the graph node, and ``apply``, which records one operation."""
 import inspect
+import threading
 import warnings
 
 import numpy as np
@@ -65,31 +66,48 @@ class DiffArray:
             text = f"({text})"
         return "DiffArray" + text.replace("\n", "\n    ")
 
+    # Conversions to constants give the value, detached from the graph.  Inside
+    # a function the functional API is differentiating, detaching an array that
+    # depends on its variables would silently drop a derivative: an error there.
     def __array__(self, dtype=None, copy=None):
-        # Explicit conversion gives the value, detached from the graph.
-        return np.asarray(self.value, dtype=dtype)
+        return np.asarray(_concrete(self, "numpy.asarray()"), dtype=dtype)
 
     def __float__(self):
-        return float(self.value)
+        return float(_concrete(self, "float()"))
+
+    def __complex__(self):
+        return complex(_concrete(self, "complex()"))
 
     def __int__(self):
-        return int(self.value)
-
-    def __bool__(self):
-        return bool(self.value)
+        return int(_concrete(self, "int()"))
 
     def __index__(self):
-        return int(self.value)
+        return int(_concrete(self, "an index"))
+
+    def __bool__(self):
+        # Control flow on a value is not a derivative that could be dropped.
+        return bool(self.value)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d DiffArray")
+        return (self[i] for i in range(len(self)))
 
     __hash__ = object.__hash__
 
     def item(self, *args):
         """The element as a Python scalar (``numpy.ndarray.item``)."""
-        return np.asarray(self.value).item(*args)
+        return np.asarray(_concrete(self, "item()")).item(*args)
 
     def tolist(self):
         """The value as nested Python lists."""
-        return np.asarray(self.value).tolist()
+        return np.asarray(_concrete(self, "tolist()")).tolist()
+
+    def __reduce__(self):
+        # Rule keys travel by their stable names, so that an unpickled (or
+        # deep-copied) graph finds its rules again.
+        return (_rebuild, (self.value, self._backend, self._parents,
+                           _registry.stable_name(self._fn), self._args, self._kwargs))
 
     def __getitem__(self, index):
         return apply(self._backend, _mm.getitem, (self, _index_value(index)), {})
@@ -161,6 +179,81 @@ class DiffArray:
         return apply(self._backend, key, args, kwargs)
 
 
+def _rebuild(value, backend, parents, fn, args, kwargs):
+    return DiffArray(value, backend, parents, _registry.from_stable_name(fn), args, kwargs)
+
+
+# -- the variables the functional API is differentiating, per thread ---------------
+_TRACING = threading.local()
+
+
+def tracing(variables):
+    """Mark ``variables`` as being differentiated while a function runs (a context).
+
+    Inside, converting an array that depends on them to a constant
+    (``float(x)``, ``x.item()``, ``numpy.asarray(x)``...) raises TypeError.
+    """
+    return _Tracing(variables)
+
+
+class _Tracing:
+    __slots__ = ("variables",)
+
+    def __init__(self, variables):
+        self.variables = variables
+
+    def __enter__(self):
+        stack = getattr(_TRACING, "stack", None)
+        if stack is None:
+            stack = _TRACING.stack = []
+        stack.append(self.variables)
+
+    def __exit__(self, *exc):
+        _TRACING.stack.pop()
+
+
+def _concrete(a, what):
+    """``a.value``, unless ``a`` depends on a variable being differentiated."""
+    stack = getattr(_TRACING, "stack", None)
+    if stack and _depends_on(a, {id(v) for vs in stack for v in vs}):
+        raise TypeError(
+            f"{what} of a DiffArray that depends on the variables being differentiated "
+            "would make it a constant and silently drop its derivative; keep it an "
+            "array (use udiff.numpy functions), or take .value to mean a constant"
+        )
+    return a.value
+
+
+def _depends_on(a, variable_ids):
+    stack, seen = [a], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in variable_ids:
+            return True
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.extend(p for _, _, p in node._parents)
+        if node._fn is LAZY:
+            stack.extend(node._args.inputs())
+    return False
+
+
+class _Lazy:
+    """The key of a derivative from a plain sweep, until it is re-derived recorded."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "udiff.LAZY"
+
+    def __reduce__(self):
+        return "LAZY"
+
+
+LAZY = _Lazy()
+
+
 def _binary(name):
     key = getattr(unumpy, name)
 
@@ -208,16 +301,18 @@ def _index_value(index):
     return index
 
 
-def _unwrap_seq(seq, argnum, path, parents):
+def _unwrap_seq(backend, key, seq, argnum, path, parents):
     """Replace DiffArrays inside a (nested) list/tuple argument by their values."""
     out = None
     for j, a in enumerate(seq):
         t = type(a)
         if t is DiffArray:
+            if a._backend is not backend and a._backend.inner is not backend.inner:
+                raise _mixed(key, backend, a)
             value = a.value
             parents.append((argnum, path + (j,), a))
         elif (t is list or t is tuple) and a:
-            value = _unwrap_seq(a, argnum, path + (j,), parents)
+            value = _unwrap_seq(backend, key, a, argnum, path + (j,), parents)
             if value is a:
                 continue
         else:
@@ -242,12 +337,14 @@ def apply(backend, key, args, kwargs):
     for i, a in enumerate(args):
         t = type(a)
         if t is DiffArray:
+            if a._backend is not backend and a._backend.inner is not backend.inner:
+                raise _mixed(key, backend, a)
             if raw is args:
                 raw = list(args)
             raw[i] = a.value
             parents.append((i, (), a))
         elif (t is list or t is tuple) and a:
-            value = _unwrap_seq(a, i, (), parents)
+            value = _unwrap_seq(backend, key, a, i, (), parents)
             if value is not a:
                 if raw is args:
                     raw = list(args)
@@ -276,7 +373,25 @@ def apply(backend, key, args, kwargs):
             else DiffArray(v, backend, parents, (key, i), raw, kwargs)
             for i, v in enumerate(value)
         ])
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        # An array of another library: an argument came from another inner
+        # backend, and wrapping its result would drop the graph.
+        raise TypeError(
+            f"udiff: {_registry.key_name(key)} on the {backend.inner.name} inner backend "
+            f"returned a {type(value).__module__}.{type(value).__name__}: an argument "
+            f"is an array of another library; convert it with np.asarray under the "
+            f"{backend.inner.name} backend first"
+        )
     return value
+
+
+def _mixed(key, backend, a):
+    return TypeError(
+        f"udiff: {_registry.key_name(key)} mixes inner backends: an argument is a DiffArray "
+        f"on the {a._backend.inner.name} inner backend, under a DiffArrayBackend on "
+        f"{backend.inner.name}; differentiate on one inner backend (create the arrays "
+        "under the backend you want; x.value is x's data, as a constant)"
+    )
 
 
 def _same_kind(seq, items):

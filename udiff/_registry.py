@@ -97,6 +97,7 @@ def defvjp(func, *makers, argnums=None):
     table = dict(zip(argnums, makers))
     _VJP[key] = tuple(table.get(i) for i in range(max(table, default=-1) + 1))
     _NONDIFF.discard(key)
+    _COMPOSITE.discard(key)  # a rule given by hand wins over the default
 
 
 def defjvp(func, *rules, argnums=None):
@@ -129,6 +130,7 @@ def defjvp(func, *rules, argnums=None):
     table = dict(zip(argnums, rules))
     _JVP[key] = tuple(table.get(i) for i in range(max(table, default=-1) + 1))
     _NONDIFF.discard(key)
+    _COMPOSITE.discard(key)  # a rule given by hand wins over the default
 
 
 def defnondiff(*funcs):
@@ -161,6 +163,67 @@ def defcomposite(*funcs):
         if getattr(key, "default", None) is None:
             raise ValueError(f"{key_name(key)} has no default implementation to differentiate")
         _COMPOSITE.add(key)
+
+
+def has_rule(key):
+    """Whether ``key`` has a VJP or JVP rule of its own."""
+    return key in _VJP or key in _JVP
+
+
+def stable_name(key):
+    """A name for ``key`` that survives pickling: ``("numpy", "sin")``, ``(("numpy", "add.reduce"), 1)``.
+
+    Rule keys are unumpy/udiff objects, which pickling or copying would
+    duplicate (and the duplicates have no rules); their names do not change.
+    Keys udiff does not know travel as themselves.
+    """
+    if key is None or not isinstance(key, (unumpy.ufunc, tuple)) and not hasattr(key, "arg_extractor"):
+        return key
+    if isinstance(key, tuple) and isinstance(key[1], int):  # (key, output index)
+        return _StableName((stable_name(key[0]), key[1]))
+    name = _StableName((getattr(key[1] if isinstance(key, tuple) else key, "domain", "numpy"),
+                        key_name(key)))
+    return name if _known_keys().get(name) == key else key
+
+
+class _StableName(tuple):
+    """A rule key's stable name (see :func:`stable_name`)."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        return (_StableName, (tuple(self),))
+
+
+def from_stable_name(name):
+    """The key a :func:`stable_name` stands for."""
+    if type(name) is not _StableName:
+        return name
+    if isinstance(name[1], int):
+        return (from_stable_name(name[0]), name[1])
+    return _known_keys()[name]
+
+
+def _known_keys():
+    size = len(_VJP) + len(_JVP) + len(_NONDIFF) + len(_COMPOSITE) + len(_FROM_NUMPY)
+    if _KNOWN.get("size") != size:
+        _KNOWN["keys"] = _name_keys()
+        _KNOWN["size"] = size
+    return _KNOWN["keys"]
+
+
+_KNOWN = {}
+
+
+def _name_keys():
+    keys = {}
+    for table in (_VJP, _JVP, _NONDIFF, _COMPOSITE, _FROM_NUMPY.values()):
+        for key in table:
+            if isinstance(key, tuple) and isinstance(key[1], int):
+                key = key[0]
+            sub = key[1] if isinstance(key, tuple) else key
+            keys[_StableName((getattr(sub, "domain", "numpy"), key_name(key)))] = key
+    return keys
 
 
 def vjp_maker(key, argnum):

@@ -4,10 +4,13 @@ Both sweeps visit each node between ``x`` and ``y`` once, in topological
 order found by an iterative depth-first search (no recursion), so their cost
 is linear in the size of the graph whatever subexpressions it shares.
 """
+import threading
+
 import numpy as np
+import unumpy
 
 from . import _registry
-from ._core import DiffArray
+from ._core import LAZY, DiffArray
 
 _SEQ = (list, tuple)
 
@@ -23,12 +26,16 @@ def _toposort(y, xs):
     reaches = {}
     order = []
     visited = {y}
+    if y._fn is LAZY and y not in x_set:
+        _rederive(y)
     stack = [(y, iter(y._parents))]
     while stack:
         node, parents = stack[-1]
         for _, _, parent in parents:
             if parent not in visited:
                 visited.add(parent)
+                if parent._fn is LAZY and parent not in x_set:
+                    _rederive(parent)
                 stack.append((parent, iter(parent._parents)))
                 break
         else:
@@ -43,6 +50,71 @@ def _toposort(y, xs):
             if hit:
                 order.append(node)
     return order
+
+
+# -- derivatives that remember how they were made ----------------------------------
+class _Derivation:
+    """One plain sweep's call, to repeat recorded when a result is differentiated.
+
+    A plain sweep runs its rules on inner arrays, so its results have no
+    graph.  Each result instead holds this record (key ``LAZY``); a sweep that
+    reaches one repeats the call with ``create_graph=True`` once, and the
+    result becomes the identity of the recorded derivative.  So
+    ``y.to(x).to(x)`` is the second derivative while first derivatives cost
+    no recording.  The record keeps ``y``'s graph alive as long as the result
+    lives.
+    """
+
+    __slots__ = ("call", "recorded", "lock")
+
+    def __init__(self, call):
+        self.call = call
+        self.recorded = None
+        self.lock = threading.Lock()
+
+    def __reduce__(self):
+        return (_Derivation, (self.call,))
+
+    def inputs(self):
+        """The arrays the derivation depends on (its output and its seeds)."""
+        y, _, seeds = self.call[:3]
+        out = [y]
+        for s in seeds if isinstance(seeds, (list, tuple)) else [seeds]:
+            if type(s) is DiffArray:
+                out.append(s)
+        return out
+
+    def result(self, index):
+        with self.lock:
+            if self.recorded is None:
+                y, x, seeds, jacobian, chunk_size, mode = self.call
+                out = differentiate(y, x, seeds, jacobian, True, chunk_size, mode)
+                self.recorded = out if isinstance(out, tuple) else (out,)
+        return self.recorded[index]
+
+
+def _lazy_results(results, backend, call):
+    derivation = _Derivation(call)
+    return [DiffArray(r.value, backend, (), LAZY, (derivation, i)) for i, r in enumerate(results)]
+
+
+_REDERIVE_LOCK = threading.Lock()
+
+
+def _rederive(node):
+    """Turn a LAZY result into the identity of its recorded derivative."""
+    with _REDERIVE_LOCK:
+        if node._fn is not LAZY:  # another thread was first
+            return
+        derivation, index = node._args
+    recorded = derivation.result(index)
+    with _REDERIVE_LOCK:
+        if node._fn is LAZY:
+            # _fn last: a reader that sees it changed sees the rest too.
+            node._args = (recorded.value,)
+            node._kwargs = None
+            node._parents = ((0, (), recorded),)
+            node._fn = unumpy.positive
 
 
 def _rule_inputs(node, recorded):
@@ -203,6 +275,12 @@ def _seed(backend, value, like, name, recorded):
         value = value if recorded else value.value
     elif not backend.inner.is_array(value):
         value = backend.inner.asarray(value, dtype=_float_dtype(like.dtype))
+    if np.isnan(like.shape).any():
+        raise ValueError(
+            f"{name} cannot be checked against an array whose shape Dask does not know "
+            f"({like.shape}: unknown chunk sizes, after boolean indexing); call "
+            "compute_chunk_sizes() on it first"
+        )
     if tuple(np.shape(value)) != like.shape:
         raise ValueError(
             f"{name} has shape {tuple(np.shape(value))} but must have shape {like.shape}"
@@ -248,7 +326,8 @@ def differentiate(y, x, grad_variables, jacobian, create_graph, chunk_size, mode
         raise ValueError("jacobian=True builds its own seeds: do not pass grad_variables")
     if chunk_size is not None and (not jacobian or int(chunk_size) < 1):
         raise ValueError("chunk_size needs jacobian=True and a positive integer")
-    if (mode or backend.mode) == "vjp":
+    mode = mode or backend.mode
+    if mode == "vjp":
         results = _reverse(backend, y, xs, grad_variables, jacobian, create_graph, chunk_size)
     else:
         if grad_variables is not None and many:
@@ -261,6 +340,8 @@ def differentiate(y, x, grad_variables, jacobian, create_graph, chunk_size, mode
             _forward(backend, y, v, t, jacobian, create_graph, chunk_size)
             for v, t in zip(xs, tangents)
         ]
+    if not create_graph:
+        results = _lazy_results(results, backend, (y, x, grad_variables, jacobian, chunk_size, mode))
     return tuple(results) if many else results[0]
 
 
@@ -302,7 +383,7 @@ def _forward(backend, y, x, tangent, jacobian, recorded, chunk_size):
         t = forward_sweep(y, [x], [seeds], recorded)
         blocks.append(_finish(backend, t, y, (stop - start,), recorded))
     jac = _concat(blocks)  # (n,) + y.shape
-    jac = np.moveaxis(jac, 0, -1) if y.ndim else jac
+    jac = np.moveaxis(jac, 0, -1) if y.ndim and n else jac
     return _reshape(jac, y.shape + x.shape)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import uarray as ua
 
 from ._backend import DiffArrayBackend
-from ._core import DiffArray
+from ._core import DiffArray, tracing
 from ._sweeps import differentiate, forward_sweep
 from .backends import inner_of, numpy_backend
 
@@ -54,11 +54,28 @@ def _trace(f, args, nums, backend):
             a = DiffArray(value, backend)
         args[n] = a
         variables.append(a)
-    with _set_backend(backend):
+    with _set_backend(backend), tracing(variables):
         out = f(*args)
     if type(out) is not DiffArray:
-        out = DiffArray(backend.inner.asarray(out), backend)
+        out = DiffArray(_constant_output(f, out, backend), backend)
     return out, variables, nested
+
+
+def _constant_output(f, out, backend):
+    """An output that is no DiffArray: an array or number (a constant), or an error."""
+    if backend.inner.is_array(out) or isinstance(out, (int, float, complex, np.generic)):
+        return backend.inner.asarray(out)
+    name = getattr(f, "__qualname__", None) or repr(f)
+    if out is None:
+        what = "None (does it end without `return`?)"
+    elif isinstance(out, (tuple, list, dict)):
+        what = f"a {type(out).__name__} of {len(out)} items"
+    else:
+        what = f"a {type(out).__module__}.{type(out).__qualname__}"
+    raise TypeError(
+        f"udiff differentiates functions that return one array, but {name} returned {what}; "
+        "return a single array (containers of arrays are not supported yet)"
+    )
 
 
 def _set_backend(backend):
@@ -156,9 +173,7 @@ def jvp(f, primals, tangents, inner=numpy_backend):
     >>> udiff.jvp(lambda x: x * x, (numpy.array([3.0]),), (numpy.array([1.0]),))
     (array([9.]), array([6.]))
     """
-    primals, tangents = tuple(primals), tuple(tangents)
-    if len(primals) != len(tangents):
-        raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    primals, tangents = _primals_and_tangents("jvp", primals, tangents)
     backend = _backend(inner, "jvp")
     out, xs, nested = _trace(f, primals, tuple(range(len(primals))), backend)
     seeds = []
@@ -252,10 +267,12 @@ def hvp(f, primals, tangents, inner=numpy_backend):
     >>> udiff.hvp(lambda x: np.sum(x * x * x), (numpy.array([1.0, 2.0]),), (numpy.array([1.0, 0.0]),))
     array([6., 0.])
     """
-    primals, tangents = tuple(primals), tuple(tangents)
+    primals, tangents = _primals_and_tangents("hvp", primals, tangents)
     backend = _backend(inner)
     out, xs, nested = _trace(f, primals, tuple(range(len(primals))), backend)
     _check_scalar(out, "hvp")
+    for i, (x, t) in enumerate(zip(xs, tangents)):
+        _check_tangent(i, x, t)
     grads = differentiate(out, xs, None, False, True, None, "vjp")
     seeds = [t if type(t) is DiffArray else DiffArray(
         t if backend.inner.is_array(t) else backend.inner.asarray(t), backend) for t in tangents]
@@ -264,6 +281,15 @@ def hvp(f, primals, tangents, inner=numpy_backend):
         t = forward_sweep(g, xs, seeds, True)
         results.append(_result(t if t is not None else g * 0.0, nested))
     return results[0] if len(results) == 1 else tuple(results)
+
+
+def _primals_and_tangents(name, primals, tangents):
+    """Tuples of primals and tangents; a bare array is one primal (or tangent)."""
+    primals = tuple(primals) if isinstance(primals, (tuple, list)) else (primals,)
+    tangents = tuple(tangents) if isinstance(tangents, (tuple, list)) else (tangents,)
+    if len(primals) != len(tangents):
+        raise ValueError(f"{name} got {len(primals)} primals but {len(tangents)} tangents")
+    return primals, tangents
 
 
 def _check_tangent(i, x, t):

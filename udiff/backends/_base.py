@@ -1,5 +1,6 @@
 """The machinery shared by every inner backend."""
 import operator
+import threading
 import warnings
 
 import numpy as np
@@ -100,7 +101,30 @@ def _without_keepdims(func):
     return accumulate
 
 
-class InnerBackend:
+class PerThreadContexts:
+    """Gives a uarray backend one ``set_backend`` context per thread.
+
+    ``uarray.set_backend(b)`` caches its context object in ``b.__ua_cache__``
+    and returns the same object on every call; that object is not safe to
+    enter from two threads (a second thread sees BackendNotImplementedError,
+    and the process can abort once the first thread has exited).  Answering
+    ``__ua_cache__`` with a dictionary of the calling thread's own makes every
+    thread build, and keep, contexts of its own.
+    """
+
+    @property
+    def __ua_cache__(self):
+        local = self.__dict__.get("_ua_local")
+        if local is None:
+            local = self.__dict__.setdefault("_ua_local", threading.local())
+        try:
+            return local.cache
+        except AttributeError:
+            local.cache = {}
+            return local.cache
+
+
+class InnerBackend(PerThreadContexts):
     """An inner backend: resolves multimethod keys to one array library.
 
     Parameters
@@ -271,6 +295,7 @@ class ForeignBackend(InnerBackend):
 
     def __init__(self, backend):
         self.backend = backend
+        self._proxy = _ThreadSafeProxy(backend)
         super().__init__(
             getattr(backend, "__name__", type(backend).__name__),
             lambda: {"numpy": np},
@@ -286,7 +311,7 @@ class ForeignBackend(InnerBackend):
 
     def native(self, key):
         """A callable that runs ``key`` through uarray on the wrapped backend alone."""
-        backend = self.backend
+        backend = self._proxy
         if isinstance(key, tuple):  # ufunc.reduce / accumulate: key = (method, ufunc)
             method, uf = key
             call = lambda *args, **kwargs: method(uf, *args, **kwargs)  # noqa: E731
@@ -311,6 +336,27 @@ class ForeignBackend(InnerBackend):
 
     def one_hot(self, n, like, dtype):
         return self.asarray(np.eye(n, dtype=dtype).reshape((n,) + tuple(like.shape)))
+
+
+class _ThreadSafeProxy(PerThreadContexts):
+    """Stands in for a foreign uarray backend in ``set_backend``, one context per thread.
+
+    The foreign object's own ``__ua_cache__`` is shared by every thread that
+    sets it; this proxy forwards the protocol to it instead.
+    """
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.__ua_domain__ = backend.__ua_domain__
+
+    def __ua_function__(self, method, args, kwargs):
+        return self.backend.__ua_function__(method, args, kwargs)
+
+    def __ua_convert__(self, dispatchables, coerce):
+        convert = getattr(self.backend, "__ua_convert__", None)
+        if convert is None:
+            return [d.value for d in dispatchables]
+        return convert(dispatchables, coerce)
 
 
 _BY_NAME = {}
