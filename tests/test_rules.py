@@ -385,10 +385,44 @@ case("imag", lambda x, y: mm.imag(x * (1.0 + 2.0j) - 1j * y), real(3, 2), real(3
 case("angle", lambda x, y: mm.angle(x + 1j * y), nonzero(3, 2), nonzero(3, 2))
 case("angle_deg", lambda x, y: mm.angle(x + 1j * y, deg=True), nonzero(3), nonzero(3))
 case("sinc", mm.sinc, real(3, 2))
+# at and near the removable singularity x = 0, where sinc' is its Maclaurin series
+case("sinc_near_0", mm.sinc, const([0.0, 1e-9, -0.05, 0.0999, -0.1, 0.2]), order=3)
 case("copy", mm.copy, real(3, 2))
 case("astype_complex", lambda x: mm.real(mm.astype(x, numpy.complex128) * (1.0 - 1.0j)),
      real(3, 2))
 case("astype_float64", lambda x: mm.astype(x, numpy.float64) * x, real(3))
+
+# -- creation functions whose values are differentiable -----------------------------------------
+# Dask's own full, full_like, linspace, logspace and arange take Python scalars: given a Dask
+# array (a variable) they fail or compute it eagerly, before any rule runs.
+DASK_SCALARS_ONLY = {"dask": (
+    "the forward pass: Dask's full/full_like (fill_value), linspace/logspace (start, stop) and "
+    "arange take scalars, not Dask arrays; the Dask backend must build them from "
+    "broadcast_to/arange")}
+case("full_0d", lambda v: U.full((3, 2), v), real(), xfail=DASK_SCALARS_ONLY)
+case("full_broadcast", lambda v: U.full((3, 2), v) * v, real(2), xfail=DASK_SCALARS_ONLY)
+case("full_int", lambda v: U.full((3,), v, dtype=int) * v, pos(), xfail=DASK_SCALARS_ONLY)
+case("full_like", lambda x, v: U.full_like(x, v) * x, real(3, 2), real(), xfail=DASK_SCALARS_ONLY)
+case("full_like_shape", lambda x, v: U.full_like(x, v, shape=(2, 2)), real(3), real(2),
+     xfail=DASK_SCALARS_ONLY)
+case("linspace", lambda a, b: U.linspace(a, b, 5), real(), real())
+case("linspace_arrays_axis-1", lambda a, b: U.linspace(a, b, 4, axis=-1), real(2), real(3, 1),
+     xfail=DASK_SCALARS_ONLY)
+case("linspace_no_endpoint_axis1", lambda a, b: U.linspace(a, b, 3, endpoint=False, axis=1),
+     real(2), real(3, 1), xfail=DASK_SCALARS_ONLY)
+case("linspace_num1", lambda a, b: U.linspace(a, b, 1) * b, real(), real())
+case("linspace_num0", lambda a, b: U.linspace(a, b, 0), real(), real())
+case("linspace_retstep", lambda a, b: U.linspace(a, b, 4, retstep=True)[0]
+     * U.linspace(a, b, 4, retstep=True)[1], real(2), real(2), xfail=DASK_SCALARS_ONLY)
+case("logspace", lambda a, b: U.logspace(a, b, 4, base=2.0), real(), real())
+case("logspace_axis1", lambda a, b: U.logspace(a, b, 3, endpoint=False, axis=1), real(3, 1),
+     real(2), xfail=DASK_SCALARS_ONLY)
+case("arange", lambda a, s: U.arange(a, 4.0, s), real(), pos(), xfail=DASK_SCALARS_ONLY)
+case("arange_stop_only", lambda a: U.arange(4.0 + a) * a, pos(), xfail=DASK_SCALARS_ONLY)
+case("heaviside_x2", lambda x2: np.heaviside(numpy.array([[0.0, 1.0], [-1.0, 0.0], [0.0, 2.0]]), x2),
+     real(2))
+case("heaviside_x1", lambda x1, x2: np.heaviside(x1, x2) * x1, nonzero(3, 2), real(2))
+case("nextafter", np.nextafter, real(3, 2), real(2))
 
 # -- compositions: second derivatives that mix rules --------------------------------------------
 case("softmax", lambda x: np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True), real(3, 2))

@@ -124,3 +124,27 @@ def match_chunks(a, like):
         return a  # unknown chunk sizes (after boolean indexing) cannot be rechunked
     nb = ndim(a) - len(chunks)
     return a.rechunk({nb + i: c for i, c in enumerate(chunks)})
+
+
+def real_dtype(x):
+    """The real floating dtype of ``x``'s precision (float32 for complex64), or None.
+
+    None for integer and boolean ``x``, whose derivatives are never taken.
+    """
+    dtype = getattr(x, "dtype", None)
+    dtype = np.dtype(np.result_type(x) if dtype is None else dtype)
+    if dtype.kind == "c":
+        return np.finfo(dtype).dtype
+    return dtype if dtype.kind == "f" else None
+
+
+def weights_like(w, x):
+    """Constant weights ``w`` (from comparisons or counts) in ``x``'s real precision.
+
+    ``numpy.where(mask, 0.5, 1.0)`` or ``mask / count`` are float64; multiplied
+    into a float32 cotangent they would make the gradient float64.
+    """
+    dtype = real_dtype(x)
+    if dtype is None or np.dtype(w.dtype) == dtype:
+        return w
+    return w.astype(dtype)

@@ -1,5 +1,6 @@
 """Rules for elementwise functions that are not ufuncs: real, imag, angle,
-sinc, copy; and the constants (creation functions, rounding, comparisons).
+sinc, copy; the creation functions that take values (full, full_like,
+linspace, logspace, arange); and the constants (rounding, comparisons).
 
 Complex convention (autograd's and JAX's): the cotangent of a complex input
 is ``dL/dx - i dL/dy``, so for holomorphic functions the VJP is ``g * f'(z)``.
@@ -7,9 +8,21 @@ is ``dL/dx - i dL/dy``, so for holomorphic functions the VJP is ``g * f'(z)``.
 import math
 
 import numpy as np
+import unumpy as unp
 
 from .. import _multimethods as _mm
 from .._registry import defjvp, defnondiff, defvjp
+from ._helpers import (
+    broadcast_tangent,
+    nbatch,
+    ndim,
+    pad_rank,
+    real_dtype,
+    shape,
+    unbroadcast,
+    unbroadcast_to,
+    zeros_cotangent,
+)
 
 
 def _is_complex(x):
@@ -56,10 +69,23 @@ defvjp(_mm.angle, _angle_vjp)
 defjvp(_mm.angle, _angle_jvp)
 
 
+# sinc'(x) = (cos(pi x) - sinc(x)) / x has a removable singularity at 0.  Near 0 it is
+# its Maclaurin series instead (to x**13: below the rounding error for |x| < 0.1), so
+# that the rule's own derivatives, taken for higher orders, are right there too.
+_SINC_SMALL = 0.1
+_SINC_SERIES = tuple(
+    (-1) ** n * 2 * n * math.pi ** (2 * n) / math.factorial(2 * n + 1) for n in range(1, 8)
+)
+
+
 def _sinc_deriv(ans, x):
-    # d/dx sin(pi x)/(pi x) = (cos(pi x) - sinc(x)) / x, which tends to 0 at x = 0
-    zero = x == 0
-    return np.where(zero, 0.0, (np.cos(math.pi * x) - ans) / np.where(zero, 1.0, x))
+    small = np.abs(x) < _SINC_SMALL
+    safe = np.where(small, 1.0, x)  # the double where: no 0/0 in either branch
+    x2 = x * x
+    series = _SINC_SERIES[-1]
+    for c in reversed(_SINC_SERIES[:-1]):
+        series = series * x2 + c
+    return np.where(small, series * x, (np.cos(math.pi * safe) - ans) / safe)
 
 
 defvjp(_mm.sinc, lambda ans, x: lambda g: g * _sinc_deriv(ans, x))
@@ -85,7 +111,189 @@ def _astype_jvp(t, ans, x, dtype, *args, **kwargs):
 defvjp(_mm.astype, _astype_vjp)
 defjvp(_mm.astype, _astype_jvp)
 
-defnondiff(
-    _mm.round, _mm.isclose, _mm.full_like, _mm.empty_like, _mm.empty, _mm.linspace,
-    _mm.logspace, _mm.identity, _mm.tri,
-)
+# -- creation functions that take values -----------------------------------------------
+def _as_input(c, x):
+    """Cotangent ``c`` in the domain and precision of input ``x``."""
+    c = _match(x, c)
+    dtype = getattr(x, "dtype", None)
+    return c if dtype is None or c.dtype == dtype else c.astype(dtype)
+
+
+def _as_output(t, ans):
+    """Tangent ``t`` in the domain and precision of the result ``ans``."""
+    t = _match(ans, t)
+    return t if t.dtype == ans.dtype else t.astype(ans.dtype)
+
+
+def _inexact(ans):
+    """Whether ``ans`` has a derivative (a cast to integers is piecewise constant)."""
+    return np.dtype(ans.dtype).kind in "fc"
+
+
+def _zero_vjp(ans, x):
+    return lambda g: zeros_cotangent(g, ans, x)
+
+
+def _zero_jvp(t, ans, x):
+    return np.zeros_like(ans, shape=shape(t)[: nbatch(t, x)] + shape(ans))
+
+
+# full(shape, v) and full_like(a, v) broadcast the fill value v; a gives only a shape.
+def _fill_vjp(ans, fill_value):
+    if not _inexact(ans):
+        return _zero_vjp(ans, fill_value)
+    return lambda g: _as_input(unbroadcast_to(g, nbatch(g, ans), shape(fill_value)), fill_value)
+
+
+def _fill_jvp(t, ans, fill_value):
+    if not _inexact(ans):
+        return _zero_jvp(t, ans, fill_value)
+    return _as_output(broadcast_tangent(t, fill_value, ans), ans)
+
+
+defvjp(unp.full, lambda ans, s, fill_value, *a, **k: _fill_vjp(ans, fill_value), argnums=(1,))
+defjvp(unp.full, lambda t, ans, s, fill_value, *a, **k: _fill_jvp(t, ans, fill_value),
+       argnums=(1,))
+defvjp(_mm.full_like, lambda ans, a, *args, **k: _zero_vjp(ans, a),
+       lambda ans, a, fill_value, *args, **k: _fill_vjp(ans, fill_value))
+defjvp(_mm.full_like, lambda t, ans, a, *args, **k: _zero_jvp(t, ans, a),
+       lambda t, ans, a, fill_value, *args, **k: _fill_jvp(t, ans, fill_value))
+
+
+# linspace, logspace, arange: sample k is start + w_k (stop - start), linear in both ends.
+def _ramp(ans, ax):
+    """``0, 1, 2, ...`` along axis ``ax`` of ``ans``, broadcast over its other axes."""
+    return np.cumsum(np.ones_like(ans), axis=ax) - 1
+
+
+def _share(ans, i, num, endpoint, ax):
+    """The weight of ``start`` (``i == 0``) or ``stop`` (``i == 1``) in each sample."""
+    w = _ramp(ans, ax) / max(num - 1 if endpoint else num, 1)  # exactly 1 at an endpoint
+    return w if i else 1 - w
+
+
+def _sample_axis(ans, args, kwargs):
+    """Where the samples run, counted from the end of ``ans``.
+
+    ``args`` follow ``endpoint`` in linspace's and logspace's signatures; the
+    third of them is ``axis``.
+    """
+    axis = args[2] if len(args) > 2 else kwargs.get("axis", 0)
+    return axis % ndim(ans) - ndim(ans)
+
+
+def _spaced_vjp(i, scale=None):
+    """VJP of linspace-like functions for ``start`` (0) or ``stop`` (1).
+
+    ``scale(ans, args, ax)`` multiplies the linear weights (logspace's
+    ``ans * log(base)``); the remaining arguments are linspace's.
+    """
+
+    def maker(ans, start, stop, num=50, endpoint=True, *args, **kwargs):
+        x = (start, stop)[i]
+        if not _inexact(ans):
+            return _zero_vjp(ans, x)
+        ax = _sample_axis(ans, args, kwargs)
+
+        def vjp(g):
+            d = _share(ans, i, num, endpoint, ax)
+            if scale is not None:
+                d = d * scale(ans, args, kwargs, ax)
+            c = np.sum(g * d, axis=ax)
+            return _as_input(unbroadcast_to(c, nbatch(g, ans), shape(x)), x)
+
+        return vjp
+
+    return maker
+
+
+def _spaced_jvp(i, scale=None):
+    def rule(t, ans, start, stop, num=50, endpoint=True, *args, **kwargs):
+        x = (start, stop)[i]
+        if not _inexact(ans):
+            return _zero_jvp(t, ans, x)
+        ax = _sample_axis(ans, args, kwargs)
+        t = np.expand_dims(pad_rank(t, nbatch(t, x), ndim(ans) - 1), ax)
+        d = _share(ans, i, num, endpoint, ax)
+        if scale is not None:
+            d = d * scale(ans, args, kwargs, ax)
+        return _as_output(t * d, ans)
+
+    return rule
+
+
+def _linspace_step(i):
+    """Rules for linspace's ``step`` (``retstep=True``): ``(stop - start) / div``."""
+
+    def factor(num, endpoint):
+        div = num - 1 if endpoint else num
+        return (-1.0, 1.0)[i] * (1.0 / div if div > 0 else math.nan)  # NumPy's step: NaN
+
+    def vjp(ans, start, stop, num=50, endpoint=True, *args, **kwargs):
+        x = (start, stop)[i]
+        return lambda g: _as_input(unbroadcast(g * factor(num, endpoint), ans, x), x)
+
+    def jvp(t, ans, start, stop, num=50, endpoint=True, *args, **kwargs):
+        return _as_output(broadcast_tangent(t, (start, stop)[i], ans) * factor(num, endpoint), ans)
+
+    return vjp, jvp
+
+
+def _log_base(ans, args, kwargs, ax):
+    """``ans * log(base)``: logspace's derivative in its exponent."""
+    base = args[0] if args else kwargs.get("base", 10.0)
+    if isinstance(base, (int, float)):
+        return ans * math.log(base)
+    lb = np.log(base)
+    if ndim(lb):  # NumPy broadcasts base with start and stop, then inserts the sample axis
+        lb = np.expand_dims(np.reshape(lb, (1,) * (ndim(ans) - 1 - ndim(lb)) + shape(lb)), ax)
+    return ans * lb
+
+
+for _key in (_mm.linspace, (_mm.linspace, 0)):
+    defvjp(_key, _spaced_vjp(0), _spaced_vjp(1))
+    defjvp(_key, _spaced_jvp(0), _spaced_jvp(1))
+defvjp((_mm.linspace, 1), *(_linspace_step(i)[0] for i in (0, 1)))
+defjvp((_mm.linspace, 1), *(_linspace_step(i)[1] for i in (0, 1)))
+defvjp(_mm.logspace, _spaced_vjp(0, _log_base), _spaced_vjp(1, _log_base))
+defjvp(_mm.logspace, _spaced_jvp(0, _log_base), _spaced_jvp(1, _log_base))
+
+
+def _arange_weight(ans, i, stop):
+    """d sample_k / d argument ``i`` of ``arange(start, stop, step)``: 1, 0 or k.
+
+    With one argument (``arange(stop)``) the samples do not depend on it; the
+    stop only sets how many there are.
+    """
+    if i == 2:
+        return _ramp(ans, -1)
+    return 1.0 if i == 0 and stop is not None else 0.0
+
+
+def _arange_vjp(i):
+    def maker(ans, start, stop=None, step=None, *args, **kwargs):
+        x = (start, stop, step)[i]
+        if not _inexact(ans):
+            return _zero_vjp(ans, x)
+        w = _arange_weight(ans, i, stop)
+        return lambda g: _as_input(np.reshape(np.sum(g * w, axis=-1), shape(g)[:-1] + shape(x)), x)
+
+    return maker
+
+
+def _arange_jvp(i):
+    def rule(t, ans, start, stop=None, step=None, *args, **kwargs):
+        x = (start, stop, step)[i]
+        if not _inexact(ans):
+            return _zero_jvp(t, ans, x)
+        t = np.reshape(t, shape(t)[: nbatch(t, x)] + (1,))
+        return _as_output(t * (_arange_weight(ans, i, stop) * np.ones_like(ans)), ans)
+
+    return rule
+
+
+defvjp(unp.arange, *(_arange_vjp(i) for i in range(3)))
+defjvp(unp.arange, *(_arange_jvp(i) for i in range(3)))
+
+# Piecewise constant (round), boolean (isclose), or independent of every input's values.
+defnondiff(_mm.round, _mm.isclose, _mm.empty_like, _mm.empty, _mm.identity, _mm.tri)

@@ -1,9 +1,11 @@
 """Rules for reductions: sum, prod, max/min, the nan-variants, std and var."""
+import math
+
 import numpy as np
 import unumpy as unp
 
 from .._registry import defjvp, defnondiff, defvjp
-from ._helpers import from_end, ndim, normalize_axes, restore_reduced, shape
+from ._helpers import from_end, ndim, normalize_axes, restore_reduced, shape, weights_like
 
 
 def _count(x, axis):
@@ -142,7 +144,7 @@ def _selected(ans, x, axis, keepdims):
     """Weights of each entry in a max/min: 1/k for each of k tied winners."""
     hit = x == _keep(ans, x, axis, keepdims)
     count = np.sum(hit, axis=normalize_axes(axis, ndim(x)), keepdims=True)
-    return hit / count
+    return weights_like(hit / count, x)
 
 
 def _extremum_vjp(ans, x, axis=None, keepdims=False, **kw):
@@ -174,22 +176,31 @@ for _ufunc, _vjp, _jvp in [(unp.add, _sum_vjp, _sum_jvp), (unp.multiply, _prod_v
 
 
 # var / std ------------------------------------------------------------------------
+def _per(n):
+    """``1 / n`` as a Python float; NaN for ``n <= 0``.
+
+    NumPy divides by ``max(n, 0)`` and warns: its var and std are then inf or
+    NaN, and their derivatives NaN (as JAX's).
+    """
+    return 1.0 / n if n > 0 else math.nan
+
+
 def _centered(x, axis):
-    return x - np.sum(x, axis=normalize_axes(axis, ndim(x)), keepdims=True) / _count(x, axis)
+    return x - np.sum(x, axis=normalize_axes(axis, ndim(x)), keepdims=True) * _per(_count(x, axis))
 
 
 def _var_vjp(ans, x, axis=None, ddof=0, keepdims=False, **kw):
-    scale = 2.0 / (_count(x, axis) - ddof)
+    scale = 2.0 * _per(_count(x, axis) - ddof)
     return lambda g: restore_reduced(g, x, axis, keepdims) * (scale * _centered(x, axis))
 
 
 def _var_jvp(t, ans, x, axis=None, ddof=0, keepdims=False, **kw):
-    scale = 2.0 / (_count(x, axis) - ddof)
+    scale = 2.0 * _per(_count(x, axis) - ddof)
     return np.sum(t * (scale * _centered(x, axis)), axis=_t_axes(x, axis), keepdims=keepdims)
 
 
 def _std_vjp(ans, x, axis=None, ddof=0, keepdims=False, **kw):
-    scale = 1.0 / (_count(x, axis) - ddof)
+    scale = _per(_count(x, axis) - ddof)
 
     def vjp(g):
         g = restore_reduced(g, x, axis, keepdims)
@@ -200,7 +211,7 @@ def _std_vjp(ans, x, axis=None, ddof=0, keepdims=False, **kw):
 
 
 def _std_jvp(t, ans, x, axis=None, ddof=0, keepdims=False, **kw):
-    scale = 1.0 / (_count(x, axis) - ddof)
+    scale = _per(_count(x, axis) - ddof)
     sd = _keep(ans, x, axis, keepdims)
     partial = scale * _centered(x, axis) / np.where(sd == 0, 1.0, sd)
     return np.sum(t * partial, axis=_t_axes(x, axis), keepdims=keepdims)

@@ -359,7 +359,8 @@ def _pad_jvp(t, ans, x, pad_width, *args, **kwargs):
 defvjp(unp.pad, _pad_vjp)
 defjvp(unp.pad, _pad_jvp)
 
+# Independent of every input's values (arange and full: rules/elementwise.py).
 defnondiff(
-    unp.arange, unp.full, unp.zeros, unp.ones, unp.eye, _mm.zeros_like, _mm.ones_like,
+    unp.zeros, unp.ones, unp.eye, _mm.zeros_like, _mm.ones_like,
     unp.shape, unp.ndim, unp.size, unp.nbytes,
 )

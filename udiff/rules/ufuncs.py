@@ -18,6 +18,7 @@ from ._helpers import (
     shape,
     unbroadcast,
     unbroadcast_to,
+    weights_like,
     zeros_cotangent,
 )
 
@@ -90,7 +91,7 @@ for _func in (unp.absolute, unp.fabs):
 # -- binary: partial derivatives written with ans, x, y ------------------------
 def _ge_weight(a, b, ans):
     """Weight of ``a`` in max/min-like selections: 1 if chosen, 1/2 on ties."""
-    return np.where(a == ans, np.where(b == ans, 0.5, 1.0), 0.0)
+    return weights_like(np.where(a == ans, np.where(b == ans, 0.5, 1.0), 0.0), ans)
 
 
 def _share(a, b, exp, cap):
@@ -131,6 +132,8 @@ _BINARY = {
     unp.remainder: (lambda ans, x, y: 1.0, lambda ans, x, y: -np.floor_divide(x, y)),
     unp.mod: (lambda ans, x, y: 1.0, lambda ans, x, y: -np.floor_divide(x, y)),
     unp.fmod: (lambda ans, x, y: 1.0, lambda ans, x, y: -np.trunc(x / y)),
+    # nextafter(x, y) is x moved by one unit in the last place: x plus a piecewise constant.
+    unp.nextafter: (lambda ans, x, y: 1.0, lambda ans, x, y: 0.0),
 }
 
 
@@ -179,6 +182,18 @@ defjvp(
     unp.copysign,
     lambda t, ans, x, y: broadcast_tangent(t, x, ans) * (np.sign(x) * np.sign(ans)),
     lambda t, ans, x, y: np.zeros_like(broadcast_tangent(t, y, ans)),
+)
+# heaviside(x1, x2) is x2 where x1 == 0 and a constant elsewhere: x1 enters piecewise
+# constantly, x2 with weight 1 at the zeros of x1.
+defvjp(
+    unp.heaviside,
+    lambda ans, x1, x2: lambda g: zeros_cotangent(g, ans, x1),
+    lambda ans, x1, x2: lambda g: unbroadcast(g * (x1 == 0), ans, x2),
+)
+defjvp(
+    unp.heaviside,
+    lambda t, ans, x1, x2: np.zeros_like(broadcast_tangent(t, x1, ans)),
+    lambda t, ans, x1, x2: broadcast_tangent(t, x2, ans) * (x1 == 0),
 )
 # ldexp(x, n) = x * 2**n is linear in x; n is an integer exponent.
 defvjp(unp.ldexp, lambda ans, x, n: lambda g: unbroadcast(np.ldexp(g, n), ans, x))
@@ -258,10 +273,10 @@ defjvp(unp.matmul, _matmul_jvp_x, _matmul_jvp_y)
 
 # -- piecewise-constant or integer-valued: derivative zero or undefined ----------
 defnondiff(
-    unp.rint, unp.sign, unp.heaviside, unp.floor, unp.ceil, unp.trunc, unp.floor_divide,
+    unp.rint, unp.sign, unp.floor, unp.ceil, unp.trunc, unp.floor_divide,
     unp.gcd, unp.lcm, unp.bitwise_and, unp.bitwise_or, unp.bitwise_xor, unp.invert,
     unp.left_shift, unp.right_shift, unp.greater, unp.greater_equal, unp.less,
     unp.less_equal, unp.not_equal, unp.equal, unp.logical_and, unp.logical_or,
     unp.logical_xor, unp.logical_not, unp.isfinite, unp.isinf, unp.isnan, unp.isnat,
-    unp.signbit, unp.nextafter, unp.spacing,
+    unp.signbit, unp.spacing,
 )
