@@ -355,3 +355,11 @@ def test_a_user_rule_beats_a_composite():
     finally:
         del _registry._VJP[np.fliplr]
         udiff.defcomposite(np.fliplr)
+
+
+def test_arrays_passed_by_keyword_are_tracked():
+    x = numpy.array([1.0, 2.0])
+    assert numpy.array_equal(
+        udiff.grad(lambda x: np.sum(np.concatenate(arrays=[x, x * 2.0])))(x), [3.0, 3.0])
+    assert numpy.array_equal(
+        udiff.grad(lambda x: np.sum(np.stack(arrays=(x, x * 2.0), axis=0)))(x), [3.0, 3.0])

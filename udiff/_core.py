@@ -351,7 +351,7 @@ def apply(backend, key, args, kwargs):
                 raw[i] = value
     if kwargs:
         for a in kwargs.values():
-            if type(a) is DiffArray:
+            if type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a):
                 return apply(backend, key, *_positional(key, args, kwargs))
     func = backend._impls.get(key)
     if func is None:
@@ -394,6 +394,10 @@ def _mixed(key, backend, a):
     )
 
 
+def _holds_diffarray(seq):
+    return any(type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a) for a in seq)
+
+
 def _same_kind(seq, items):
     """``items`` in a sequence of ``seq``'s kind: a named tuple stays one."""
     if hasattr(seq, "_fields"):
@@ -413,7 +417,7 @@ def _positional(key, args, kwargs):
     if bound is not None:
         args, kwargs = bound.args, bound.kwargs
     for name, a in kwargs.items():
-        if type(a) is DiffArray:
+        if type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a):
             raise TypeError(
                 f"udiff: pass the differentiable array {name}= to "
                 f"{_registry.key_name(key)} positionally"
