@@ -168,20 +168,27 @@ for _n in (0, 1, 2, 3, 5):
 case("matrix_power_-2", lambda a: la.matrix_power(a, -2), well_conditioned(3, 3), key=la.inv)
 
 # decompositions -----------------------------------------------------------------------------------
-case("cholesky", la.cholesky, spd(3, 3), key=la.cholesky)
-case("cholesky_stack", la.cholesky, spd(2, 3, 3), key=la.cholesky)
-case("cholesky_upper", lambda a: la.cholesky(a, upper=True), spd(3, 3), key=la.cholesky)
+# cholesky, eigh and eigvalsh are differentiated as functions of (A + A^T) / 2 (JAX's convention,
+# see test_symmetric_input_conventions): finite differences see them through sym().
+def sym(a):
+    return 0.5 * (a + np.swapaxes(a, -1, -2))
+
+
+case("cholesky", lambda a: la.cholesky(sym(a)), spd(3, 3), key=la.cholesky)
+case("cholesky_stack", lambda a: la.cholesky(sym(a)), spd(2, 3, 3), key=la.cholesky)
+case("cholesky_upper", lambda a: la.cholesky(sym(a), upper=True), spd(3, 3), key=la.cholesky)
 case("qr_q", lambda a: la.qr(a)[0], full_rank(4, 3), key=la.qr)
 case("qr_r", lambda a: la.qr(a)[1], full_rank(4, 3), key=la.qr)
 case("qr_stack", lambda a: np.sum(la.qr(a)[0], axis=-1) + la.qr(a)[1][..., 0],
      full_rank(2, 3, 3), key=la.qr)
-case("eigh_values", lambda a: la.eigh(a)[0], distinct_eigenvalues(3, 3), key=la.eigh)
-case("eigh_vectors", lambda a: la.eigh(a)[1] ** 2, distinct_eigenvalues(3, 3), key=la.eigh)
-case("eigh_stack_upper", lambda a: la.eigh(a, UPLO="U")[1] ** 2 + la.eigh(a, "U")[0][..., None],
+case("eigh_values", lambda a: la.eigh(sym(a))[0], distinct_eigenvalues(3, 3), key=la.eigh)
+case("eigh_vectors", lambda a: la.eigh(sym(a))[1] ** 2, distinct_eigenvalues(3, 3), key=la.eigh)
+case("eigh_stack_upper", lambda a: (lambda s: la.eigh(s, UPLO="U")[1] ** 2
+                                    + la.eigh(s, "U")[0][..., None])(sym(a)),
      distinct_eigenvalues(2, 3, 3), key=la.eigh)
-case("eigvalsh", la.eigvalsh, distinct_eigenvalues(3, 3), key=la.eigvalsh)
-case("eigvalsh_stack_upper", lambda a: la.eigvalsh(a, UPLO="U"), distinct_eigenvalues(2, 3, 3),
-     key=la.eigvalsh)
+case("eigvalsh", lambda a: la.eigvalsh(sym(a)), distinct_eigenvalues(3, 3), key=la.eigvalsh)
+case("eigvalsh_stack_upper", lambda a: la.eigvalsh(sym(a), UPLO="U"),
+     distinct_eigenvalues(2, 3, 3), key=la.eigvalsh)
 for _shape in ((4, 3), (3, 4), (3, 3)):
     _gen = distinct_singular_values(*_shape)
     _tag = "x".join(map(str, _shape))
@@ -198,9 +205,37 @@ case("svd_stack_square_default", lambda a: la.svd(a)[0] * la.svd(a)[0],
 case("svd_values_only", lambda a: la.svd(a, compute_uv=False), distinct_singular_values(2, 4, 3),
      key=la.svd)
 
+# det at singular matrices: the adjugate, from an SVD (rank n-1 and n-2, distinct singular values)
+def singular(*shape, rank=None):
+    """(Stacks of) matrices of rank ``rank`` (default n - 1) with distinct singular values."""
+    def gen(rng):
+        n = shape[-1]
+        a = distinct_singular_values(*shape)(rng)
+        u, s, vt = numpy.linalg.svd(a)
+        s[..., (n - 1 if rank is None else rank):] = 0.0
+        return (u * s[..., None, :]) @ vt
+
+    return gen
+
+
+case("det_singular", la.det, singular(3, 3), key=la.det)
+case("det_singular_rank1_stack", la.det, singular(2, 3, 3, rank=1), key=la.det)
+case("det_1x1", la.det, real(2, 1, 1), key=la.det)
+case("adjugate", la._adjugate, well_conditioned(2, 3, 3), key=la.det)
+case("adjugate_singular", la._adjugate, singular(3, 3), key=la.det)
+case("svd_reduced", lambda a: la._svd_reduced(a)[1] + np.sum(la._svd_reduced(a)[0] ** 2, -2),
+     distinct_singular_values(2, 4, 3), key=la.svd)
+case("slogdet_sign_real", lambda a: la.slogdet(-a)[0][..., None, None] * a, well_conditioned(2, 3, 3),
+     key=la.slogdet)
+
+# cond: s_max / s_min, or norm(x, p) * norm(inv(x), p)
+for _p in (None, 2, -2, "fro", "nuc", 1, -1, numpy.inf, -numpy.inf):
+    case(f"cond_{_p}", lambda a, p=_p: la.cond(a, p), distinct_singular_values(3, 3), key=la.svd
+         if _p in (None, 2, -2) else la.inv)
+case("cond_stack", la.cond, distinct_singular_values(2, 3, 3), key=la.svd)
+
 # non-differentiable: constants
 case("matrix_rank", lambda a: a * la.matrix_rank(a), well_conditioned(3, 3), key=la.matrix_rank)
-# cond is declared non-differentiable although it varies: see test_cond_is_a_constant
 
 CASES_BY_NAME = {c.name: c for c in CASES}
 assert len(CASES_BY_NAME) == len(CASES), "case names must be unique"
@@ -214,7 +249,7 @@ def _is_linalg(key):
 
 COVERED_KEYS = {
     k for c in CASES for k in rule_keys(c.fun, c.make_args(udiff.numpy_backend)) if _is_linalg(k)
-}
+} | {(la._svd_reduced, i) for i in range(3)}  # svd's rules (full_matrices=False), by svd's cases
 
 
 # -- tests ----------------------------------------------------------------------------------
@@ -328,13 +363,3 @@ def test_svd_full_matrices_of_non_square_raises():
         u = la.svd(x)[0]
         with pytest.raises(NotImplementedError, match="full_matrices=False"):
             u.to(x)
-
-
-def test_cond_is_a_constant():
-    a = well_conditioned(3, 3)(numpy.random.default_rng(5))
-    with ua.set_backend(udiff.DiffArrayBackend(), coerce=True):
-        x = np.asarray(a)
-        c = la.cond(x)
-        assert c._parents == ()
-        numpy.testing.assert_allclose(compute(c), numpy.linalg.cond(a))
-        assert numpy.all(compute((c * x).to(x)) == compute(c))

@@ -28,8 +28,17 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
     ``d = (f(x + eps u) - f(x - eps u)) / (2 eps)`` is compared with
 
     - forward mode (``"fwd"``): ``y.to(x, grad_variables=u)`` must equal ``d``;
-    - reverse mode (``"rev"``): ``<y.to(x, grad_variables=v), u>`` must equal
-      ``<v, d>``.
+    - reverse mode (``"rev"``): ``Re sum(y.to(x, grad_variables=v) * u)`` must
+      equal ``Re sum(v * d)``.
+
+    Complex numbers follow udiff's convention (JAX's and autograd's): a VJP is
+    the transpose of the Jacobian for the bilinear pairing ``Re sum(a * b)``
+    (no conjugate).  A complex ``x`` gets a complex direction ``u`` (random
+    real *and* imaginary parts, so functions that are not holomorphic, such as
+    ``abs`` or ``norm``, are checked along both); a complex output gets a
+    complex cotangent ``v``, a real one a real ``v``.  Derivatives must also
+    have the right dtype: ``y.to(x, grad_variables=v)`` that of ``x``, the
+    tangent that of ``y``.
 
     With ``order > 1`` the derivative functions themselves, ``x -> J u``
     (forward) and ``x -> v J`` (reverse), recorded with ``create_graph=True``,
@@ -42,8 +51,8 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
         :class:`udiff.DiffArrayBackend` and returns one array.
     args : sequence of array_like
         The point: arrays of ``inner`` (NumPy, Dask...).  Arguments that are
-        not floating (indices, masks) are passed unchanged and not perturbed;
-        complex ones are perturbed along real directions only.
+        neither floating nor complex (indices, masks) are passed unchanged and
+        not perturbed.
     modes : sequence of {"fwd", "rev"}
         Which sweeps to check.
     order : int
@@ -62,7 +71,8 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
     Raises
     ------
     AssertionError
-        Naming the mode, the order, the argument and the two numbers that differ.
+        Naming the mode, the order, the argument and the two numbers that
+        differ (or the dtypes or shapes).
 
     Examples
     --------
@@ -70,6 +80,7 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
     >>> x = numpy.asarray([[0.5, 1.0], [2.0, 3.0]])
     >>> udiff.testing.check_grads(lambda x: np.sum(np.log(x) * x, axis=0), [x])
     >>> udiff.testing.check_grads(lambda x: np.floor(x) * x, [x + 0.25], order=1)
+    >>> udiff.testing.check_grads(lambda z: np.absolute(z) * z, [numpy.asarray([1.0 + 2.0j, -0.5j])])
     """
     for mode in modes:
         if mode not in _SWEEPS:
@@ -92,7 +103,7 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
             _check_close(t, d, mode, where, rtol, atol)
         else:
             g, u, v, d = got
-            _check_close(np.sum(g * u), np.sum(v * d), mode, where, rtol, atol)
+            _check_close(_pair(g, u), _pair(v, d), mode, where, rtol, atol)
 
 
 def _collect(f, args, modes, order, level, argnums, backends, rng, eps, checks):
@@ -101,25 +112,29 @@ def _collect(f, args, modes, order, level, argnums, backends, rng, eps, checks):
     y0 = next(iter(traced.values()))[0] if traced else _call(f, args, argnums, backends["rev"])[0]
     for i in argnums:
         x = args[i]
+        # Finite differences in double precision, seeds in the dtypes of x and y.
         u = _random_like(rng, x, backends["rev"].inner)
         v = _random_like(rng, y0.value, backends["rev"].inner)
+        u_seed, v_seed = _as_dtype(u, x.dtype), _as_dtype(v, y0.dtype)
         plus = _call(f, _replace(args, i, x + eps * u), argnums, backends["rev"])[0].value
         minus = _call(f, _replace(args, i, x - eps * u), argnums, backends["rev"])[0].value
         numeric = (plus - minus) / (2 * eps)
         where = f"order {level}, argument {i}"
         if "fwd" in modes:
             y, xs = traced["fwd"]
-            t = y.to(xs[i], grad_variables=u)
+            t = y.to(xs[i], grad_variables=u_seed)
             _check_shape(t, y.shape, "fwd", where)
+            _check_dtype(t, y.dtype, "fwd", where)
             checks.append(("fwd", where, (t.value, numeric)))
         if "rev" in modes:
             y, xs = traced["rev"]
-            g = y.to(xs[i], grad_variables=v)
+            g = y.to(xs[i], grad_variables=v_seed)
             _check_shape(g, np.shape(x), "rev", where)
+            _check_dtype(g, x.dtype, "rev", where)
             checks.append(("rev", where, (g.value, u, v, numeric)))
         if order > 1:
             for mode in modes:
-                seed = u if mode == "fwd" else v
+                seed = u_seed if mode == "fwd" else v_seed
                 derivative = _derivative(f, i, _SWEEPS[mode], seed)
                 _collect(derivative, args, modes, order - 1, level + 1, argnums, backends,
                          rng, eps, checks)
@@ -148,9 +163,18 @@ def _replace(args, i, value):
     return args[:i] + (value,) + args[i + 1:]
 
 
+def _pair(a, b):
+    """``Re sum(a * b)``: the pairing under which a VJP is the transpose of a JVP."""
+    return np.real(np.sum(a * b))
+
+
 def _random_like(rng, a, inner):
-    """Standard normal numbers shaped like ``a``, on ``inner`` with ``a``'s chunks."""
-    r = inner.asarray(np.asarray(rng.standard_normal(np.shape(a))))
+    """Standard normal numbers shaped like ``a`` (complex if ``a`` is), on ``inner`` with
+    ``a``'s chunks."""
+    r = rng.standard_normal(np.shape(a))
+    if np.dtype(a.dtype).kind == "c":
+        r = r + 1j * rng.standard_normal(np.shape(a))
+    r = inner.asarray(np.asarray(r))
     chunks = getattr(a, "chunks", None)
     return r.rechunk(chunks) if chunks is not None and hasattr(r, "rechunk") else r
 
@@ -170,6 +194,25 @@ def _check_shape(result, expected, mode, where):
         raise AssertionError(
             f"{mode} mode, {where}: the derivative has shape {tuple(result.shape)}, "
             f"expected {tuple(expected)}"
+        )
+
+
+def _floating(dtype):
+    """``dtype`` if it is floating or complex, else float64 (derivatives of integers)."""
+    dtype = np.dtype(dtype)
+    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
+
+
+def _as_dtype(a, dtype):
+    """``a`` cast to ``dtype`` made floating."""
+    return a.astype(_floating(dtype))
+
+
+def _check_dtype(result, expected, mode, where):
+    expected = _floating(expected)
+    if np.dtype(result.dtype) != expected:
+        raise AssertionError(
+            f"{mode} mode, {where}: the derivative has dtype {result.dtype}, expected {expected}"
         )
 
 

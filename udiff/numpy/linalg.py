@@ -20,6 +20,7 @@ Examples
 [[ 3. -1.]
  [-1.  2.]]
 """
+import numpy as _np
 import unumpy as _unumpy
 
 from .. import _registry
@@ -77,9 +78,9 @@ def pinv(a, rcond=None, hermitian=False, **kwargs):
 def det(a):
     """Determinant (``numpy.linalg.det``).
 
-    The derivative ``det(A) A^-T`` is computed through ``inv`` and fails where
-    ``a`` is singular (the derivative exists there but this formula does not
-    reach it).
+    The derivative is the transposed adjugate ``adj(A)^T`` (``det(A) A^-T``
+    where ``a`` is invertible), computed from an SVD without inverting: finite
+    everywhere, singular matrices included, as in JAX.
     """
     return (_array(a),)
 
@@ -88,8 +89,60 @@ def det(a):
 def slogdet(a):
     """Sign and log of the absolute determinant (``numpy.linalg.slogdet``).
 
-    Returns two outputs: ``sign`` (constant, not differentiable) and
-    ``logabsdet``, whose derivative ``A^-T`` is undefined for singular ``a``.
+    Returns two outputs.  ``logabsdet`` has derivative ``Re A^-T`` (undefined
+    for singular ``a``).  ``sign`` is piecewise constant for real ``a``; for
+    complex ``a`` it is the phase ``det(A) / |det(A)|``, differentiable like
+    JAX's: ``d sign = sign * i Im(tr(A^-1 dA))``.
+    """
+    return (_array(a),)
+
+
+def _exclusive_prod(x):
+    """``prod_{j != i} x_j`` along the last axis, without dividing (exact where ``x_i`` is 0)."""
+    one = _np.ones_like(x[..., :1])
+    left = _np.concatenate([one, _np.cumprod(x[..., :-1], axis=-1)], axis=-1)
+    right = _np.concatenate([one, _np.cumprod(_np.flip(x[..., 1:], -1), axis=-1)], axis=-1)
+    return left * _np.flip(right, -1)
+
+
+def _ct(x):
+    """The conjugate transpose of the last two axes."""
+    return _np.conj(_np.swapaxes(x, -1, -2))
+
+
+def adjugate_from_svd(u, s, vh, phase):
+    """``adj(A)`` of ``A = u diag(s) vh``, with ``phase = det(u) det(vh)``.
+
+    ``adj(A) = phase V diag(prod_{j != i} s_j) U^H``, exact for singular ``A``.
+    """
+    return phase[..., None, None] * ((_ct(vh) * _exclusive_prod(s)[..., None, :]) @ _ct(u))
+
+
+def _svd_reduced_default(a):
+    return svd(a, full_matrices=False)
+
+
+@_create(_replace_first, default=_svd_reduced_default)
+def _svd_reduced(a):
+    """``svd(a, full_matrices=False)`` for the rules: one node, with ``svd``'s rules.
+
+    A multimethod of its own so that inner backends can run it where their
+    ``svd`` cannot (Dask: matrices stacked, each in one chunk).
+    """
+    return (_array(a),)
+
+
+def _adjugate_default(a):
+    u, s, vh = _svd_reduced(a)
+    return adjugate_from_svd(u, s, vh, det(u) * det(vh))
+
+
+@_create(_replace_first, default=_adjugate_default)
+def _adjugate(a):
+    """The adjugate ``adj(A)`` (``det(A) A^-1`` for invertible ``A``) of (stacks of) matrices.
+
+    The derivative of ``det``; differentiable everywhere (its derivative is
+    also written in the SVD basis, without inverting).
     """
     return (_array(a),)
 
@@ -230,9 +283,24 @@ def matrix_rank(A, tol=None, hermitian=False, **kwargs):
     return (_array(A),)
 
 
-@_create(_replace_first)
+def _cond_default(x, p=None):
+    if p is None or p in (2, -2):
+        s = svd(x, compute_uv=False)
+        big, small = s[..., 0], s[..., -1]
+        return big / small if p != -2 else small / big
+    return (norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1)))
+
+
+@_create(_replace_first, default=_cond_default)
 def cond(x, p=None):
-    """Condition number (``numpy.linalg.cond``): declared non-differentiable."""
+    """Condition number (``numpy.linalg.cond``).
+
+    Differentiated as ``s_max / s_min`` of the singular values (``p`` None, 2;
+    ``s_min / s_max`` for -2) or ``norm(x, p) * norm(inv(x), p)`` (other
+    ``p``), so its derivative is that of :func:`svd` or :func:`norm` and
+    :func:`inv` (undefined where ``x`` is singular or the extreme singular
+    values repeat).
+    """
     return (_array(x),)
 
 
@@ -272,4 +340,4 @@ def svdvals(x, /):
 
 MULTIMETHODS = {name: globals()[name] for name in __all__}
 _registry.register_namespace(MULTIMETHODS)
-_registry.defcomposite(vector_norm, matrix_norm, svdvals)
+_registry.defcomposite(vector_norm, matrix_norm, svdvals, cond)

@@ -1,9 +1,21 @@
 """Rules for ``numpy.linalg``.
 
 Formulas follow autograd's and JAX's: ``inv`` ``-A^-T g A^-T``; ``det``
-``g det A^-T``; ``cholesky`` Murray (arXiv:1602.07527); ``eigh`` with
+``g adj(A)^T`` (the adjugate, from an SVD: finite at singular matrices);
+``cholesky`` Murray (arXiv:1602.07527); ``eigh`` with
 ``F_ij = 1/(w_j - w_i)``; ``svd`` the standard reduced-SVD formulas;
 ``qr`` Walter-Lehmann / Townsend; ``pinv`` Golub-Pereyra.
+
+Complex numbers follow udiff's convention (JAX's and autograd's): a VJP is
+the transpose of the Jacobian under the pairing ``Re sum(a * b)``.  For a
+real-valued function of a complex matrix (``norm``, ``slogdet``'s
+``logabsdet``, eigenvalues, singular values) the VJP of ``g`` is
+``Re(g) * W`` and the JVP of ``t`` is ``Re sum(W * t)``, where ``W`` is the
+conjugate of the steepest-ascent direction (``conj(x) / |x|`` for
+``norm(x)``).  ``inv``, ``solve``, ``det``, ``multi_dot`` and
+``matrix_power`` are holomorphic; ``pinv``, ``cholesky``, ``eigh`` and
+``eigvalsh`` are written with conjugate transposes.  ``qr``, ``lstsq`` and the
+singular vectors of ``svd`` raise for complex input.
 
 Every rule addresses matrix axes from the end (``swapaxes(-1, -2)``,
 ``matmul``), so stacked matrices ``(..., n, n)`` and leading batch axes on
@@ -13,9 +25,14 @@ eigenvalues) compute the decomposition again through its multimethod, so a
 recorded sweep records it and higher derivatives exist.  Inverses and
 solves also go through udiff's multimethods (``_core.call``).
 
-Functions that read only one triangle of their input (``cholesky``,
-``eigh``, ``eigvalsh``) are differentiated as NumPy computes them: with
-respect to that triangle, the other having zero derivative.
+Functions that take a symmetric (Hermitian) input (``cholesky``, ``eigh``,
+``eigvalsh``) are differentiated as JAX, autograd and PyTorch do: as
+functions of ``(A + A^H) / 2``, so their gradients are symmetric (Hermitian).
+NumPy reads one triangle only; both agree for symmetric ``A`` and symmetric
+perturbations.
+
+Derivatives have their variable's dtype: constant matrices (identities,
+triangle masks) are made in the real dtype of the array they multiply.
 """
 import operator
 
@@ -25,6 +42,7 @@ from .._core import DiffArray, call
 from .._registry import defjvp, defnondiff, defvjp
 from ..backends import backend_for_value
 from ..numpy import linalg as la
+from ..numpy.linalg import _exclusive_prod, adjugate_from_svd
 from ._helpers import from_end, ndim, normalize_axes, restore_reduced, shape, unbroadcast_to
 
 
@@ -33,8 +51,32 @@ def _T(x):
     return np.swapaxes(x, -1, -2)
 
 
+def _is_complex(x):
+    return np.dtype(x.dtype).kind == "c"
+
+
+def _H(x):
+    """The conjugate transpose of the last two axes."""
+    return np.conj(_T(x)) if _is_complex(x) else _T(x)
+
+
+def _cj(x):
+    return np.conj(x) if _is_complex(x) else x
+
+
+def _re(x):
+    return np.real(x) if _is_complex(x) else x
+
+
+def _real_dtype(ref):
+    """The real floating dtype of ``ref``'s dtype (float64 for integers)."""
+    dtype = np.dtype(ref.dtype)
+    return np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)
+
+
 def _like(ref, value):
-    """``value`` (a NumPy array) on the same inner library as ``ref``."""
+    """``value`` (a NumPy array) on the inner library of ``ref``, in ``ref``'s real dtype."""
+    value = np.asarray(value, dtype=_real_dtype(ref))
     if type(ref) is DiffArray:
         return ref._backend.inner.asarray(value)
     return backend_for_value(ref).asarray(value)
@@ -50,6 +92,16 @@ def _tril_mask(ref, n, k=0):
 
 def _triu_mask(ref, n, k=0):
     return _like(ref, np.triu(np.ones((n, n)), k))
+
+
+def _hermitian_part(m):
+    """``(m + m^H) / 2``: the symmetrization JAX applies to the inputs of ``eigh``/``cholesky``."""
+    return 0.5 * (m + _H(m))
+
+
+def _no_complex(a, name):
+    if _is_complex(a):
+        raise NotImplementedError(f"udiff does not differentiate linalg.{name} of complex input")
 
 
 def _nb(g, ans):
@@ -88,23 +140,23 @@ defjvp(la.inv, lambda t, ans, a: -(ans @ t @ ans))
 
 # -- pinv -----------------------------------------------------------------------------------
 def _pinv_vjp(ans, a, *args, **kwargs):
-    p = ans
+    p = ans  # the terms in dA^H are antilinear: their transposes conjugate P and A
 
     def vjp(g):
-        gt = _T(g)
-        pp_t = p @ _T(p)
-        pt_p = _T(p) @ p
-        return (-(_T(p) @ g @ _T(p)) + gt @ pp_t - a @ (p @ (gt @ pp_t))
-                + pt_p @ gt - ((pt_p @ gt) @ p) @ a)
+        gh, pc, ac = _H(g), _cj(p), _cj(a)
+        pp_t = pc @ _T(p)
+        pt_p = _T(p) @ pc
+        return (-(_T(p) @ g @ _T(p)) + gh @ pp_t - ac @ (pc @ (gh @ pp_t))
+                + pt_p @ gh - ((pt_p @ gh) @ pc) @ ac)
 
     return vjp
 
 
 def _pinv_jvp(t, ans, a, *args, **kwargs):
     p = ans
-    tt = _T(t)
-    return (-(p @ t @ p) + (p @ _T(p)) @ (tt - (tt @ a) @ p)
-            + (tt - (p @ a) @ tt) @ (_T(p) @ p))
+    th = _H(t)
+    return (-(p @ t @ p) + (p @ _H(p)) @ (th - (th @ a) @ p)
+            + (th - (p @ a) @ th) @ (_H(p) @ p))
 
 
 defvjp(la.pinv, _pinv_vjp)
@@ -113,19 +165,85 @@ defjvp(la.pinv, _pinv_jvp)
 
 # -- det, slogdet ---------------------------------------------------------------------------
 def _det_vjp(ans, a):
-    return lambda g: (g * ans)[..., None, None] * _T(_inv(a))
+    cof = _T(call(la._adjugate, a))  # the cofactor matrix: d det / dA, even for singular A
+    return lambda g: g[..., None, None] * cof
 
 
 def _det_jvp(t, ans, a):
-    return ans * np.sum(_T(_inv(a)) * t, axis=(-2, -1))
+    return np.sum(_T(call(la._adjugate, a)) * t, axis=(-2, -1))
 
 
 defvjp(la.det, _det_vjp)
 defjvp(la.det, _det_jvp)
 
-defvjp((la.slogdet, 1), lambda ans, a: lambda g: g[..., None, None] * _T(_inv(a)))
-defjvp((la.slogdet, 1), lambda t, ans, a: np.sum(_T(_inv(a)) * t, axis=(-2, -1)))
-defnondiff((la.slogdet, 0))
+
+def _svd_parts(a):
+    """``(U, V, q_off, phase)`` for the adjugate's derivative at ``A = U diag(s) V^H``.
+
+    ``q_off[i, k] = prod_{l not in {i, k}} s_l`` off the diagonal, 0 on it.
+    """
+    u, s, vh = call(la._svd_reduced, a)
+    n = shape(s)[-1]
+    eye = _eye(s, n)
+    q = _exclusive_prod(np.where(eye == 1, np.ones_like(s)[..., None, :], s[..., None, :]))
+    return u, vh, q * (1.0 - eye), call(la.det, u) * call(la.det, vh)
+
+
+def _adjugate_d(e, q_off):
+    """The derivative of ``adj`` at a diagonal matrix, in direction ``e`` (self-adjoint in ``e``).
+
+    ``adj(S + E)`` to first order: ``sum_{k != i} E_kk q_ik`` on the diagonal,
+    ``-E_ij q_ij`` off it.
+    """
+    d = (q_off @ _diag(e)[..., :, None])[..., 0]
+    return _diag_embed(d) - e * q_off
+
+
+def _adjugate_vjp(ans, a):
+    u, vh, q_off, phase = _svd_parts(a)
+    ph = phase[..., None, None]
+    # d adj = phase V D(U^H dA V) U^H; its transpose conjugates U and V.
+    return lambda g: _cj(u) @ _adjugate_d(ph * (_cj(vh) @ g @ _cj(u)), q_off) @ _cj(vh)
+
+
+def _adjugate_jvp(t, ans, a):
+    u, vh, q_off, phase = _svd_parts(a)
+    return phase[..., None, None] * (_H(vh) @ _adjugate_d(_H(u) @ t @ _H(vh), q_off) @ _H(u))
+
+
+defvjp(la._adjugate, _adjugate_vjp)
+defjvp(la._adjugate, _adjugate_jvp)
+
+
+def _slogdet_vjp(which):
+    def maker(ans, a):
+        if which == 0 and not _is_complex(a):  # a real determinant's sign is piecewise constant
+            return lambda g: g[..., None, None] * np.zeros_like(a)
+        ai_t = _T(_inv(a))
+        if which == 1:  # d log|det A| = Re tr(A^-1 dA)
+            return lambda g: _re(g)[..., None, None] * ai_t
+        sign = ans  # output 0 of this node: the sign
+        # d sign = sign * i Im tr(A^-1 dA), and Im z = Re(-i z)
+        return lambda g: (-1j * np.real(1j * g * sign))[..., None, None] * ai_t
+
+    return maker
+
+
+def _slogdet_jvp(which):
+    def rule(t, ans, a):
+        if which == 0 and not _is_complex(a):
+            return np.sum(t, axis=(-2, -1)) * 0.0
+        d = np.sum(_T(_inv(a)) * t, axis=(-2, -1))
+        if which == 1:
+            return _re(d)
+        return ans * (1j * np.imag(d))
+
+    return rule
+
+
+for _i in (0, 1):
+    defvjp((la.slogdet, _i), _slogdet_vjp(_i))
+    defjvp((la.slogdet, _i), _slogdet_jvp(_i))
 
 
 # -- solve ----------------------------------------------------------------------------------
@@ -179,40 +297,22 @@ def _phi(x):
     return x * (_tril_mask(x, n) - 0.5 * _eye(x, n))
 
 
-def _from_lower(t):
-    """The symmetric matrix NumPy sees when it reads only the lower triangle of ``t``."""
-    n = shape(t)[-1]
-    low = t * _tril_mask(t, n)
-    return low + _T(low) * (1.0 - _eye(t, n))
-
-
-def _to_lower(s):
-    """Adjoint of :func:`_from_lower` for a symmetric ``s``.
-
-    The lower triangle, its off-diagonal doubled.
-    """
-    n = shape(s)[-1]
-    return s * (2.0 * _tril_mask(s, n) - _eye(s, n))
-
-
 def _cholesky_vjp(ans, a, upper=False):
     def vjp(g):
-        low = _T(ans) if upper else ans
-        gl = _T(g) if upper else g
+        low = _H(ans) if upper else ans
+        gl = _H(g) if upper else g  # the transpose of X -> X^H is G -> G^H
         li = _inv(low)
-        s = _T(li) @ _phi(_T(low) @ gl) @ li
-        grad = _to_lower(0.5 * (s + _T(s)))
-        return _T(grad) if upper else grad
+        # The transpose of dA -> L phi(L^-1 herm(dA) L^-H): herm of L^-T phi(L^T G) conj(L^-1)
+        return _hermitian_part(_T(li) @ _phi(_T(low) @ gl) @ _cj(li))
 
     return vjp
 
 
 def _cholesky_jvp(t, ans, a, upper=False):
-    low = _T(ans) if upper else ans
-    sigma = _from_lower(_T(t) if upper else t)
+    low = _H(ans) if upper else ans
     li = _inv(low)
-    dl = low @ _phi(li @ sigma @ _T(li))
-    return _T(dl) if upper else dl
+    dl = low @ _phi(li @ _hermitian_part(t) @ _H(li))
+    return _H(dl) if upper else dl
 
 
 defvjp(la.cholesky, _cholesky_vjp)
@@ -221,6 +321,7 @@ defjvp(la.cholesky, _cholesky_jvp)
 
 # -- qr -------------------------------------------------------------------------------------
 def _check_qr(a, mode):
+    _no_complex(a, "qr")
     m, n = shape(a)[-2:]
     if mode not in ("reduced", "complete") or m < n or (mode == "complete" and m != n):
         raise NotImplementedError(
@@ -275,23 +376,8 @@ for _i in (0, 1):
 
 
 # -- eigh, eigvalsh -------------------------------------------------------------------------
-def _tri_adjoint(m, uplo):
-    """Adjoint of reading only the ``uplo`` triangle, applied to a gradient ``m``."""
-    n = shape(m)[-1]
-    eye = _eye(m, n)
-    mask = _tril_mask(m, n, -1) if uplo.upper() == "L" else _triu_mask(m, n, 1)
-    return m * eye + (m + _T(m)) * mask
-
-
-def _from_triangle(t, uplo):
-    """The symmetric matrix NumPy sees when it reads only the ``uplo`` triangle of ``t``."""
-    n = shape(t)[-1]
-    eye = _eye(t, n)
-    mask = _tril_mask(t, n, -1) if uplo.upper() == "L" else _triu_mask(t, n, 1)
-    off = t * mask
-    return t * eye + off + _T(off)
-
-
+# As functions of herm(A) = (A + A^H) / 2 (JAX's symmetrize_input): with V^H herm(dA) V = C,
+# dw = Re diag(C) and dV = V (F * C), F_ij = 1 / (w_j - w_i) off the diagonal.
 def _eigh_f(w):
     d = w[..., None, :] - w[..., :, None]  # d_ij = w_j - w_i
     return _safe_reciprocal_of_differences(d, w)
@@ -302,11 +388,12 @@ def _eigh_vjp(which):
         w, v = call(la.eigh, a, UPLO)
 
         def vjp(g):
+            # The transpose of dA -> V X(V^H dA V) V^H conjugates V.
             if which == 0:
-                inner = _diag_embed(g)
+                inner = _diag_embed(_re(g))
             else:
                 inner = _eigh_f(w) * (_T(v) @ g)
-            return _tri_adjoint(v @ inner @ _T(v), UPLO)
+            return _hermitian_part(_cj(v) @ inner @ _T(v))
 
         return vjp
 
@@ -316,9 +403,9 @@ def _eigh_vjp(which):
 def _eigh_jvp(which):
     def rule(t, ans, a, UPLO="L"):
         w, v = call(la.eigh, a, UPLO)
-        c = _T(v) @ _from_triangle(t, UPLO) @ v
+        c = _H(v) @ _hermitian_part(t) @ v
         if which == 0:
-            return _diag(c)
+            return _re(_diag(c))
         return v @ (_eigh_f(w) * c)
 
     return rule
@@ -351,7 +438,7 @@ def _reduced_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         )
     if hermitian:
         raise NotImplementedError("udiff does not differentiate linalg.svd with hermitian=True")
-    return call(la.svd, a, full_matrices=False)
+    return call(la._svd_reduced, a)
 
 
 def _svd_f(s):
@@ -363,6 +450,8 @@ def _svd_f(s):
 
 def _svd_vjp(which):
     def maker(ans, a, *args, **kwargs):
+        if which != 1:
+            _no_complex(a, "svd (the singular vectors)")
         u, s, vt = _reduced_svd(a, *args, **kwargs)
 
         def vjp(g):
@@ -370,8 +459,8 @@ def _svd_vjp(which):
             v = _T(vt)
             f = _svd_f(s)
             s_row = s[..., None, :]
-            if which == 1:
-                return (u * g[..., None, :]) @ vt
+            if which == 1:  # ds = Re diag(U^H dA V): its transpose conjugates U and V
+                return (_cj(u) * _re(g)[..., None, :]) @ _cj(vt)
             if which == 0:
                 utgu = _T(u) @ g
                 core = (f * (utgu - _T(utgu))) * s_row
@@ -396,12 +485,14 @@ def _svd_vjp(which):
 
 def _svd_jvp(which):
     def rule(t, ans, a, *args, **kwargs):
+        if which != 1:
+            _no_complex(a, "svd (the singular vectors)")
         u, s, vt = _reduced_svd(a, *args, **kwargs)
         m, n = shape(a)[-2:]
+        if which == 1:
+            return _re(_diag(_H(u) @ t @ _H(vt)))
         v = _T(vt)
         ds = _T(u) @ t @ v
-        if which == 1:
-            return _diag(ds)
         f = _svd_f(s)
         s_row = s[..., None, :]
         if which == 0:
@@ -445,6 +536,12 @@ def _svd_values_jvp(t, ans, a, *args, **kwargs):
 defvjp(la.svd, _svd_values_vjp)  # compute_uv=False: one output, keyed by svd itself
 defjvp(la.svd, _svd_values_jvp)
 
+# _svd_reduced: svd(a, full_matrices=False) as the rules' own node
+for _i in (0, 1, 2):
+    defvjp((la._svd_reduced, _i), lambda ans, a, i=_i: _svd_vjp(i)(ans, a, full_matrices=False))
+    defjvp((la._svd_reduced, _i),
+           lambda t, ans, a, i=_i: _svd_jvp(i)(t, ans, a, full_matrices=False))
+
 
 # -- lstsq: x = pinv(a) b, differentiated as pinv -------------------------------------------
 def _as_matrix_rhs(b, ans):
@@ -452,6 +549,7 @@ def _as_matrix_rhs(b, ans):
 
 
 def _lstsq_vjp_a(ans, a, b, rcond=None):
+    _no_complex(a, "lstsq")
     p = call(la.pinv, a)
     b2, x = _as_matrix_rhs(b, ans)
     r = b2 - a @ x
@@ -466,11 +564,13 @@ def _lstsq_vjp_a(ans, a, b, rcond=None):
 
 
 def _lstsq_vjp_b(ans, a, b, rcond=None):
+    _no_complex(a, "lstsq")
     p = call(la.pinv, a)
     return lambda g: _T(p) @ g if ndim(b) == 2 else (_T(p) @ g[..., None])[..., 0]
 
 
 def _lstsq_jvp_a(t, ans, a, b, rcond=None):
+    _no_complex(a, "lstsq")
     p = call(la.pinv, a)
     b2, x = _as_matrix_rhs(b, ans)
     r = b2 - a @ x
@@ -480,6 +580,7 @@ def _lstsq_jvp_a(t, ans, a, b, rcond=None):
 
 
 def _lstsq_jvp_b(t, ans, a, b, rcond=None):
+    _no_complex(a, "lstsq")
     p = call(la.pinv, a)
     return p @ t if ndim(b) == 2 else (p @ t[..., None])[..., 0]
 
@@ -623,47 +724,58 @@ def _safe(den):
     return np.where(den == 0, 1.0, den)
 
 
-def _shares(hit, axes):
-    """``hit`` (a 0/1 mask) divided by the number of hits along ``axes``."""
+def _csign(x):
+    """``conj(x) / |x|`` (``sign(x)`` for real ``x``), 0 at 0: d|x| is ``Re(_csign(x) dx)``."""
+    if not _is_complex(x):
+        return np.sign(x)
+    ax = np.abs(x)
+    return np.conj(x) / _safe(ax)
+
+
+def _shares(hit, axes, ref):
+    """``hit`` (a boolean mask) divided by the number of hits along ``axes``, in ``ref``'s real
+    dtype."""
+    hit = hit * np.ones((), _real_dtype(ref))
     return hit / np.sum(hit, axis=axes, keepdims=True)
 
 
 def _vector_weight(x, p, kept, axes):
-    """d ||x||_p / dx along ``axes``, with ``kept`` the norm broadcastable against ``x``."""
+    """``W`` with ``d ||x||_p = Re sum(W dx)`` along ``axes``; ``kept`` the norm broadcastable
+    against ``x``."""
     if p is None or p == 2:
-        return x / _safe(kept)
+        return _cj(x) / _safe(kept)
     if p == np.inf or p == -np.inf:
         ax = np.abs(x)
-        return np.sign(x) * _shares(ax == kept, axes)
+        return _csign(x) * _shares(ax == kept, axes, x)
     if p == 0:
-        return x * 0.0
+        return np.abs(x) * 0.0
     if p < 1:
         raise NotImplementedError(f"udiff differentiates vector norms with ord >= 1 only, not {p}")
     if p == 1:
-        return np.sign(x)
+        return _csign(x)
     ax = np.abs(x)
-    return np.sign(x) * (ax / _safe(kept)) ** (p - 1)
+    return _csign(x) * (ax / _safe(kept)) ** (p - 1)
 
 
 def _matrix_weight(x, ord, kept, rc):
-    """d ||x||_ord / dx for the matrix axes ``rc = (row, col)`` of ``x``."""
+    """``W`` with ``d ||x||_ord = Re sum(W dx)`` for the matrix axes ``rc = (row, col)``."""
     row, col = rc
     if ord is None or ord == "fro":
-        return x / _safe(kept)
+        return _cj(x) / _safe(kept)
     if ord in (1, -1, np.inf, -np.inf):
         summed, other = (row, col) if ord in (1, -1) else (col, row)  # column sums: over rows
         sums = np.sum(np.abs(x), axis=summed, keepdims=True)
-        return np.sign(x) * _shares(sums == kept, (other,))
+        return _csign(x) * _shares(sums == kept, (other,), x)
     if ord in ("nuc", 2, -2):
         xm = np.moveaxis(x, (row, col), (-2, -1))
-        u, s, vt = call(la.svd, xm, full_matrices=False)
+        u, s, vt = call(la._svd_reduced, xm)
         if ord == "nuc":
             w = u @ vt
         else:
             k = shape(s)[-1]
             pick = 0 if ord == 2 else k - 1
             w = u[..., :, pick:pick + 1] @ vt[..., pick:pick + 1, :]
-        return np.moveaxis(w, (-2, -1), (row, col))
+        return np.moveaxis(_cj(w), (-2, -1), (row, col))  # d s = Re(u^H dx v)
     raise ValueError(f"Invalid norm order {ord!r} for matrices.")
 
 
@@ -680,12 +792,13 @@ def _norm_weight(ans, x, ord, axis, keepdims):
 
 def _norm_vjp(ans, x, ord=None, axis=None, keepdims=False):
     w, axes = _norm_weight(ans, x, ord, axis, keepdims)
-    return lambda g: restore_reduced(g, x, tuple(sorted(axes)), keepdims) * w
+    # The norm is real: only the real part of its cotangent carries a derivative.
+    return lambda g: restore_reduced(_re(g), x, tuple(sorted(axes)), keepdims) * w
 
 
 def _norm_jvp(t, ans, x, ord=None, axis=None, keepdims=False):
     w, axes = _norm_weight(ans, x, ord, axis, keepdims)
-    return np.sum(t * w, axis=from_end(tuple(sorted(axes)), ndim(x)), keepdims=keepdims)
+    return _re(np.sum(t * w, axis=from_end(tuple(sorted(axes)), ndim(x)), keepdims=keepdims))
 
 
 defvjp(la.norm, _norm_vjp)
@@ -693,4 +806,4 @@ defjvp(la.norm, _norm_jvp)
 
 
 # -- non-differentiable ---------------------------------------------------------------------
-defnondiff(la.matrix_rank, la.cond)
+defnondiff(la.matrix_rank)
