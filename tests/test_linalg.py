@@ -142,11 +142,11 @@ case("inv_stack", la.inv, well_conditioned(2, 3, 3), key=la.inv)
 case("pinv_tall", la.pinv, full_rank(4, 3), key=la.pinv)
 case("pinv_wide", la.pinv, full_rank(2, 3), key=la.pinv)
 case("pinv_stack", la.pinv, full_rank(2, 3, 3), key=la.pinv)
-case("det", la.det, well_conditioned(3, 3), key=la.det)
-case("det_stack", la.det, well_conditioned(2, 3, 3), key=la.det)
-case("slogdet", lambda a: la.slogdet(a)[1], well_conditioned(3, 3), key=la.slogdet)
+case("det", la.det, well_conditioned(3, 3), dask="chunked", key=la.det)
+case("det_stack", la.det, well_conditioned(2, 3, 3), dask="chunked", key=la.det)
+case("slogdet", lambda a: la.slogdet(a)[1], well_conditioned(3, 3), dask="chunked", key=la.slogdet)
 case("slogdet_negative_stack", lambda a: la.slogdet(-a)[1], well_conditioned(2, 3, 3),
-     key=la.slogdet)
+     dask="chunked", key=la.slogdet)
 case("solve_vector", la.solve, well_conditioned(3, 3), real(3), key=la.solve)
 case("solve_matrix", la.solve, well_conditioned(3, 3), real(3, 2), key=la.solve)
 case("solve_stack", la.solve, well_conditioned(2, 3, 3), real(2, 3, 2), key=la.solve)
@@ -218,15 +218,15 @@ def singular(*shape, rank=None):
     return gen
 
 
-case("det_singular", la.det, singular(3, 3), key=la.det)
-case("det_singular_rank1_stack", la.det, singular(2, 3, 3, rank=1), key=la.det)
-case("det_1x1", la.det, real(2, 1, 1), key=la.det)
-case("adjugate", la._adjugate, well_conditioned(2, 3, 3), key=la.det)
-case("adjugate_singular", la._adjugate, singular(3, 3), key=la.det)
+case("det_singular", la.det, singular(3, 3), dask="chunked", key=la.det)
+case("det_singular_rank1_stack", la.det, singular(2, 3, 3, rank=1), dask="chunked", key=la.det)
+case("det_1x1", la.det, real(2, 1, 1), dask="chunked", key=la.det)
+case("adjugate", la._adjugate, well_conditioned(2, 3, 3), dask="chunked", key=la.det)
+case("adjugate_singular", la._adjugate, singular(3, 3), dask="chunked", key=la.det)
 case("svd_reduced", lambda a: la._svd_reduced(a)[1] + np.sum(la._svd_reduced(a)[0] ** 2, -2),
      distinct_singular_values(2, 4, 3), key=la.svd)
 case("slogdet_sign_real", lambda a: la.slogdet(-a)[0][..., None, None] * a, well_conditioned(2, 3, 3),
-     key=la.slogdet)
+     dask="chunked", key=la.slogdet)
 
 # cond: s_max / s_min, or norm(x, p) * norm(inv(x), p)
 for _p in (None, 2, -2, "fro", "nuc", 1, -1, numpy.inf, -numpy.inf):
@@ -268,13 +268,12 @@ def test_rule(case, inner):
 
 
 def _dask_lacks(key):
-    import dask.array as da
-
-    return not hasattr(da.linalg, key.__name__)
+    return udiff.dask_backend.native(key) is None
 
 
 # dask.array.linalg has inv, solve and cholesky (they need SciPy), qr, svd and lstsq (for
-# tall-skinny chunks only); it lacks these, and udiff must say so.
+# tall-skinny chunks only), udiff adds det and slogdet; Dask lacks the others, and udiff must
+# say so.
 DASK_MISSING = sorted({c.key for c in CASES if c.key is not None and _dask_lacks(c.key)},
                       key=key_name)
 
@@ -363,3 +362,19 @@ def test_svd_full_matrices_of_non_square_raises():
         u = la.svd(x)[0]
         with pytest.raises(NotImplementedError, match="full_matrices=False"):
             u.to(x)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 3, 3), (2, 3, 2, 2), (0, 3, 3), (1, 1), (0, 0)])
+def test_dask_det_slogdet_match_numpy(shape):
+    """Blockwise over chunked leading axes, each matrix whole: values, dtypes and shapes."""
+    a = numpy.random.default_rng(6).uniform(-1.0, 1.0, shape)
+    for dtype in (numpy.float64, numpy.float32, numpy.complex128):
+        x = chunked((a + 0.5j * a[..., ::-1] if dtype is numpy.complex128 else a).astype(dtype),
+                    udiff.dask_backend)
+        with ua.set_backend(udiff.dask_backend, coerce=True):
+            d, (sign, logdet) = la.det(x), la.slogdet(x)
+        expected = numpy.linalg.det(compute(x))
+        ref = numpy.linalg.slogdet(compute(x))
+        for got, want in ((d, expected), (sign, ref[0]), (logdet, ref[1])):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            numpy.testing.assert_allclose(compute(got), want, rtol=1e-5)

@@ -74,36 +74,173 @@ def _scatter_add_along_axis(values, indices, axis, length):
     )
 
 
-def _without_newaxes(values, index, ndim):
-    """A basic ``index`` without ``None``, and ``values`` without the size-1 axes
-    those made (Dask's item assignment rejects ``None`` in the index)."""
-    if not any(i is None for i in index):
-        return values, index
-    consumed = sum(1 for i in index if i is not None and i is not Ellipsis)
-    axes, position = [], 0
-    for i in index:
-        if i is None:
-            axes.append(position)
-            position += 1
-        elif i is Ellipsis:
-            position += ndim - consumed
-        elif isinstance(i, slice):
-            position += 1
-    return values.squeeze(axis=tuple(axes)), tuple(i for i in index if i is not None)
+class _IndexPlan:
+    """A NumPy index split into a basic index and a gather of its result.
+
+    ``x[index] == gather(x[basic])``: ``basic`` holds slices, ``None`` and
+    integers only (Ellipsis spelled out, every axis named), and the gather
+    takes the integer ``arrays``, broadcast together, at ``positions`` (axes
+    of ``x[basic]``), all other axes whole.  Boolean masks become the integer
+    arrays of their ``nonzero()``; integer scalars are gathered too when an
+    array is present; a boolean scalar is a new axis (``None``) gathered at
+    ``[0]`` (``True``) or ``[]`` (``False``).  ``front`` says whether NumPy
+    puts the broadcast axes first (arrays not next to each other in the index)
+    instead of where the arrays stand.
+    """
+
+    def __init__(self, index, shape):
+        items = [_index_item(i) for i in (index if isinstance(index, tuple) else (index,))]
+        consumed = sum(_consumes(i) for i in items)
+        if consumed > len(shape):
+            raise IndexError(f"too many indices: array is {len(shape)}-dimensional, "
+                             f"but {consumed} were indexed")
+        if not any(i is Ellipsis for i in items):
+            items.append(Ellipsis)
+        gathered = any(isinstance(i, (np.ndarray, bool)) for i in items)
+        self.basic, self.positions, self.arrays, kinds = [], [], [], []
+        axis = 0  # axis of x the next item indexes
+        for item in items:
+            if item is Ellipsis:
+                rest = len(shape) - consumed
+                self.basic.extend([slice(None)] * rest)
+                axis += rest
+                kinds.append("basic")
+            elif item is None or isinstance(item, slice) or (isinstance(item, int) and not gathered):
+                self.basic.append(_canonical(item, shape[axis]) if isinstance(item, slice) else item)
+                axis += item is not None
+                kinds.append("basic")
+            else:
+                kinds.append("gather")
+                for array in _gather_arrays(item, shape[axis:axis + _consumes(item)]):
+                    self.basic.append(None if isinstance(item, bool) else slice(None))
+                    self.positions.append(len(self.basic) - 1)
+                    self.arrays.append(array)
+                axis += _consumes(item)
+        if self.arrays:
+            self.arrays = np.broadcast_arrays(*self.arrays)
+        runs = "".join("g" if k == "gather" else " " for k in kinds).split()
+        self.front = len(runs) > 1
+
+    @property
+    def gather(self):
+        """The index of the gather, applied to ``x[basic]``."""
+        index = [slice(None)] * len(self.basic)
+        for position, array in zip(self.positions, self.arrays):
+            index[position] = array
+        return tuple(index)
+
+    def nbroadcast(self):
+        """How many axes the broadcast index arrays make."""
+        return self.arrays[0].ndim if self.arrays else 0
+
+
+def _index_item(item):
+    """One entry of an index, as ``_IndexPlan`` reads it: an int, a bool, an
+    integer or boolean ndarray, or a slice, ``None`` or Ellipsis unchanged."""
+    if item is None or item is Ellipsis or isinstance(item, slice):
+        return item
+    array = np.asarray(item)
+    if array.dtype == bool:
+        return bool(array) if array.ndim == 0 else array
+    if array.size == 0 and array.dtype.kind == "f":  # x[[]] selects nothing
+        array = array.astype(np.intp)
+    if array.dtype.kind not in "iu":
+        raise IndexError("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis "
+                         "(`None`) and integer or boolean arrays are valid indices")
+    return int(array) if array.ndim == 0 else array
+
+
+def _canonical(item, n):
+    """A slice selecting what ``item`` selects from ``n`` entries, with start and stop
+    inside the axis (Dask takes ``x[-7::-1]`` of 5 entries for ``x[::-1]``)."""
+    start, stop, step = item.indices(n)
+    count = len(range(start, stop, step))
+    if count == 0:
+        return slice(0, 0)
+    last = start + step * (count - 1)
+    if step > 0:
+        return slice(start, last + 1, step)
+    return slice(start, last - 1 if last else None, step)
+
+
+def _consumes(item):
+    """How many axes of the indexed array an index entry uses up."""
+    if item is None or item is Ellipsis or isinstance(item, bool):
+        return 0
+    if isinstance(item, np.ndarray) and item.dtype == bool:
+        return item.ndim
+    return 1
+
+
+def _gather_arrays(item, axis_sizes):
+    """The integer arrays an advanced index entry gathers with, one per axis it uses."""
+    if isinstance(item, bool):
+        return [np.zeros(int(item), dtype=np.intp)]
+    if isinstance(item, np.ndarray) and item.dtype == bool:
+        if item.shape != tuple(axis_sizes):
+            raise IndexError(f"boolean index of shape {item.shape} does not match the "
+                             f"indexed axes of sizes {tuple(axis_sizes)}")
+        return list(item.nonzero())
+    array = np.asarray(item)
+    n = axis_sizes[0]
+    if array.size and (array.max() >= n or array.min() < -n):
+        raise IndexError(f"index out of bounds for axis of size {n}")
+    return [np.where(array < 0, array + n, array)]
+
+
+def _has_dask_index(index):
+    import dask.array as da
+
+    return any(isinstance(i, da.Array) for i in (index if isinstance(index, tuple) else (index,)))
+
+
+def _shape_of(shape, index):
+    """The shape of ``x[index]`` for ``x`` of ``shape``, found by NumPy (which also
+    checks the index) on a broadcast view that holds no data."""
+    return np.broadcast_to(np.zeros((), dtype=np.bool_), shape)[index].shape
+
+
+def _getitem(a, index):
+    """``a[index]`` with NumPy's semantics.
+
+    Dask gets some indices wrong (``x[0, :, [1, 3]]`` puts the gathered axis
+    last, ``x[True]`` drops the new axis) and refuses others (several or
+    multi-dimensional index arrays, ``None`` next to an array); here the
+    slices, ``None`` and integers are applied first, then the index arrays
+    with one ``take`` or a point-wise ``vindex``.
+    """
+    import dask.array as da
+
+    if _has_dask_index(index):
+        return a[index]  # a mask computed from data: sizes unknown, as in Dask
+    plan = _IndexPlan(index, a.shape)
+    basic = a[tuple(plan.basic)]
+    if not plan.arrays:
+        return basic
+    if 0 in basic.shape or 0 in plan.arrays[0].shape:
+        return da.zeros(_shape_of(basic.shape, plan.gather), dtype=a.dtype)
+    if len(plan.arrays) == 1 and plan.nbroadcast() == 1:
+        return basic[plan.gather]
+    out = basic.vindex[plan.gather]  # broadcast axes first
+    if plan.front:
+        return out
+    nb, first = plan.nbroadcast(), plan.positions[0]
+    return da.moveaxis(out, tuple(range(nb)), tuple(range(first, first + nb)))
 
 
 def _index_add(values, index, shape):
+    """Zeros of ``shape`` with ``values`` added at ``index``: the adjoint of ``getitem``.
+
+    Dask's item assignment is not used: it stores ``x[::-1] = v`` unreversed
+    and fails on several empty selections.  The gather's adjoint scatters the
+    values with ``scatter_add_along_axis``; each slice is undone by padding
+    with zeros (step 1) or by a scatter along its axis, each integer by a new
+    axis padded with zeros, each ``None`` by dropping its axis.
+    """
     import dask.array as da
 
     values = da.asarray(values)
-    index = index if isinstance(index, tuple) else (index,)
-    basic = all(isinstance(i, (int, np.integer, slice, type(None), type(Ellipsis))) for i in index)
-    if basic:
-        out = da.zeros(shape, dtype=values.dtype)
-        values, index = _without_newaxes(values, index, len(shape))
-        out[index] = values
-        return out
-    if any(isinstance(i, da.Array) for i in index):
+    if _has_dask_index(index):
         raise NotImplementedError(
             "the derivative of indexing a Dask array with a Dask index array needs "
             "the index's values; compute the index first (index.compute())"
@@ -114,12 +251,70 @@ def _index_add(values, index, shape):
             "does not know (unknown chunk sizes, NaN, after boolean indexing); call "
             "compute_chunk_sizes() on the indexed array, or index with integer positions"
         )
-    size = int(np.prod(shape, dtype=np.int64))
-    positions = np.arange(size).reshape(shape)[index]
-    flat = values.ravel()
-    positions = da.from_array(positions.ravel(), chunks=flat.chunks)
-    summed = da.bincount(positions, weights=flat, minlength=size)
-    return summed.reshape(shape).astype(values.dtype)
+    shape = tuple(shape)
+    plan = _IndexPlan(index, shape)
+    basic_shape = _shape_of(shape, tuple(plan.basic))
+    if values.size == 0 or 0 in shape:
+        return da.zeros(shape, dtype=values.dtype)
+    if plan.arrays:
+        values = _ungather(values, plan, basic_shape)
+    return _unbasic(values, plan.basic, shape)
+
+
+def _ungather(values, plan, basic_shape):
+    """The adjoint of ``basic[plan.gather]``: ``values`` summed into ``basic_shape``."""
+    import dask.array as da
+
+    positions, nb = plan.positions, plan.nbroadcast()
+    if len(positions) == 1 and nb == 1:
+        p = positions[0]
+        index = plan.arrays[0].reshape((1,) * p + (-1,) + (1,) * (len(basic_shape) - p - 1))
+        return _scatter_add_along_axis(values, index, p, basic_shape[p])
+    if not plan.front:  # the broadcast axes to the front, where vindex puts them
+        values = da.moveaxis(values, tuple(range(positions[0], positions[0] + nb)), tuple(range(nb)))
+    gathered = tuple(basic_shape[p] for p in positions)
+    rest = tuple(n for p, n in enumerate(basic_shape) if p not in positions)
+    flat = np.ravel_multi_index(tuple(plan.arrays), gathered).reshape((-1,) + (1,) * len(rest))
+    values = _reshape(values, (flat.shape[0],) + rest)
+    out = _scatter_add_along_axis(values, flat, 0, int(np.prod(gathered)))
+    out = _reshape(out, gathered + rest)
+    return da.moveaxis(out, tuple(range(len(positions))), tuple(positions))
+
+
+def _unbasic(values, basic, shape):
+    """The adjoint of ``x[basic]`` for ``x`` of ``shape`` (no item selects nothing)."""
+    import dask.array as da
+
+    axis = 0  # axes before it are already in ``shape``'s form
+    for item in basic:
+        if item is None:
+            values = da.squeeze(values, axis=axis)
+            continue
+        n = shape[axis]
+        if isinstance(item, slice):
+            start, stop, step = item.indices(n)
+            count = len(range(start, stop, step))
+            if step == 1:
+                values = _pad_axis(values, axis, start, n - start - count)
+            else:
+                positions = (start + step * np.arange(count)).reshape(
+                    (-1,) + (1,) * (values.ndim - axis - 1))
+                values = _scatter_add_along_axis(values, positions, axis, n)
+        else:
+            values = _pad_axis(da.expand_dims(values, axis), axis, item % n, n - item % n - 1)
+        axis += 1
+    return values
+
+
+def _pad_axis(a, axis, before, after):
+    """``a`` with ``before`` and ``after`` zeros around ``axis``."""
+    import dask.array as da
+
+    if not (before or after):
+        return a
+    widths = [(0, 0)] * a.ndim
+    widths[axis] = (before, after)
+    return da.pad(a, widths, mode="constant")
 
 
 def _dot(a, b):
@@ -142,15 +337,6 @@ def _reshape(a, newshape, order="C"):
         # Dask reshapes only by merging or splitting axes evenly; flattening first
         # always qualifies (at the price of rechunking).
         return da.reshape(da.reshape(a, (-1,)), newshape)
-
-
-def _getitem(a, index):
-    try:
-        return a[index]
-    except NotImplementedError:
-        # Dask indexes with one integer array at a time; several (x[rows, cols])
-        # are NumPy's point-wise indexing, which Dask spells vindex.
-        return a.vindex[index]
 
 
 _FFTS = ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
@@ -299,6 +485,9 @@ def _overrides():
             ),
         }
     )
+    from ._dask_linalg import overrides as linalg_overrides  # det, slogdet, blockwise
+
+    out.update(linalg_overrides())
     return out
 
 

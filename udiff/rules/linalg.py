@@ -215,11 +215,17 @@ defvjp(la._adjugate, _adjugate_vjp)
 defjvp(la._adjugate, _adjugate_jvp)
 
 
+def _inv_t(a):
+    """``A^-T`` as ``adj(A)^T / det(A)``: blockwise on every inner backend (Dask's ``inv``
+    needs SciPy and one matrix)."""
+    return _T(call(la._adjugate, a)) / call(la.det, a)[..., None, None]
+
+
 def _slogdet_vjp(which):
     def maker(ans, a):
         if which == 0 and not _is_complex(a):  # a real determinant's sign is piecewise constant
             return lambda g: g[..., None, None] * np.zeros_like(a)
-        ai_t = _T(_inv(a))
+        ai_t = _inv_t(a)
         if which == 1:  # d log|det A| = Re tr(A^-1 dA)
             return lambda g: _re(g)[..., None, None] * ai_t
         sign = ans  # output 0 of this node: the sign
@@ -233,7 +239,7 @@ def _slogdet_jvp(which):
     def rule(t, ans, a):
         if which == 0 and not _is_complex(a):
             return np.sum(t, axis=(-2, -1)) * 0.0
-        d = np.sum(_T(_inv(a)) * t, axis=(-2, -1))
+        d = np.sum(_inv_t(a) * t, axis=(-2, -1))
         if which == 1:
             return _re(d)
         return ans * (1j * np.imag(d))
@@ -429,7 +435,9 @@ defjvp(la.eigvalsh, _eigvalsh_jvp)
 
 
 # -- svd ------------------------------------------------------------------------------------
-def _reduced_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+def _reduced_svd(a, full_matrices=True, compute_uv=True, hermitian=False, svd=la.svd):
+    """The reduced SVD, recomputed by ``svd`` (the function whose output is differentiated, so
+    the singular vectors' signs are those of the output)."""
     m, n = shape(a)[-2:]
     if compute_uv and full_matrices and m != n:
         raise NotImplementedError(
@@ -438,7 +446,9 @@ def _reduced_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         )
     if hermitian:
         raise NotImplementedError("udiff does not differentiate linalg.svd with hermitian=True")
-    return call(la._svd_reduced, a)
+    if svd is la._svd_reduced:
+        return call(svd, a)
+    return call(svd, a, full_matrices=False)
 
 
 def _svd_f(s):
@@ -538,9 +548,10 @@ defjvp(la.svd, _svd_values_jvp)
 
 # _svd_reduced: svd(a, full_matrices=False) as the rules' own node
 for _i in (0, 1, 2):
-    defvjp((la._svd_reduced, _i), lambda ans, a, i=_i: _svd_vjp(i)(ans, a, full_matrices=False))
-    defjvp((la._svd_reduced, _i),
-           lambda t, ans, a, i=_i: _svd_jvp(i)(t, ans, a, full_matrices=False))
+    defvjp((la._svd_reduced, _i),
+           lambda ans, a, i=_i: _svd_vjp(i)(ans, a, full_matrices=False, svd=la._svd_reduced))
+    defjvp((la._svd_reduced, _i), lambda t, ans, a, i=_i: _svd_jvp(i)(
+        t, ans, a, full_matrices=False, svd=la._svd_reduced))
 
 
 # -- lstsq: x = pinv(a) b, differentiated as pinv -------------------------------------------
