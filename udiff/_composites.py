@@ -384,6 +384,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 def _quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
     if method != "linear":
         raise NotImplementedError(f"udiff differentiates quantile with method='linear', not {method!r}")
+    dtype = _quantile_dtype(a, q)
     q = _np.asarray(q, dtype=float)
     nd = unp.ndim(a)
     if axis is None:
@@ -402,7 +403,7 @@ def _quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     snd = unp.ndim(s)
     low = unp.moveaxis(s[_axis_index(snd, ax, lo.ravel())], ax, 0)
     high = unp.moveaxis(s[_axis_index(snd, ax, hi.ravel())], ax, 0)
-    w = _np.reshape(frac.ravel(), (-1,) + (1,) * (snd - 1))
+    w = _np.reshape(frac.ravel(), (-1,) + (1,) * (snd - 1)).astype(dtype)
     result = low + (high - low) * w  # (q.size,) + remaining axes
     result = unp.reshape(result, q.shape + tuple(unp.shape(result)[1:]))
     if keepdims:
@@ -419,8 +420,18 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", 
     return (_array(a),)
 
 
+def _quantile_dtype(a, q):
+    """NumPy's dtype for quantiles of ``a``: ``a``'s own (if floating) for a Python number ``q``."""
+    dtype = _np.dtype(a.dtype)
+    if isinstance(q, (int, float)) and dtype.kind == "f":
+        return dtype
+    return _np.result_type(dtype, _np.asarray(q), 1.0)
+
+
 def _percentile(a, q, *args, **kwargs):
-    return _quantile(a, _np.asarray(q, dtype=float) / 100.0, *args, **kwargs)
+    # A Python number stays one, so the quantiles keep NumPy's dtype.
+    q = q / 100.0 if isinstance(q, (int, float)) else _np.asarray(q, dtype=float) / 100.0
+    return _quantile(a, q, *args, **kwargs)
 
 
 @_create(_replace_first, default=_percentile)

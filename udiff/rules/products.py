@@ -17,7 +17,7 @@ from .. import _multimethods as _mm
 from .._core import DiffArray, call
 from .._registry import defjvp, defvjp
 from ..backends import backend_for_value
-from ._helpers import ndim, shape
+from ._helpers import ndim, real_dtype, shape
 
 _MAX_OPERANDS = 16
 
@@ -80,7 +80,7 @@ def _contract_vjp(i, terms, out, operands, g):
             (d,) = _fresh(taken, 1)
             taken.add(d)
             ins.append(c + d)
-            args.append(_like(g, np.eye(sizes[c])))
+            args.append(_like(g, np.eye(sizes[c], dtype=real_dtype(g))))
             target.append(d)
         else:
             seen.add(c)
@@ -88,7 +88,7 @@ def _contract_vjp(i, terms, out, operands, g):
     available = set("".join(ins))
     for c in set(terms[i]) - available:  # summed out by operand i alone
         ins.append(c)
-        args.append(_like(g, np.ones(sizes[c])))
+        args.append(_like(g, np.ones(sizes[c], dtype=real_dtype(g))))
     result = call(_mm.einsum, ",".join(ins) + "->" + batch + "".join(target), *args)
     # undo broadcasting of size-1 axes of operand i
     axes = tuple(k - len(shapes[i]) for k, n in enumerate(shapes[i]) if n == 1 and sizes[terms[i][k]] != 1)
