@@ -241,8 +241,13 @@ def _extract_jvp(t, ans, cond, arr):
 defvjp(unp.extract, None, _extract_vjp)
 defjvp(unp.extract, None, _extract_jvp)
 
+# Integer indices and boolean masks.
 defnondiff(
     unp.argsort, unp.argpartition, unp.lexsort, unp.nonzero, unp.argwhere, unp.flatnonzero,
-    unp.searchsorted, unp.unique, unp.in1d, unp.isin, unp.intersect1d, unp.setdiff1d,
-    unp.setxor1d, unp.union1d,
+    unp.searchsorted, unp.in1d, unp.isin,
 )
+# The set functions return entries of their inputs (sorted, deduplicated): not constants.
+# udiff has no rules for them, so differentiating one raises an error naming it.
+for _func in (unp.unique, unp.intersect1d, unp.setdiff1d, unp.setxor1d, unp.union1d):
+    defvjp(_func, None, None)
+    defjvp(_func, None, None)
