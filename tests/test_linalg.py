@@ -225,8 +225,8 @@ case("adjugate", la._adjugate, well_conditioned(2, 3, 3), dask="chunked", key=la
 case("adjugate_singular", la._adjugate, singular(3, 3), dask="chunked", key=la.det)
 case("svd_reduced", lambda a: la._svd_reduced(a)[1] + np.sum(la._svd_reduced(a)[0] ** 2, -2),
      distinct_singular_values(2, 4, 3), key=la.svd)
-case("slogdet_sign_real", lambda a: la.slogdet(-a)[0][..., None, None] * a, well_conditioned(2, 3, 3),
-     dask="chunked", key=la.slogdet)
+case("slogdet_sign_real", lambda a: la.slogdet(-a)[0][..., None, None] * a,
+     well_conditioned(2, 3, 3), dask="chunked", key=la.slogdet)
 
 # cond: s_max / s_min, or norm(x, p) * norm(inv(x), p)
 for _p in (None, 2, -2, "fro", "nuc", 1, -1, numpy.inf, -numpy.inf):
@@ -378,3 +378,35 @@ def test_dask_det_slogdet_match_numpy(shape):
         for got, want in ((d, expected), (sign, ref[0]), (logdet, ref[1])):
             assert got.dtype == want.dtype and got.shape == want.shape
             numpy.testing.assert_allclose(compute(got), want, rtol=1e-5)
+
+
+SINGLE = [
+    ("norm_inf", lambda a: la.norm(a[0], numpy.inf)),
+    ("norm_-inf", lambda a: la.norm(a[0], -numpy.inf)),
+    ("norm_1", lambda a: la.norm(a, 1)), ("norm_inf_mat", lambda a: la.norm(a, numpy.inf)),
+    ("norm_2", lambda a: la.norm(a, 2)), ("norm_nuc", lambda a: la.norm(a, "nuc")),
+    ("norm_3", lambda a: la.norm(a[0], 3)), ("det", la.det),
+    ("slogdet", lambda a: la.slogdet(a)[1]),
+    ("inv", la.inv), ("solve", lambda a: la.solve(a, a[0])), ("pinv", la.pinv),
+    ("cholesky", lambda a: la.cholesky(sym(a))), ("eigh", lambda a: la.eigh(sym(a))[1] ** 2),
+    ("eigvalsh", lambda a: la.eigvalsh(sym(a))), ("svd", lambda a: la.svd(a)[0] ** 2),
+    ("qr", lambda a: la.qr(a)[1]), ("cond", la.cond),
+    ("matrix_power", lambda a: la.matrix_power(a, -2)),
+]
+
+
+@pytest.mark.parametrize("fun", [f for _, f in SINGLE], ids=[n for n, _ in SINGLE])
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+def test_single_precision_derivatives(fun, mode):
+    """A float32 variable gets a float32 gradient (and float32 tangents), to order 2."""
+    a = spd(3, 3)(numpy.random.default_rng(7)).astype(numpy.float32)
+    with ua.set_backend(udiff.DiffArrayBackend(mode=mode), coerce=True):
+        x = np.asarray(a)
+        y = fun(x)
+        assert y.dtype == numpy.float32
+        seed = x if mode == "jvp" else y
+        d = y.to(x, grad_variables=numpy.ones(seed.shape, numpy.float32), create_graph=True)
+        assert d.dtype == numpy.float32
+        seed = x if mode == "jvp" else d
+        dd = d.to(x, grad_variables=numpy.ones(seed.shape, numpy.float32))
+        assert dd.dtype == numpy.float32

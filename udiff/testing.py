@@ -80,7 +80,8 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
     >>> x = numpy.asarray([[0.5, 1.0], [2.0, 3.0]])
     >>> udiff.testing.check_grads(lambda x: np.sum(np.log(x) * x, axis=0), [x])
     >>> udiff.testing.check_grads(lambda x: np.floor(x) * x, [x + 0.25], order=1)
-    >>> udiff.testing.check_grads(lambda z: np.absolute(z) * z, [numpy.asarray([1.0 + 2.0j, -0.5j])])
+    >>> z = numpy.asarray([1.0 + 2.0j, -0.5j])
+    >>> udiff.testing.check_grads(lambda z: np.absolute(z) * z, [z])
     """
     for mode in modes:
         if mode not in _SWEEPS:

@@ -33,17 +33,21 @@ def _per_matrix(func, a, dtype):
     return a.map_blocks(func, drop_axis=[a.ndim - 2, a.ndim - 1], dtype=dtype)
 
 
+def _det(m):
+    return np.asarray(np.linalg.det(m))  # an array also for one matrix (not a scalar)
+
+
 def det(a):
     """``numpy.linalg.det`` of a (stack of) Dask matrices."""
-    return _per_matrix(np.linalg.det, a, _result_dtype(np.linalg.det, a.dtype))
+    return _per_matrix(_det, a, _result_dtype(np.linalg.det, a.dtype))
 
 
 def _sign(m):
-    return np.linalg.slogdet(m)[0]
+    return np.asarray(np.linalg.slogdet(m)[0])
 
 
 def _logabsdet(m):
-    return np.linalg.slogdet(m)[1]
+    return np.asarray(np.linalg.slogdet(m)[1])
 
 
 def slogdet(a):

@@ -54,7 +54,8 @@ def _angle_scale(deg):
 def _angle_vjp(ans, z, deg=False):
     def vjp(g):
         r2 = _abs2(z)
-        c = g * _angle_scale(deg) * (-1j * np.conj(z)) / np.where(r2 == 0, 1.0, r2)
+        # the angle is real: only the real part of its cotangent carries a derivative
+        c = np.real(g) * _angle_scale(deg) * (-1j * np.conj(z)) / np.where(r2 == 0, 1.0, r2)
         return _match(z, c)
 
     return vjp

@@ -230,7 +230,7 @@ def _slogdet_vjp(which):
             return lambda g: _re(g)[..., None, None] * ai_t
         sign = ans  # output 0 of this node: the sign
         # d sign = sign * i Im tr(A^-1 dA), and Im z = Re(-i z)
-        return lambda g: (-1j * np.real(1j * g * sign))[..., None, None] * ai_t
+        return lambda g: np.real(1j * g * sign)[..., None, None] * (-1j * ai_t)
 
     return maker
 

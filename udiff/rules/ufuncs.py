@@ -75,8 +75,13 @@ defjvp(unp.conj, lambda t, ans, x: np.conj(t))
 
 
 def _abs_vjp(ans, x):
-    # d|x| = conj(x)/|x|; 0 at x == 0 (a subgradient), never NaN.
-    return lambda g: g * np.conj(x) / _safe(ans, ans == 0, 1.0)
+    # d|x| = conj(x)/|x|; 0 at x == 0 (a subgradient), never NaN.  |x| is real, so only the
+    # real part of its cotangent carries a derivative (complex rules may leave an imaginary one).
+    return lambda g: _real_part(g) * np.conj(x) / _safe(ans, ans == 0, 1.0)
+
+
+def _real_part(g):
+    return np.real(g) if np.dtype(g.dtype).kind == "c" else g
 
 
 def _abs_jvp(t, ans, x):
