@@ -166,8 +166,8 @@ def defcomposite(*funcs):
 
 
 def has_rule(key):
-    """Whether ``key`` has a VJP or JVP rule of its own."""
-    return key in _VJP or key in _JVP
+    """Whether ``key`` has a VJP or JVP rule of its own (for one of its outputs, if several)."""
+    return any(k in _VJP or k in _JVP for k in (key, (key, 0)))
 
 
 def stable_name(key):
