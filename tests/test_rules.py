@@ -873,3 +873,65 @@ def test_check_grads_catches_wrong_rules(wrong, message, monkeypatch, inner):
         check_grads(key, [x], order=1, inner=inner)  # the first derivatives are right
     with pytest.raises(AssertionError, match=message):
         check_grads(key, [x], inner=inner)
+
+
+# -- guarded points: removable singularities are right at every order ------------------------------
+def _nth_derivative(f, x, n, mode):
+    """The n-th derivative of the elementwise ``f`` at each entry of ``x``, recorded sweeps."""
+    backend = udiff.DiffArrayBackend(_inner_of(x), mode)
+    v = udiff.DiffArray(x, backend)
+    with ua.set_backend(backend, coerce=True):
+        d = f(v)
+        for _ in range(n):
+            d = d.to(v, grad_variables=numpy.ones(numpy.shape(x)), create_graph=True)
+    return compute(d)
+
+
+def _inner_of(x):
+    return udiff.numpy_backend if isinstance(x, numpy.ndarray) else udiff.dask_backend
+
+
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+def test_sinc_derivatives_at_zero(mode, inner):
+    # sinc(x) = 1 - (pi x)^2 / 6 + (pi x)^4 / 120 - ...: derivatives 0, -pi^2/3, 0, pi^4/5 at 0
+    x = chunked(numpy.zeros(3), inner)
+    exact = [0.0, -numpy.pi ** 2 / 3, 0.0, numpy.pi ** 4 / 5]
+    for n, want in enumerate(exact, 1):
+        numpy.testing.assert_allclose(_nth_derivative(mm.sinc, x, n, mode), want, atol=1e-9,
+                                      err_msg=f"order {n}")
+
+
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+def test_power_at_zero_base(mode, inner):
+    # x ** y at x = 0, y = 2.5 (the rule guards log(x)): every first and second derivative is 0
+    backend = udiff.DiffArrayBackend(inner, mode)
+    x, y = (udiff.DiffArray(chunked(numpy.array([0.0, 0.0]), inner), backend),
+            udiff.DiffArray(chunked(numpy.array([2.5, 3.5]), inner), backend))
+    with ua.set_backend(backend, coerce=True):
+        f = np.power(x, y)
+        for a in (x, y):
+            d = f.to(a, grad_variables=numpy.ones(2), create_graph=True)
+            numpy.testing.assert_allclose(compute(d), 0.0)
+            for b in (x, y):
+                numpy.testing.assert_allclose(
+                    compute(d.to(b, grad_variables=numpy.ones(2))), 0.0)
+
+
+@pytest.mark.parametrize("f", [np.var, np.std])
+@pytest.mark.parametrize("ddof, axis", [(6, None), (2, 0), (5, 1)])
+@pytest.mark.filterwarnings("ignore:Degrees of freedom:RuntimeWarning",
+                            "ignore:divide by zero:RuntimeWarning",
+                            "ignore:invalid value:RuntimeWarning")
+def test_var_std_ddof_at_least_n_give_nan(f, ddof, axis, inner):
+    # NumPy divides by max(n - ddof, 0): the value is inf or NaN, the derivative NaN (as JAX's)
+    x = chunked(numpy.array([[1.0, 2.0, 4.0], [0.5, -1.0, 3.0]]), inner)
+    for mode in ("vjp", "jvp"):
+        backend = udiff.DiffArrayBackend(inner, mode)
+        v = udiff.DiffArray(x, backend)
+        with ua.set_backend(backend, coerce=True):
+            y = f(v, axis=axis, ddof=ddof)
+            d = y.to(v, grad_variables=numpy.ones(y.shape if mode == "vjp" else v.shape),
+                     create_graph=True)
+            assert numpy.isnan(compute(d)).all()
+            seed = d if mode == "vjp" else v
+            assert numpy.isnan(compute(d.to(v, grad_variables=numpy.ones(seed.shape)))).all()
