@@ -37,6 +37,10 @@ def _take_along_axis(arr, indices, axis):
     if axis is None:
         return _take_along_axis(arr.ravel(), indices, 0)
     axis = axis % arr.ndim
+    out_shape = np.broadcast_shapes(arr.shape[:axis] + indices.shape[axis:axis + 1]
+                                    + arr.shape[axis + 1:], indices.shape)
+    if 0 in out_shape:  # Dask's blockwise machinery fails on empty arrays
+        return da.zeros(out_shape, dtype=arr.dtype)
     indices = indices.rechunk({axis: -1})
     arr = arr.rechunk(
         {
@@ -60,6 +64,8 @@ def _scatter_add_along_axis(values, indices, axis, length):
 
     values = da.asarray(values)
     axis %= values.ndim
+    if values.size == 0:
+        return da.zeros(values.shape[:axis] + (length,) + values.shape[axis + 1:], dtype=values.dtype)
     values = values.rechunk({axis: -1})
     indices = da.broadcast_to(da.asarray(indices), values.shape).rechunk(values.chunks)
     chunks = values.chunks[:axis] + ((length,),) + values.chunks[axis + 1 :]
@@ -331,6 +337,9 @@ def _reshape(a, newshape, order="C"):
 
     if order not in ("C", None):
         raise NotImplementedError(f"reshape with order={order!r} on the dask inner backend")
+    a = da.asarray(a)
+    if a.size == 0:  # Dask's reshape fails on empty arrays; their reshape has no data to move
+        return da.zeros(np.empty(a.shape, dtype=bool).reshape(newshape).shape, dtype=a.dtype)
     try:
         return da.reshape(a, newshape)
     except NotImplementedError:

@@ -29,28 +29,60 @@ def _prefixed(index, nb):
     return (slice(None),) * nb + index
 
 
+def _front_axes(index):
+    """How many axes NumPy puts first in ``a[index]``, else 0.
+
+    Index arrays (integers count as such when an array is present, a boolean
+    scalar or mask makes one axis) that are not next to each other put their
+    broadcast axes first, before any batch axes a prefix of full slices keeps.
+    """
+    items = [np.asarray(i) if isinstance(i, list) else i
+             for i in (index if isinstance(index, tuple) else (index,))]
+    basic = [i is None or i is Ellipsis or isinstance(i, slice) for i in items]
+    arrays = [i for i, b in zip(items, basic) if not b and (ndim(i) or _is_bool(i))]
+    if not arrays or len("".join(" " if b else "a" for b in basic).split()) < 2:
+        return 0
+    return max(1 if _is_bool(i) else ndim(i) for i in arrays)
+
+
+def _is_bool(i):
+    return isinstance(i, (bool, np.bool_)) or getattr(i, "dtype", None) == bool
+
+
+def _batched_getitem(a, index, nb):
+    """``a[index]`` for an ``a`` with ``nb`` leading batch axes, which stay first."""
+    out = _getitem(a, _prefixed(index, nb))
+    front = _front_axes(index)
+    if front and nb:
+        out = np.moveaxis(out, tuple(range(front, front + nb)), tuple(range(nb)))
+    return out
+
+
+def _batched_index_add(values, index, nb, out_shape):
+    """``index_add`` of ``values`` with ``nb`` leading batch axes, kept first."""
+    batch = shape(values)[:nb]
+    front = _front_axes(index)
+    if front and nb:
+        values = np.moveaxis(values, tuple(range(nb)), tuple(range(front, front + nb)))
+    return call(_mm.index_add, values, _prefixed(index, nb), batch + tuple(out_shape))
+
+
 # indexing and its adjoint ---------------------------------------------------------------
 def _getitem_vjp(ans, x, index):
-    def vjp(g):
-        nb = nbatch(g, ans)
-        return match_chunks(call(_mm.index_add, g, _prefixed(index, nb), shape(g)[:nb] + shape(x)), x)
-
-    return vjp
+    return lambda g: match_chunks(_batched_index_add(g, index, nbatch(g, ans), shape(x)), x)
 
 
 def _index_add_vjp(ans, values, index, out_shape):
-    return lambda g: _getitem(g, _prefixed(index, ndim(g) - len(out_shape)))
+    return lambda g: _batched_getitem(g, index, ndim(g) - len(out_shape))
 
 
 defvjp(_mm.getitem, _getitem_vjp)
-defjvp(_mm.getitem, lambda t, ans, x, index: _getitem(t, _prefixed(index, nbatch(t, x))))
+defjvp(_mm.getitem, lambda t, ans, x, index: _batched_getitem(t, index, nbatch(t, x)))
 defvjp(_mm.index_add, _index_add_vjp)
 defjvp(
     _mm.index_add,
-    lambda t, ans, values, index, out_shape: call(
-        _mm.index_add, t, _prefixed(index, nbatch(t, values)),
-        shape(t)[: nbatch(t, values)] + tuple(out_shape),
-    ),
+    lambda t, ans, values, index, out_shape: _batched_index_add(
+        t, index, nbatch(t, values), out_shape),
 )
 
 
