@@ -27,6 +27,46 @@ def _axis_index(nd, axis, item):
     return (slice(None),) * (axis % nd) + (item,)
 
 
+def _dtype(a):
+    """The dtype of ``a`` (a DiffArray, an inner array or a Python number), not computing it."""
+    dtype = getattr(a, "dtype", None)
+    return _np.dtype(dtype) if dtype is not None else _np.result_type(a)
+
+
+def _zero(a):
+    """A 0-d zero of ``a``'s dtype, so that ``where(mask, a, zero)`` keeps the dtype."""
+    return _np.zeros((), dtype=_dtype(a))
+
+
+def _accumulated(a, dtype=None):
+    """``a`` in the dtype NumPy sums and multiplies it in.
+
+    ``dtype`` if given; otherwise booleans and integers narrower than the
+    default integer widen to it (``numpy.cumprod`` of int32 is int64).
+    """
+    have = _dtype(a)
+    if dtype is None:
+        if have.kind in "bi" and have.itemsize < _np.dtype(_np.int_).itemsize:
+            dtype = _np.int_
+        elif have.kind == "u" and have.itemsize < _np.dtype(_np.uint).itemsize:
+            dtype = _np.uint
+        else:
+            return a
+    return a if _np.dtype(dtype) == have else _mm.astype(a, dtype)
+
+
+def _nan_as(a, value):
+    """``a`` with its NaNs replaced by ``value`` (integers and booleans have none)."""
+    return unp.where(unp.isnan(a), value, a) if _dtype(a).kind in "fc" else a
+
+
+def _count(ok, a, axis, keepdims):
+    """How many entries ``ok`` marks, in ``a``'s floating precision (float32 stays float32)."""
+    count = unp.sum(ok, axis=axis, keepdims=keepdims)
+    dtype = _dtype(a)
+    return _mm.astype(count, _np.finfo(dtype).dtype) if dtype.kind in "fc" else count
+
+
 # -- aliases and simple combinations ---------------------------------------------------
 @_create(_replace_first, default=lambda a, axis=None, out=None, keepdims=False: unp.max(
     a, axis=axis, keepdims=keepdims))
@@ -139,6 +179,8 @@ def rot90(m, k=1, axes=(0, 1)):
 
 def _roll(a, shift, axis=None):
     if axis is None:
+        if 0 in unp.shape(a):
+            return a
         return unp.reshape(_roll(unp.ravel(a), shift, 0), unp.shape(a))
     shifts = shift if isinstance(shift, (tuple, list)) else (shift,)
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
@@ -307,19 +349,20 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
 
 # -- triangles and diagonals ----------------------------------------------------------------
 def _tri_mask(m, k, lower):
-    n, mm = unp.shape(m)[-2:]
+    shape = unp.shape(m)
+    n, mm = shape[-2:] if len(shape) > 1 else shape * 2  # NumPy: a vector is each row
     rows = unp.reshape(unp.arange(n), (n, 1))
     cols = unp.reshape(unp.arange(mm), (1, mm))
     return (cols - rows <= k) if lower else (cols - rows >= k)
 
 
-@_create(_replace_first, default=lambda m, k=0: unp.where(_tri_mask(m, k, True), m, 0.0))
+@_create(_replace_first, default=lambda m, k=0: unp.where(_tri_mask(m, k, True), m, _zero(m)))
 def tril(m, k=0):
     """Lower triangle (``numpy.tril``)."""
     return (_array(m),)
 
 
-@_create(_replace_first, default=lambda m, k=0: unp.where(_tri_mask(m, k, False), m, 0.0))
+@_create(_replace_first, default=lambda m, k=0: unp.where(_tri_mask(m, k, False), m, _zero(m)))
 def triu(m, k=0):
     """Upper triangle (``numpy.triu``)."""
     return (_array(m),)
@@ -329,7 +372,7 @@ def _diag(v, k=0):
     if unp.ndim(v) == 1:
         n = unp.shape(v)[0] + abs(k)
         w = unp.pad(v, (k, 0) if k >= 0 else (0, -k), "constant")
-        return unp.eye(n, k=k) * unp.reshape(w, (1, n))
+        return unp.eye(n, k=k, dtype=_dtype(v)) * unp.reshape(w, (1, n))
     v = v[:, k:] if k >= 0 else v[-k:, :]
     m = min(unp.shape(v))
     return _mm.diagonal(v[:m, :m])
@@ -449,7 +492,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 def _nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
     ok = unp.logical_not(unp.isnan(a))
-    return unp.nansum(a, axis=axis, keepdims=keepdims) / unp.sum(ok, axis=axis, keepdims=keepdims)
+    return unp.nansum(a, axis=axis, keepdims=keepdims) / _count(ok, a, axis, keepdims)
 
 
 @_create(_replace_first, default=_nanmean)
@@ -468,8 +511,9 @@ def _diff(a, n=1, axis=-1, prepend=None, append=None):
         if append is not None:
             pieces.append(unp.broadcast_to(append, _with_axis(a, axis, 1)) if unp.ndim(append) == 0 else append)
         a = unp.concatenate(pieces, axis=axis)
+    op = unp.not_equal if _dtype(a).kind == "b" else unp.subtract
     for _ in range(n):
-        a = a[_axis_index(nd, axis, slice(1, None))] - a[_axis_index(nd, axis, slice(None, -1))]
+        a = op(a[_axis_index(nd, axis, slice(1, None))], a[_axis_index(nd, axis, slice(None, -1))])
     return a
 
 
@@ -486,6 +530,7 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 
 
 def _cumprod(a, axis=None, dtype=None, out=None):
+    a = _accumulated(a, dtype)
     if axis is None:
         a, axis = unp.ravel(a), 0
     nd = unp.ndim(a)
@@ -519,7 +564,14 @@ def clip(a, a_min=None, a_max=None, out=None, **kwargs):
 
 
 def _nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
-    big = _np.finfo(_np.float64).max
+    dtype = _dtype(x)
+    if dtype.kind == "c":
+        real, imag = (_nan_to_num(p, nan=nan, posinf=posinf, neginf=neginf)
+                      for p in (_mm.real(x), _mm.imag(x)))
+        return real + 1j * imag
+    if dtype.kind != "f":
+        return x
+    big = float(_np.finfo(dtype).max)
     posinf = big if posinf is None else posinf
     neginf = -big if neginf is None else neginf
     x = unp.where(unp.isnan(x), nan, x)
@@ -555,10 +607,10 @@ def select(condlist, choicelist, default=0):
 # -- more statistics and scans -------------------------------------------------------------
 def _nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     ok = unp.logical_not(unp.isnan(a))
-    count = unp.sum(ok, axis=axis, keepdims=True)
+    count = _count(ok, a, axis, True)
     centered = unp.where(ok, a - unp.nansum(a, axis=axis, keepdims=True) / count, 0.0)
     return unp.sum(centered * centered, axis=axis, keepdims=keepdims) / (
-        unp.sum(ok, axis=axis, keepdims=keepdims) - ddof)
+        _count(ok, a, axis, keepdims) - ddof)
 
 
 @_create(_replace_first, default=_nanvar)
@@ -575,14 +627,14 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 
 
 @_create(_replace_first, default=lambda a, axis=None, dtype=None, out=None: _mm.cumsum(
-    unp.where(unp.isnan(a), 0.0, a), axis=axis))
+    _nan_as(a, 0.0), axis=axis, dtype=dtype))
 def nancumsum(a, axis=None, dtype=None, out=None):
     """Cumulative sum treating NaNs as zero (``numpy.nancumsum``)."""
     return (_array(a),)
 
 
 @_create(_replace_first, default=lambda a, axis=None, dtype=None, out=None: cumprod(
-    unp.where(unp.isnan(a), 1.0, a), axis=axis))
+    _nan_as(a, 1.0), axis=axis, dtype=dtype))
 def nancumprod(a, axis=None, dtype=None, out=None):
     """Cumulative product treating NaNs as one (``numpy.nancumprod``)."""
     return (_array(a),)
@@ -594,29 +646,37 @@ def _cumulative(scan, identity):
             if unp.ndim(x) > 1:
                 raise ValueError("axis must be given for arrays of more than one dimension")
             axis = 0
-        result = scan(x, axis=axis)
+        result = scan(x, axis=axis, dtype=dtype)
         if include_initial:
-            first = unp.full(_with_axis(x, axis, 1), identity)
+            first = unp.full(_with_axis(x, axis, 1), identity, dtype=_dtype(result))
             result = unp.concatenate([first, result], axis=axis)
         return result
 
     return default
 
 
-@_create(_replace_first, default=_cumulative(lambda x, axis: _mm.cumsum(x, axis=axis), 0.0))
+@_create(_replace_first, default=_cumulative(_mm.cumsum, 0))
 def cumulative_sum(x, axis=None, dtype=None, out=None, include_initial=False):
     """Cumulative sum, array-API style (``numpy.cumulative_sum``)."""
     return (_array(x),)
 
 
-@_create(_replace_first, default=_cumulative(lambda x, axis: cumprod(x, axis=axis), 1.0))
+@_create(_replace_first, default=_cumulative(cumprod, 1))
 def cumulative_prod(x, axis=None, dtype=None, out=None, include_initial=False):
     """Cumulative product, array-API style (``numpy.cumulative_prod``)."""
     return (_array(x),)
 
 
-@_create(_replace_first, default=lambda ary, to_end=None, to_begin=None: diff(
-    unp.ravel(ary), prepend=to_begin, append=to_end))
+def _ediff1d(ary, to_end=None, to_begin=None):
+    flat = unp.ravel(ary)
+    dtype = _dtype(flat)
+    ends = [unp.ravel(unp.asarray(e)) if e is not None else None for e in (to_begin, to_end)]
+    ends = [e if e is None or _dtype(e) == dtype else _mm.astype(e, dtype) for e in ends]
+    pieces = [ends[0], diff(flat), ends[1]]
+    return unp.concatenate([p for p in pieces if p is not None], axis=0)
+
+
+@_create(_replace_first, default=_ediff1d)
 def ediff1d(ary, to_end=None, to_begin=None):
     """Differences of the flattened array (``numpy.ediff1d``)."""
     return (_array(ary),)
@@ -640,6 +700,11 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 def _interp(x, xp, fp, left=None, right=None, period=None):
     if period is not None:
         raise NotImplementedError("udiff's interp does not take period=")
+    # NumPy interpolates in float64 (complex128 for complex fp)
+    x, xp = (v if _dtype(v) == _np.float64 else _mm.astype(v, _np.float64) for v in (x, xp))
+    real = _dtype(fp).kind != "c"
+    if _dtype(fp) != (_np.float64 if real else _np.complex128):
+        fp = _mm.astype(fp, _np.float64 if real else _np.complex128)
     n = unp.shape(xp)[0]
     i = clip(unp.searchsorted(xp, x, side="right") - 1, 0, n - 2)  # a constant index
     x0, x1, f0, f1 = xp[i], xp[i + 1], fp[i], fp[i + 1]
@@ -659,7 +724,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
 
 
 def _polyval(p, x):
-    result = x * 0.0
+    result = x * 0
     for k in range(unp.shape(p)[0]):
         result = result * x + p[k]
     return result
@@ -764,18 +829,25 @@ def delete(arr, obj, axis=None):
 def _insert(arr, obj, values, axis=None):
     if axis is None:
         arr, axis = unp.ravel(arr), 0
-    if not isinstance(obj, (int, _np.integer)):
-        raise NotImplementedError("udiff's insert takes one integer position")
     nd = unp.ndim(arr)
     n = unp.shape(arr)[axis]
-    obj = obj % (n + 1) if obj < 0 else obj
     piece = unp.asarray(values)
-    if unp.ndim(piece) < nd:
-        piece = unp.broadcast_to(piece, _with_axis(arr, axis, 1))
-    return unp.concatenate(
-        [arr[_axis_index(nd, axis, slice(0, obj))], piece, arr[_axis_index(nd, axis, slice(obj, None))]],
-        axis=axis,
-    )
+    if _dtype(piece) != _dtype(arr):
+        piece = _mm.astype(piece, _dtype(arr))
+    index = None if isinstance(obj, slice) else _np.asarray(obj)
+    if index is not None and index.size == 1:
+        # one position: values get leading axes up to arr's; for a scalar position the
+        # first of them becomes the inserted axis (numpy.insert)
+        piece = unp.reshape(piece, (1,) * (nd - unp.ndim(piece)) + tuple(unp.shape(piece)))
+        if index.ndim == 0:
+            piece = unp.moveaxis(piece, 0, axis)
+        count = unp.shape(piece)[axis]
+    else:
+        count = len(range(*obj.indices(n))) if index is None else index.size
+    piece = unp.broadcast_to(piece, _with_axis(arr, axis, count))
+    # where each entry of arr and of the inserted values goes: NumPy's insert of their labels
+    order = _np.insert(_np.arange(n), obj, _np.arange(n, n + count))
+    return unp.concatenate([arr, piece], axis=axis)[_axis_index(nd, axis, order)]
 
 
 def _insert_replace(args, kwargs, d):
@@ -848,6 +920,9 @@ def _cov(m, y=None, rowvar=True, bias=False, ddof=None):
         return a if rowvar or unp.shape(a)[0] == 1 else unp.transpose(a)
 
     x = rows(m) if y is None else unp.concatenate([rows(m), rows(y)], axis=0)
+    dtype = _np.result_type(_dtype(x), _np.float64)
+    if _dtype(x) != dtype:
+        x = _mm.astype(x, dtype)
     n = unp.shape(x)[1]
     ddof = (0 if bias else 1) if ddof is None else ddof
     centered = x - _mm.mean(x, axis=1, keepdims=True)
@@ -875,13 +950,13 @@ def corrcoef(x, y=None, rowvar=True):
     return (_array(x), _array(y))
 
 
-@_create(_replace_first, default=lambda a, dtype=None: unp.asarray(a, dtype=dtype))
+@_create(_replace_first, default=lambda a, dtype=None: unp.atleast_1d(unp.asarray(a, dtype=dtype)))
 def ascontiguousarray(a, dtype=None):
     """``a`` in C order (``numpy.ascontiguousarray``); the same values."""
     return (_array(a),)
 
 
-@_create(_replace_first, default=lambda a, dtype=None: unp.asarray(a, dtype=dtype))
+@_create(_replace_first, default=lambda a, dtype=None: unp.atleast_1d(unp.asarray(a, dtype=dtype)))
 def asfortranarray(a, dtype=None):
     """``a`` in Fortran order (``numpy.asfortranarray``); the same values."""
     return (_array(a),)

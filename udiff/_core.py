@@ -415,6 +415,7 @@ def _positional(key, args, kwargs):
     except (AttributeError, TypeError, ValueError):
         bound = None
     if bound is not None:
+        _fill_defaults_before_arrays(bound)
         args, kwargs = bound.args, bound.kwargs
     for name, a in kwargs.items():
         if type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a):
@@ -423,6 +424,21 @@ def _positional(key, args, kwargs):
                 f"{_registry.key_name(key)} positionally"
             )
     return args, kwargs
+
+
+def _fill_defaults_before_arrays(bound):
+    """Give the parameters before a DiffArray their defaults, so that it can go by position.
+
+    ``diff(a, prepend=p)`` binds ``p`` after the unbound ``n`` and ``axis``;
+    with their defaults filled in, ``bound.args`` reaches ``p``.
+    """
+    params = list(bound.signature.parameters.values())
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    tracked = [positional.index(n) for n, a in bound.arguments.items() if n in positional
+               and (type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a))]
+    for p in params[:max(tracked, default=0)]:
+        if p.name not in bound.arguments and p.default is not p.empty:
+            bound.arguments[p.name] = p.default
 
 
 def _wrap_constant(backend, value):

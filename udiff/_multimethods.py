@@ -117,6 +117,8 @@ def vdot(a, b):
 
 
 def _inner_default(a, b):
+    if unumpy.ndim(a) == 0 or unumpy.ndim(b) == 0:  # NumPy: a scalar multiplies
+        return unumpy.multiply(a, b)
     return tensordot(a, b, axes=([-1], [-1]))
 
 

@@ -10,7 +10,9 @@ import, before anything else looks them up:
   uarray drops arguments equal to the declared default, so
   ``sort(x, axis=None)`` reached NumPy as ``sort(x)`` and sorted along the
   last axis instead of the flattened array;
-- ``nanmin`` and ``nanmax`` did not accept ``keepdims``;
+- ``nanmin`` and ``nanmax`` did not accept ``keepdims``; nor did ``argmax``,
+  ``argmin``, ``nanargmax``, ``nanargmin`` and ``count_nonzero`` (keyword-only
+  in NumPy);
 - ``std`` and ``var`` raised TypeError for ``ddof=`` (their argument replacer
   has no ``ddof`` parameter);
 - ``atleast_1d/2d/3d`` passed ``atleast_1d(a, b)`` on as
@@ -37,6 +39,26 @@ def nanmin(a, axis=None, out=None, keepdims=False):
 
 def nanmax(a, axis=None, out=None, keepdims=False):
     return (_mm.Dispatchable(a, unumpy.ndarray), _mm.mark_non_coercible(out))
+
+
+def argmax(a, axis=None, out=None, *, keepdims=False):
+    return (_mm.Dispatchable(a, unumpy.ndarray),)
+
+
+def argmin(a, axis=None, out=None, *, keepdims=False):
+    return (_mm.Dispatchable(a, unumpy.ndarray),)
+
+
+def nanargmax(a, axis=None, out=None, *, keepdims=False):
+    return (_mm.Dispatchable(a, unumpy.ndarray),)
+
+
+def nanargmin(a, axis=None, out=None, *, keepdims=False):
+    return (_mm.Dispatchable(a, unumpy.ndarray),)
+
+
+def count_nonzero(a, axis=None, *, keepdims=False):
+    return (_mm.Dispatchable(a, unumpy.ndarray),)
 
 
 def _statistic_replacer(args, kwargs, dispatchables):
@@ -82,6 +104,11 @@ _REPLACEMENTS = {
     "sort": (sort, _mm._self_argreplacer),
     "nanmin": (nanmin, _mm._reduce_argreplacer),
     "nanmax": (nanmax, _mm._reduce_argreplacer),
+    "argmax": (argmax, _mm._self_argreplacer),
+    "argmin": (argmin, _mm._self_argreplacer),
+    "nanargmax": (nanargmax, _mm._self_argreplacer),
+    "nanargmin": (nanargmin, _mm._self_argreplacer),
+    "count_nonzero": (count_nonzero, _mm._self_argreplacer),
 }
 
 

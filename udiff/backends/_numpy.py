@@ -13,7 +13,8 @@ def _overrides():
         # Removed from NumPy 2 but still exported by unumpy.
         "msort": lambda a: np.sort(a, axis=0),
         "in1d": _in1d,
-        "count_nonzero": lambda a, axis=None: np.asarray(np.count_nonzero(a, axis)),
+        "count_nonzero": lambda a, axis=None, *, keepdims=False: np.asarray(
+            np.count_nonzero(a, axis, keepdims=keepdims)),
         "scatter_add_along_axis": scatter_add_along_axis(np),
         "index_add": index_add(np),
     }

@@ -45,16 +45,14 @@ Examples
 ...     print(y.to(x).value)
 [ 8. 16.  0. -8.]
 """
-import inspect
-
-import unumpy
+import inspect as _inspect
 
 from .. import _registry
 from .._declare import array as _array
-from .._declare import multimethod
+from .._declare import multimethod as _multimethod
 from .._declare import replace_first as _replace_first
 
-_create = multimethod("numpy.fft")
+_create = _multimethod("numpy.fft")
 
 _NORMS = ("backward", "ortho", "forward")
 
@@ -87,7 +85,7 @@ _SPECS = {
     "hfft": (_sig_1d, "h"), "ihfft": (_sig_1d, "ih"),
     "fftshift": (_sig_shift, "shift"), "ifftshift": (_sig_shift, "shift"),
 }
-_SIGNATURES = {f: inspect.signature(f) for f in (_sig_1d, _sig_2d, _sig_nd, _sig_shift)}
+_SIGNATURES = {f: _inspect.signature(f) for f in (_sig_1d, _sig_2d, _sig_nd, _sig_shift)}
 
 
 def _plan(name, shape, args, kwargs):
