@@ -462,6 +462,7 @@ def _overrides():
                 lambda b, axis: np.sort_complex(b), np.result_type(a.dtype, np.complex64)
             )(a, axis=-1),
             "take_along_axis": _take_along_axis,
+            "eye": _eye,
             "dot": _dot,
             "reshape": _reshape,
             "getitem": _getitem,
@@ -498,6 +499,15 @@ def _overrides():
 
     out.update(linalg_overrides())
     return out
+
+
+def _eye(N, M=None, k=0, dtype=float, order="C"):
+    """``numpy.eye``: Dask's takes ``chunks`` second (``eye(3, 4)`` was 3x3), and its
+    non-square ``eye`` builds a graph with missing blocks; a square one, sliced, is right."""
+    import dask.array as da
+
+    M = N if M is None else M
+    return da.eye(max(N, M, 1), k=k, dtype=dtype)[:N, :M]
 
 
 def _modules():
