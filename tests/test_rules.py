@@ -564,17 +564,11 @@ def test_rule(case, inner, request):
 
 
 # -- precision: float32 in, float32 out -------------------------------------------------------------
-PROMOTED = "a float64 constant promotes the result: the machinery must cast a cotangent to its " \
-    "variable's dtype and a tangent to its result's (as JAX does)"
 FLOAT32_XFAIL = {
-    "concatenate_const": PROMOTED, "block_const": PROMOTED, "astype_float64": PROMOTED,
-    "full_int": PROMOTED, "arange_stop_only": PROMOTED, "heaviside_x2": PROMOTED,
-    "percentile_many": PROMOTED,
-    "sort_complex": "sort_complex of float32 gives complex128 where NumPy gives complex64",
     "float_power_pos": "float_power's value is float32 where NumPy's is float64",
 }
 FLOAT32_DASK = {  # overrides on Dask: None where a case's own xfail does not apply here
-    "full_0d": None, "full_like": None,  # Dask computes the 0-d fill value, and then runs
+    "full_0d": None, "full_like": None, "full_int": None,  # Dask computes the 0-d fill value, and then runs
     **dict.fromkeys(["linspace", "linspace_num1", "linspace_num0", "logspace"],
                     "Dask's linspace and logspace give float64 for float32 ends"),
 }

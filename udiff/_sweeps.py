@@ -263,12 +263,6 @@ def _float_dtype(dtype):
     return dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
 
-def _as_float(g):
-    if np.dtype(g.dtype).kind in "fc":
-        return g
-    return g * 1.0 if type(g) is DiffArray else g.astype(np.float64)
-
-
 def _seed(backend, value, like, name, recorded):
     """Check a user's seed against ``like`` and put it on the inner backend."""
     if type(value) is DiffArray:
@@ -298,17 +292,23 @@ def _ones(backend, like, recorded):
 
 
 def _finish(backend, g, x, batch, recorded):
-    """Shape the result like ``batch + x.shape`` with a floating dtype, and wrap it."""
+    """Shape the result like ``batch + x.shape`` in ``x``'s floating dtype, and wrap it.
+
+    A derivative has its variable's dtype (JAX's rule): a float64 constant met
+    on the way (``x32 * c64``) does not promote the gradient of a float32 ``x``.
+    """
+    dtype = _float_dtype(x.dtype)
     if g is None:
-        zeros = np.zeros_like(x.value, dtype=_float_dtype(x.dtype))
+        zeros = np.zeros_like(x.value, dtype=dtype)
         if batch:
             zeros = np.broadcast_to(zeros, batch + x.shape)
         return DiffArray(zeros, backend)
-    g = _as_float(g)
-    if np.dtype(g.dtype).kind == "c" and np.dtype(x.dtype).kind != "c":
+    if np.dtype(g.dtype).kind == "c" and dtype.kind != "c":
         # A real variable's cotangent is real: complex intermediates leave an
         # imaginary part that carries no derivative (autograd and JAX agree).
         g = np.real(g)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
     if tuple(g.shape) != batch + x.shape and not np.isnan(x.shape).any():
         # (a Dask array of unknown chunk sizes has NaN in its shape: nothing to compare)
         g = np.broadcast_to(g, batch + x.shape)
