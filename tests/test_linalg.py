@@ -233,6 +233,7 @@ for _p in (None, 2, -2, "fro", "nuc", 1, -1, numpy.inf, -numpy.inf):
     case(f"cond_{_p}", lambda a, p=_p: la.cond(a, p), distinct_singular_values(3, 3), key=la.svd
          if _p in (None, 2, -2) else la.inv)
 case("cond_stack", la.cond, distinct_singular_values(2, 3, 3), key=la.svd)
+COVERED_COMPOSITES = {la.cond}  # composites the cases above exercise (see test_rules)
 
 # non-differentiable: constants
 case("matrix_rank", lambda a: a * la.matrix_rank(a), well_conditioned(3, 3), key=la.matrix_rank)

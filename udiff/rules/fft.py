@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import _multimethods as _mm
 from .._core import DiffArray, call
-from .._registry import defjvp, defnondiff, defvjp
+from .._registry import defjvp, defvjp
 from ..backends import backend_for_value
 from ..numpy import fft as F
 from ._helpers import from_end, ndim, shape
@@ -164,7 +164,20 @@ for _name in F._SPECS:
     defvjp(F.MULTIMETHODS[_name], _vjp_maker(_name))
     defjvp(F.MULTIMETHODS[_name], _jvp_rule(_name))
 
-defnondiff(F.fftfreq, F.rfftfreq)
+
+
+# fftfreq(n, d) = k / (n d): constant in n, -ans / d in the sample spacing d (a scalar).
+def _freq_vjp(ans, n, d=1.0):
+    return lambda g: np.sum(g * (-ans / d), axis=-1)
+
+
+def _freq_jvp(t, ans, n, d=1.0):
+    return np.expand_dims(t, -1) * (-ans / d)
+
+
+for _freq in (F.fftfreq, F.rfftfreq):
+    defvjp(_freq, None, _freq_vjp)
+    defjvp(_freq, None, _freq_jvp)
 
 
 def _real_cotangent(g):
