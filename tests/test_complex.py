@@ -72,6 +72,7 @@ CASES = {
     "real": (lambda z: np.real(z) * z, [c(3)], 2, False),
     "imag": (lambda z: np.imag(z) * z, [c(3)], 2, False),
     "angle": (lambda z: np.angle(z) * z, [c(3)], 2, True),
+    "sign": (lambda z: np.sign(z) * z, [c(3)], 2, True),
     "multiply_broadcast": (np.multiply, [c(3), c(2, 3)], 2, True),
     "divide": (np.divide, [c(3), c(3)], 2, False),
     "power": (np.power, [c(3), c(3)], 2, False),

@@ -26,7 +26,6 @@ NONDIFF = {
     # name: (reason, example: x -> result, x a float array of shape (3, 4) in (-3, 3))
     "rint": (STEPS, np.rint), "floor": (STEPS, np.floor), "ceil": (STEPS, np.ceil),
     "trunc": (STEPS, np.trunc), "round": (STEPS, lambda x: U.round(x, 1)),
-    "sign": (STEPS + " for real inputs", np.sign),
     "floor_divide": (STEPS, lambda x: np.floor_divide(x, 0.7)),
     "divmod (output 0)": (STEPS + " (the quotient)", lambda x: np.divmod(x, 0.7)[0]),
     "modf (output 1)": (STEPS + " (the integer part)", lambda x: np.modf(x)[1]),

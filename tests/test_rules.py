@@ -392,6 +392,7 @@ case("imag", lambda x, y: mm.imag(x * (1.0 + 2.0j) - 1j * y), real(3, 2), real(3
 case("angle", lambda x, y: mm.angle(x + 1j * y), nonzero(3, 2), nonzero(3, 2))
 case("angle_deg", lambda x, y: mm.angle(x + 1j * y, deg=True), nonzero(3), nonzero(3))
 case("sinc", mm.sinc, real(3, 2))
+case("sign_times_x", lambda x: np.sign(x) * x, nonzero(3, 2))
 case("fftfreq_d", lambda d: U.fft.fftfreq(5, d), pos())
 case("rfftfreq_d", lambda d: U.fft.rfftfreq(6, d=d), pos())
 # at and near the removable singularity x = 0, where sinc' is its Maclaurin series

@@ -93,6 +93,26 @@ for _func in (unp.absolute, unp.fabs):
     defjvp(_func, _abs_jvp)
 
 
+# sign: steps for real x (derivative 0); z / |z| for complex z, whose derivative is
+# t / |z| - z Re(conj(z) t) / |z|^3 (0 at z == 0, like abs).
+def _sign_vjp(ans, x):
+    if np.dtype(x.dtype).kind != "c":
+        return lambda g: np.zeros_like(g)
+    r = _safe(np.absolute(x), x == 0, np.inf)
+    return lambda g: g / r - np.real(g * x) * np.conj(x) / r ** 3
+
+
+def _sign_jvp(t, ans, x):
+    if np.dtype(x.dtype).kind != "c":
+        return np.zeros_like(t)
+    r = _safe(np.absolute(x), x == 0, np.inf)
+    return t / r - x * np.real(np.conj(x) * t) / r ** 3
+
+
+defvjp(unp.sign, _sign_vjp)
+defjvp(unp.sign, _sign_jvp)
+
+
 # -- binary: partial derivatives written with ans, x, y ------------------------
 def _ge_weight(a, b, ans):
     """Weight of ``a`` in max/min-like selections: 1 if chosen, 1/2 on ties."""
@@ -278,7 +298,7 @@ defjvp(unp.matmul, _matmul_jvp_x, _matmul_jvp_y)
 
 # -- piecewise-constant or integer-valued: derivative zero or undefined ----------
 defnondiff(
-    unp.rint, unp.sign, unp.floor, unp.ceil, unp.trunc, unp.floor_divide,
+    unp.rint, unp.floor, unp.ceil, unp.trunc, unp.floor_divide,
     unp.gcd, unp.lcm, unp.bitwise_and, unp.bitwise_or, unp.bitwise_xor, unp.invert,
     unp.left_shift, unp.right_shift, unp.greater, unp.greater_equal, unp.less,
     unp.less_equal, unp.not_equal, unp.equal, unp.logical_and, unp.logical_or,
