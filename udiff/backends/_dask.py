@@ -459,7 +459,7 @@ def _overrides():
             )(a, kth, axis=axis, **kw),
             "msort": lambda a: _along_axis(np.sort)(a, axis=0),
             "sort_complex": lambda a: _along_axis(
-                lambda b, axis: np.sort_complex(b), np.result_type(a.dtype, np.complex64)
+                lambda b, axis: np.sort_complex(b), _sort_complex_dtype(a.dtype)
             )(a, axis=-1),
             "take_along_axis": _take_along_axis,
             "eye": _eye,
@@ -508,6 +508,15 @@ def _eye(N, M=None, k=0, dtype=float, order="C"):
 
     M = N if M is None else M
     return da.eye(max(N, M, 1), k=k, dtype=dtype)[:N, :M]
+
+
+def _sort_complex_dtype(dtype):
+    """The dtype of ``numpy.sort_complex``: complex64 for small integers, else complex128."""
+    if dtype.kind == "c":
+        return dtype
+    if dtype.char == "g":
+        return np.dtype(np.clongdouble)
+    return np.dtype(np.complex64 if dtype.char in "bhBH" else np.complex128)
 
 
 def _modules():
