@@ -7,7 +7,7 @@ NumPy only, never uarray, whose backend state Dask's worker threads lack.
 """
 import numpy as np
 
-from ..numpy.linalg import adjugate_from_svd
+from ..numpy.linalg import _adjugate_from_svd
 
 
 def _whole_matrices(a):
@@ -59,7 +59,7 @@ def slogdet(a):
 
 def _numpy_adjugate(m):
     u, s, vh = np.linalg.svd(m, full_matrices=False)
-    return adjugate_from_svd(u, s, vh, np.linalg.det(u) * np.linalg.det(vh))
+    return _adjugate_from_svd(u, s, vh, np.linalg.det(u) * np.linalg.det(vh))
 
 
 def adjugate(a):

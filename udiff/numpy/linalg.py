@@ -110,7 +110,7 @@ def _ct(x):
     return _np.conj(_np.swapaxes(x, -1, -2))
 
 
-def adjugate_from_svd(u, s, vh, phase):
+def _adjugate_from_svd(u, s, vh, phase):
     """``adj(A)`` of ``A = u diag(s) vh``, with ``phase = det(u) det(vh)``.
 
     ``adj(A) = phase V diag(prod_{j != i} s_j) U^H``, exact for singular ``A``.
@@ -134,7 +134,7 @@ def _svd_reduced(a):
 
 def _adjugate_default(a):
     u, s, vh = _svd_reduced(a)
-    return adjugate_from_svd(u, s, vh, det(u) * det(vh))
+    return _adjugate_from_svd(u, s, vh, det(u) * det(vh))
 
 
 @_create(_replace_first, default=_adjugate_default)
