@@ -323,8 +323,7 @@ case("compress_axis0", lambda x: np.compress(numpy.array([True, False, True]), x
 case("compress_axis1", lambda x: np.compress(numpy.array([False, True]), x, axis=1), real(3, 2))
 case("compress_None", lambda x: np.compress(numpy.array([True, False, True]), x), real(3, 2))
 case("extract", lambda x: np.extract(x > 0, x), real(3, 2), xfail=DASK_UNKNOWN_SHAPE)
-case("extract_const", lambda x: np.extract(numpy.array([[True, False]] * 3), x), real(3, 2),
-     xfail=DASK_UNKNOWN_SHAPE)
+case("extract_const", lambda x: np.extract(numpy.array([[True, False]] * 3), x), real(3, 2))
 NO_RULE = everywhere("udiff has no rule for this set function: differentiating it raises "
                      "an error naming it, never zeros")
 case("unique", np.unique, real(5), xfail=NO_RULE)

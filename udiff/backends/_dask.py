@@ -234,6 +234,16 @@ def _getitem(a, index):
     return da.moveaxis(out, tuple(range(nb)), tuple(range(first, first + nb)))
 
 
+def _extract(condition, arr):
+    """``extract``: with a condition of known values, a gather of known size
+    (Dask's own leaves the size unknown)."""
+    import dask.array as da
+
+    if isinstance(condition, da.Array):
+        return da.extract(condition, arr)
+    return _getitem(da.ravel(arr), np.flatnonzero(condition))
+
+
 def _index_add(values, index, shape):
     """Zeros of ``shape`` with ``values`` added at ``index``: the adjoint of ``getitem``.
 
@@ -466,6 +476,7 @@ def _overrides():
             "dot": _dot,
             "reshape": _reshape,
             "getitem": _getitem,
+            "extract": _extract,
             **{f"fft.{name}": _fft(name) for name in _FFTS},
             # Dask returns the upper factor unless told otherwise; NumPy the lower.
             "linalg.cholesky": lambda a, upper=False: da.linalg.cholesky(a, lower=not upper),
