@@ -181,7 +181,9 @@ AT_CASES = [
     ((0, 2), slice(None)), ((2, 4), (slice(None), E)), ((), ()),
 ]
 AT_REPEATED = [((5,), B([1, 1, 4])), ((3, 4), (B([0, 0]), slice(None, None, -1)))]
-AT_ALL = [(case, op) for case in AT_CASES for op in ["set", "add", "multiply"]] + [
+AT_OPS = {"set": None, "add": numpy.add, "multiply": numpy.multiply, "divide": numpy.divide,
+          "power": numpy.power, "min": numpy.minimum, "max": numpy.maximum}
+AT_ALL = [(case, op) for case in AT_CASES for op in AT_OPS] + [
     (case, "add") for case in AT_REPEATED]
 
 
@@ -189,10 +191,8 @@ def _numpy_at(op, x, index, v):
     out = x.copy()
     if op == "set":
         out[index] = v
-    elif op == "add":
-        numpy.add.at(out, index, v)
     else:
-        numpy.multiply.at(out, index, v)
+        AT_OPS[op].at(out, index, v)
     return out
 
 
@@ -200,13 +200,25 @@ def _numpy_at(op, x, index, v):
 def test_at(case, op, inner):
     shape, index = case
     x = _point(shape)
-    v = _point(x[index].shape) + 3.0
+    v = 0.75 - _point(x[index].shape)  # never equal to an entry of x: min and max have no ties
+    if op == "power":
+        x = numpy.asarray(numpy.abs(x) + 0.5)
     f = lambda z, w: getattr(z.at[index], op)(w) * (z + 1.0)  # noqa: E731
     y, _ = _trace(f, [x, v], inner)
     expected = _numpy_at(op, x, index, v) * (x + 1.0)
     assert y.shape == expected.shape
     numpy.testing.assert_allclose(compute(y), expected)
     check_grads(f, [chunked(x, inner), chunked(v, inner)], inner=inner)
+
+
+@pytest.mark.parametrize("op", list(AT_OPS))
+def test_at_keeps_dtype(op, inner):
+    """As NumPy's ``x[i] = v`` and JAX's ``x.at[i].set(v)``: the result has ``x``'s dtype."""
+    x = numpy.abs(_point((4,), numpy.float32)) + 0.5
+    y, (z,) = _trace(lambda z: getattr(z.at[1:3], op)(numpy.float64(2.0)), [x], inner)
+    assert y.dtype == numpy.float32
+    assert y.to(z, grad_variables=numpy.ones(4, numpy.float32)).dtype == numpy.float32
+    numpy.testing.assert_allclose(compute(y), _numpy_at(op, x, slice(1, 3), 2.0), rtol=1e-6)
 
 
 def test_at_broadcasts_values(inner):
@@ -219,7 +231,7 @@ def test_at_broadcasts_values(inner):
     check_grads(f, [chunked(x, inner), chunked(B([7.0, 8.0]), inner)], inner=inner)
 
 
-@pytest.mark.parametrize("op", ["set", "multiply"])
+@pytest.mark.parametrize("op", [op for op in AT_OPS if op != "add"])
 def test_at_repeated_is_refused(op, inner):
     with pytest.raises(ValueError, match="repeated"):
         _trace(lambda z: getattr(z.at[B([1, 1])], op)(2.0), [_point((3,))], inner)

@@ -125,6 +125,9 @@ class _At:
 class _Update:
     """Functional updates of ``x[index]``, differentiable in ``x`` and in the values.
 
+    As in JAX, the result has ``x``'s dtype and shape whatever the values';
+    ``add`` sums repeated indices, the other updates refuse them.
+
     Examples
     --------
     >>> import uarray as ua, udiff, udiff.numpy as np
@@ -140,6 +143,9 @@ class _Update:
         self._x = x
         self._index = index
 
+    def _apply(self, key, *args):
+        return apply(self._x._backend, key, args, {})
+
     def _counts(self):
         """How often ``index`` selects each entry (a NumPy constant)."""
         counts = np.zeros(self._x.shape, dtype=np.intp)
@@ -150,16 +156,25 @@ class _Update:
         return counts
 
     def _spread(self, values):
-        """``values`` broadcast to ``x[index]`` and scattered into ``x``'s shape."""
+        """``values`` broadcast to ``x[index]``, cast to ``x``'s dtype and scattered
+        into ``x``'s shape (zeros elsewhere)."""
         x = self._x
-        target = x[self._index]
-        values = apply(x._backend, unumpy.broadcast_to, (values, target.shape), {})
-        return apply(x._backend, _mm.index_add, (values, _index_value(self._index), x.shape), {})
+        values = self._apply(unumpy.broadcast_to, values, x[self._index].shape)
+        if values.dtype != x.dtype:
+            values = self._apply(_mm.astype, values, x.dtype)
+        return self._apply(_mm.index_add, values, _index_value(self._index), x.shape)
 
-    def _mask(self, counts, name):
+    def _mask(self, name):
+        """Where ``index`` selects, refusing repeated indices."""
+        counts = self._counts()
         if counts.max(initial=0) > 1:
             raise ValueError(f"x.at[index].{name} with repeated indices is ambiguous; use .add")
         return self._x._backend.inner.asarray(counts > 0)
+
+    def _filled(self, values, name, fill):
+        """``values`` at ``index`` and ``fill`` elsewhere, and the mask of ``index``."""
+        mask = self._mask(name)
+        return self._apply(unumpy.where, mask, self._spread(values), fill), mask
 
     def get(self):
         """``x[index]``."""
@@ -171,14 +186,40 @@ class _Update:
 
     def set(self, values):
         """``x`` with the entries at ``index`` replaced by ``values``."""
-        mask = self._mask(self._counts(), "set")
-        return apply(self._x._backend, unumpy.where, (mask, self._spread(values), self._x), {})
+        mask = self._mask("set")
+        return self._apply(unumpy.where, mask, self._spread(values), self._x)
 
     def multiply(self, values):
         """``x`` with the entries at ``index`` multiplied by ``values``."""
-        mask = self._mask(self._counts(), "multiply")
-        factor = apply(self._x._backend, unumpy.where, (mask, self._spread(values), 1.0), {})
-        return self._x * factor
+        return self._x * self._filled(values, "multiply", 1)[0]
+
+    def divide(self, values):
+        """``x`` with the entries at ``index`` divided by ``values``."""
+        return self._x / self._filled(values, "divide", 1)[0]
+
+    def power(self, values):
+        """``x`` with the entries at ``index`` raised to ``values``.
+
+        Elsewhere the base is 1, so that no derivative there is NaN (``log`` of a
+        negative entry) before the final ``where`` drops it.
+        """
+        exponent, mask = self._filled(values, "power", 1)
+        base = self._apply(unumpy.where, mask, self._x, 1)
+        return self._apply(unumpy.where, mask, base ** exponent, self._x)
+
+    def min(self, values):
+        """``x`` with the entries at ``index`` replaced by their minimum with ``values``."""
+        return self._extremum(unumpy.minimum, values, "min")
+
+    def max(self, values):
+        """``x`` with the entries at ``index`` replaced by their maximum with ``values``."""
+        return self._extremum(unumpy.maximum, values, "max")
+
+    def _extremum(self, ufunc, values, name):
+        mask = self._mask(name)
+        both = self._apply(ufunc, self._x, self._spread(values))
+        return self._apply(unumpy.where, mask, both, self._x)
 
 
-DiffArray.at = property(_At, doc="Functional updates: ``x.at[index].set(v)``, ``.add``, ``.multiply``.")
+DiffArray.at = property(_At, doc="Functional updates: ``x.at[index].set(v)``, ``.add``, "
+                                  "``.multiply``, ``.divide``, ``.power``, ``.min``, ``.max``.")
