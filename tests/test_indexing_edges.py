@@ -163,6 +163,21 @@ def test_index_grads(case, inner):
     check_grads(lambda z: z[index] * z[index], [chunked(_point(shape), inner)], inner=inner)
 
 
+@pytest.mark.parametrize("case", INDEX_CASES, ids=map(_id, INDEX_CASES))
+def test_index_hessian(case, inner):
+    """Second derivatives with batch axes (Jacobian sweeps over recorded gradients):
+    the Hessian of ``sum(x[index] ** 3)`` is ``J^T diag(6 x[index]) J``."""
+    shape, index = case
+    x = _point(shape)
+    f = lambda z: np.sum(z[index] ** 3)  # noqa: E731
+    jac = _exact_jacobian(shape, index).reshape(x[index].size, x.size)
+    expected = (jac.T * 6 * x[index].ravel()) @ jac
+    forward_over_reverse = udiff.hessian(f, inner=inner)(chunked(x, inner))
+    reverse_over_reverse = udiff.jacobian(udiff.grad(f, inner=inner), inner=inner)(chunked(x, inner))
+    for hess in (forward_over_reverse, reverse_over_reverse):
+        numpy.testing.assert_allclose(compute(hess).reshape(x.size, x.size), expected, atol=1e-12)
+
+
 def test_index_errors_match_numpy(inner):
     x = _point((3, 4))
     for index in [(0, 0, 0), 3, (slice(None), B([4])), B([True, False]), (B([-4]),), 1.5]:
