@@ -78,6 +78,23 @@ def test_norm_at_zero_is_zero(k, mode, inner):
     assert_same(jac(f, x, inner, mode), numpy.zeros(expected_shape))
 
 
+# -- powers at 0 --------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_power_with_exponent_zero_at_zero_is_zero(mode, inner):
+    # x ** 0 is the constant 1: its derivative is 0, not 0 * 0 ** -1 = NaN
+    for f in (lambda x: x ** 0, lambda x: x ** 0.0, lambda x: np.power(x, 0.0)):
+        assert_same(jac(f, numpy.array([0.0, 2.0]), inner, mode), numpy.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_power_at_zero_base(mode, inner):
+    x = numpy.array([0.0, 2.0])
+    assert_same(jac(lambda x: x ** 2.0, x, inner, mode), numpy.diag([0.0, 4.0]))
+    assert_same(jac(lambda x: x ** 0.5, numpy.array(0.0), inner, mode), inf)
+    # d/dy 0 ** y = 0 ** y * log(0): 0 for y > 0 (log(0) is not used)
+    assert_same(jac(lambda y: np.power(numpy.zeros(2), y), numpy.array(2.0), inner, mode), [0, 0])
+
+
 # -- ties ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", MODES)
 def test_max_and_min_split_ties_evenly(mode, inner):
