@@ -178,6 +178,37 @@ def test_index_hessian(case, inner):
         numpy.testing.assert_allclose(compute(hess).reshape(x.size, x.size), expected, atol=1e-12)
 
 
+# A 1-D integer Dask array as the index (argsort's result, say): lazy, never computed
+# to build the graph; the other entries basic.  LAZY stands for it.
+LAZY = numpy.array([3, -1, 0, 3])
+LAZY_CASES = [
+    ((2, 3, 4), (slice(None), slice(None), LAZY)), ((2, 3, 4), (0, slice(None), LAZY)),
+    ((2, 3, 4), (1, LAZY[1:3])), ((2, 3, 4), (Ellipsis, None, LAZY)),
+    ((2, 3, 4), (slice(None, None, -1), 1, LAZY)), ((5,), LAZY), ((5,), LAZY[:0]),
+    ((0, 4), (slice(None), LAZY)),
+]
+
+
+def _lazy(index):
+    import dask.array as da
+
+    if isinstance(index, tuple):
+        return tuple(_lazy(i) for i in index)
+    return da.from_array(index, chunks=2) if isinstance(index, numpy.ndarray) else index
+
+
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+@pytest.mark.parametrize("case", LAZY_CASES, ids=map(_id, LAZY_CASES))
+def test_index_with_dask_array(case, mode):
+    shape, index = case
+    x, inner = _point(shape), udiff.dask_backend
+    y, (z,) = _trace(lambda z: z[_lazy(index)], [x], inner, mode)
+    assert y.shape == x[index].shape
+    numpy.testing.assert_array_equal(compute(y), x[index])
+    numpy.testing.assert_array_equal(compute(y.to(z, jacobian=True)), _exact_jacobian(shape, index))
+    check_grads(lambda z: z[_lazy(index)] ** 2, [chunked(x, inner)], inner=inner)
+
+
 def test_index_errors_match_numpy(inner):
     x = _point((3, 4))
     for index in [(0, 0, 0), 3, (slice(None), B([4])), B([True, False]), (B([-4]),), 1.5]:

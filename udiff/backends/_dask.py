@@ -87,11 +87,14 @@ class _IndexPlan:
     integers only (Ellipsis spelled out, every axis named), and the gather
     takes the integer ``arrays``, broadcast together, at ``positions`` (axes
     of ``x[basic]``), all other axes whole.  Boolean masks become the integer
-    arrays of their ``nonzero()``; integer scalars are gathered too when an
-    array is present; a boolean scalar is a new axis (``None``) gathered at
-    ``[0]`` (``True``) or ``[]`` (``False``).  ``front`` says whether NumPy
-    puts the broadcast axes first (arrays not next to each other in the index)
-    instead of where the arrays stand.
+    arrays of their ``nonzero()``; a boolean scalar is a new axis (``None``)
+    gathered at ``[0]`` (``True``) or ``[]`` (``False``).  ``front`` says
+    whether NumPy puts the broadcast axes first (index arrays, integers
+    included, not next to each other) instead of where the arrays stand.
+
+    With a single 1-D integer array (``take``, which may be a Dask array of
+    known length) the integers stay in ``basic``; otherwise they are gathered
+    as 0-d arrays, and every array must have known values (NumPy).
     """
 
     def __init__(self, index, shape):
@@ -102,35 +105,37 @@ class _IndexPlan:
                              f"but {consumed} were indexed")
         if not any(i is Ellipsis for i in items):
             items.append(Ellipsis)
-        gathered = any(isinstance(i, (np.ndarray, bool)) for i in items)
+        arrays = [i for i in items if _is_array(i)]
+        self.take = (len(arrays) == 1 and not isinstance(arrays[0], bool)
+                     and arrays[0].ndim == 1 and arrays[0].dtype != bool)
         self.basic, self.positions, self.arrays, kinds = [], [], [], []
-        axis = 0  # axis of x the next item indexes
+        axis = 0  # the axis of x the next item indexes
         for item in items:
             if item is Ellipsis:
                 rest = len(shape) - consumed
                 self.basic.extend([slice(None)] * rest)
                 axis += rest
-                kinds.append("basic")
-            elif item is None or isinstance(item, slice) or (isinstance(item, int) and not gathered):
-                self.basic.append(_canonical(item, shape[axis]) if isinstance(item, slice) else item)
+            elif item is None or isinstance(item, slice):
+                self.basic.append(_canonical(item, shape[axis]) if item is not None else None)
                 axis += item is not None
-                kinds.append("basic")
+            elif isinstance(item, int) and not isinstance(item, bool) and (self.take or not arrays):
+                self.basic.append(item)
+                axis += 1
             else:
-                kinds.append("gather")
                 for array in _gather_arrays(item, shape[axis:axis + _consumes(item)]):
                     self.basic.append(None if isinstance(item, bool) else slice(None))
-                    self.positions.append(len(self.basic) - 1)
+                    self.positions.append(sum(not isinstance(i, int) for i in self.basic) - 1)
                     self.arrays.append(array)
                 axis += _consumes(item)
-        if self.arrays:
+            kinds.append("a" if _is_array(item) or (arrays and isinstance(item, int)) else " ")
+        if len(self.arrays) > 1:
             self.arrays = np.broadcast_arrays(*self.arrays)
-        runs = "".join("g" if k == "gather" else " " for k in kinds).split()
-        self.front = len(runs) > 1
+        self.front = len("".join(kinds).split()) > 1
 
     @property
     def gather(self):
         """The index of the gather, applied to ``x[basic]``."""
-        index = [slice(None)] * len(self.basic)
+        index = [slice(None)] * sum(not isinstance(i, int) for i in self.basic)
         for position, array in zip(self.positions, self.arrays):
             index[position] = array
         return tuple(index)
@@ -139,11 +144,30 @@ class _IndexPlan:
         """How many axes the broadcast index arrays make."""
         return self.arrays[0].ndim if self.arrays else 0
 
+    def gathered_shape(self, basic_shape):
+        """The shape of ``x[index]`` for ``x[basic]`` of ``basic_shape``."""
+        if not self.take:
+            return _shape_of(basic_shape, self.gather)
+        shape = list(basic_shape)
+        p = self.positions[0]
+        shape[p] = self.arrays[0].shape[0]
+        if self.front:
+            shape.insert(0, shape.pop(p))
+        return tuple(shape)
+
+
+def _is_array(item):
+    """Whether an index entry (after ``_index_item``) is an advanced one."""
+    return isinstance(item, bool) or hasattr(item, "ndim")
+
 
 def _index_item(item):
     """One entry of an index, as ``_IndexPlan`` reads it: an int, a bool, an
-    integer or boolean ndarray, or a slice, ``None`` or Ellipsis unchanged."""
+    integer or boolean ndarray, an integer Dask array, or a slice, ``None`` or
+    Ellipsis unchanged."""
     if item is None or item is Ellipsis or isinstance(item, slice):
+        return item
+    if hasattr(item, "dask"):  # a single 1-D integer array (see _dask_fallback)
         return item
     array = np.asarray(item)
     if array.dtype == bool:
@@ -173,31 +197,48 @@ def _consumes(item):
     """How many axes of the indexed array an index entry uses up."""
     if item is None or item is Ellipsis or isinstance(item, bool):
         return 0
-    if isinstance(item, np.ndarray) and item.dtype == bool:
+    if getattr(item, "dtype", None) == bool:
         return item.ndim
     return 1
 
 
 def _gather_arrays(item, axis_sizes):
-    """The integer arrays an advanced index entry gathers with, one per axis it uses."""
+    """The integer arrays an advanced index entry gathers with, one per axis it uses,
+    with negative positions counted from the end and bounds checked."""
     if isinstance(item, bool):
         return [np.zeros(int(item), dtype=np.intp)]
-    if isinstance(item, np.ndarray) and item.dtype == bool:
+    if getattr(item, "dtype", None) == bool:
         if item.shape != tuple(axis_sizes):
             raise IndexError(f"boolean index of shape {item.shape} does not match the "
                              f"indexed axes of sizes {tuple(axis_sizes)}")
         return list(item.nonzero())
-    array = np.asarray(item)
     n = axis_sizes[0]
+    if isinstance(item, np.ndarray) or np.ndim(item) == 0:
+        return [_positions(np.asarray(item), n)]
+    if n == 0 and item.size:
+        raise IndexError("index out of bounds for an axis of size 0")
+    return [item.map_blocks(_positions, n=n, dtype=np.intp)]
+
+
+def _positions(array, n):
+    """Integer positions into an axis of length ``n``, negative ones from the end."""
     if array.size and (array.max() >= n or array.min() < -n):
         raise IndexError(f"index out of bounds for axis of size {n}")
-    return [np.where(array < 0, array + n, array)]
+    return np.where(array < 0, array + n, array)
 
 
-def _has_dask_index(index):
-    import dask.array as da
-
-    return any(isinstance(i, da.Array) for i in (index if isinstance(index, tuple) else (index,)))
+def _dask_fallback(index):
+    """Whether ``index`` holds Dask arrays other than one 1-D integer array of known
+    length beside entries of known values: ``_IndexPlan`` needs those values."""
+    items = index if isinstance(index, tuple) else (index,)
+    lazy = [i for i in items if hasattr(i, "dask")]
+    if not lazy:
+        return False
+    arrays = [i for i in items if not (i is None or i is Ellipsis or isinstance(i, slice))
+              and (isinstance(i, (bool, np.bool_)) or np.ndim(i))]
+    single = lazy[0]
+    return (len(lazy) > 1 or len(arrays) > 1 or single.ndim != 1
+            or single.dtype.kind not in "iu" or np.isnan(single.shape[0]))
 
 
 def _shape_of(shape, index):
@@ -210,23 +251,25 @@ def _getitem(a, index):
     """``a[index]`` with NumPy's semantics.
 
     Dask gets some indices wrong (``x[0, :, [1, 3]]`` puts the gathered axis
-    last, ``x[True]`` drops the new axis) and refuses others (several or
-    multi-dimensional index arrays, ``None`` next to an array); here the
-    slices, ``None`` and integers are applied first, then the index arrays
-    with one ``take`` or a point-wise ``vindex``.
+    last, ``x[True]`` drops the new axis, ``x[-7::-1]`` of 5 entries takes
+    them all) and refuses others (several or multi-dimensional index arrays,
+    ``None`` next to an array); here the slices, ``None`` and integers are
+    applied first, then the index arrays with one ``take`` or a point-wise
+    ``vindex``.
     """
     import dask.array as da
 
-    if _has_dask_index(index):
-        return a[index]  # a mask computed from data: sizes unknown, as in Dask
+    if _dask_fallback(index):
+        return a[index]  # Dask's own (a mask computed from data: sizes unknown)
     plan = _IndexPlan(index, a.shape)
     basic = a[tuple(plan.basic)]
     if not plan.arrays:
         return basic
     if 0 in basic.shape or 0 in plan.arrays[0].shape:
-        return da.zeros(_shape_of(basic.shape, plan.gather), dtype=a.dtype)
-    if len(plan.arrays) == 1 and plan.nbroadcast() == 1:
-        return basic[plan.gather]
+        return da.zeros(plan.gathered_shape(basic.shape), dtype=a.dtype)
+    if plan.take:
+        out = basic[plan.gather]
+        return da.moveaxis(out, plan.positions[0], 0) if plan.front else out
     out = basic.vindex[plan.gather]  # broadcast axes first
     if plan.front:
         return out
@@ -256,10 +299,11 @@ def _index_add(values, index, shape):
     import dask.array as da
 
     values = da.asarray(values)
-    if _has_dask_index(index):
+    if _dask_fallback(index):
         raise NotImplementedError(
-            "the derivative of indexing a Dask array with a Dask index array needs "
-            "the index's values; compute the index first (index.compute())"
+            "the derivative of indexing a Dask array with this Dask index (a mask, or "
+            "index arrays other than a single 1-D one) needs the index's values; compute "
+            "the index first (index.compute())"
         )
     if np.isnan(values.shape).any():
         raise ValueError(
@@ -282,8 +326,10 @@ def _ungather(values, plan, basic_shape):
     import dask.array as da
 
     positions, nb = plan.positions, plan.nbroadcast()
-    if len(positions) == 1 and nb == 1:
+    if plan.take:
         p = positions[0]
+        if plan.front:
+            values = da.moveaxis(values, 0, p)
         index = plan.arrays[0].reshape((1,) * p + (-1,) + (1,) * (len(basic_shape) - p - 1))
         return _scatter_add_along_axis(values, index, p, basic_shape[p])
     if not plan.front:  # the broadcast axes to the front, where vindex puts them
