@@ -497,9 +497,7 @@ composite(U.trapezoid, "dx", lambda x: U.trapezoid(x, dx=0.5), real(3, 4))
 composite(U.trapezoid, "x", lambda y, x: U.trapezoid(y, mm.cumsum(x * x, axis=-1)), real(3, 4),
           real(4))
 composite(U.interp, "xfp", lambda x, fp: U.interp(x, numpy.array([-2.0, -0.5, 0.3, 2.0]), fp),
-          real(5), real(4), xfail={"dask": (
-              "the cotangent of fp[i] needs the index i's values, and on Dask i (from "
-              "searchsorted) is a lazy array: a clear NotImplementedError")})
+          real(5), real(4))
 composite(U.polyval, "cubic", U.polyval, real(3), real(4))
 composite(U.convolve, "full", U.convolve, real(5), real(3))
 composite(U.convolve, "same", lambda a, v: U.convolve(a, v, mode="same"), real(5), real(3))
