@@ -107,7 +107,8 @@ def _index_repr(index):
 
 def _point(shape, dtype=numpy.float64):
     """Distinct values, so that a misplaced entry shows."""
-    return (numpy.arange(int(numpy.prod(shape, dtype=int))) * 0.5 - 1.0).astype(dtype).reshape(shape)
+    size = int(numpy.prod(shape, dtype=int))
+    return (numpy.arange(size) * 0.5 - 1.0).astype(dtype).reshape(shape)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -173,7 +174,8 @@ def test_index_hessian(case, inner):
     jac = _exact_jacobian(shape, index).reshape(x[index].size, x.size)
     expected = (jac.T * 6 * x[index].ravel()) @ jac
     forward_over_reverse = udiff.hessian(f, inner=inner)(chunked(x, inner))
-    reverse_over_reverse = udiff.jacobian(udiff.grad(f, inner=inner), inner=inner)(chunked(x, inner))
+    grad = udiff.grad(f, inner=inner)
+    reverse_over_reverse = udiff.jacobian(grad, inner=inner)(chunked(x, inner))
     for hess in (forward_over_reverse, reverse_over_reverse):
         numpy.testing.assert_allclose(compute(hess).reshape(x.size, x.size), expected, atol=1e-12)
 
@@ -286,8 +288,10 @@ def test_at_repeated_is_refused(op, inner):
 # -- functions built on indexing ----------------------------------------------------------------
 FUNCTION_CASES = [
     ("flip", lambda m, z: m.flip(z), (0, 2)), ("flip0", lambda m, z: m.flip(z, 0), (3, 4)),
-    ("flip_axes", lambda m, z: m.flip(z, (0, 2)), (2, 3, 4)), ("flip_size0", lambda m, z: m.flip(z, 1), (2, 0)),
-    ("fliplr", lambda m, z: m.fliplr(z), (3, 4)), ("flipud_size0", lambda m, z: m.flipud(z), (0, 3)),
+    ("flip_axes", lambda m, z: m.flip(z, (0, 2)), (2, 3, 4)),
+    ("flip_size0", lambda m, z: m.flip(z, 1), (2, 0)),
+    ("fliplr", lambda m, z: m.fliplr(z), (3, 4)),
+    ("flipud_size0", lambda m, z: m.flipud(z), (0, 3)),
     ("take", lambda m, z: m.take(z, [3, 0, 3], axis=1), (3, 4)),
     ("take_flat", lambda m, z: m.take(z, B([[5, -1], [0, 0]])), (3, 4)),
     ("take_empty", lambda m, z: m.take(z, E, axis=0), (3, 4)),
@@ -299,7 +303,8 @@ FUNCTION_CASES = [
     ("take_along_axis0", lambda m, z: m.take_along_axis(z, B([[2, 0, 0, 1]]), 0), (3, 4)),
     ("take_along_axis_size0", lambda m, z: m.take_along_axis(z, E.reshape(0, 1), 0), (0, 2)),
     ("take_along_axis_empty", lambda m, z: m.take_along_axis(z, E.reshape(3, 0), 1), (3, 4)),
-    ("roll", lambda m, z: m.roll(z, -3, axis=1), (3, 4)), ("roll_flat", lambda m, z: m.roll(z, 5), (3, 4)),
+    ("roll", lambda m, z: m.roll(z, -3, axis=1), (3, 4)),
+    ("roll_flat", lambda m, z: m.roll(z, 5), (3, 4)),
     ("roll_axes", lambda m, z: m.roll(z, (1, -1), axis=(0, 1)), (3, 4)),
     ("roll_size0", lambda m, z: m.roll(z, 1, axis=0), (0, 3)),
     ("roll_size0_other", lambda m, z: m.roll(z, 1, axis=1), (0, 3)),
@@ -307,7 +312,8 @@ FUNCTION_CASES = [
     ("compress_none", lambda m, z: m.compress(B([False, True]), z), (3, 4)),
     ("compress_all_false", lambda m, z: m.compress(B([False, False]), z, axis=1), (3, 2)),
     ("compress_size0", lambda m, z: m.compress(B([True, True]), z, axis=1), (0, 2)),
-    ("diagonal", lambda m, z: m.diagonal(z), (3, 4)), ("diagonal_offset", lambda m, z: m.diagonal(z, 2), (3, 4)),
+    ("diagonal", lambda m, z: m.diagonal(z), (3, 4)),
+    ("diagonal_offset", lambda m, z: m.diagonal(z, 2), (3, 4)),
     ("diagonal_neg", lambda m, z: m.diagonal(z, -2, 0, 2), (3, 2, 4)),
     ("diagonal_empty", lambda m, z: m.diagonal(z, 5), (3, 4)),
     ("diagonal_size0", lambda m, z: m.diagonal(z), (0, 3)),

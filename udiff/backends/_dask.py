@@ -65,7 +65,8 @@ def _scatter_add_along_axis(values, indices, axis, length):
     values = da.asarray(values)
     axis %= values.ndim
     if values.size == 0:
-        return da.zeros(values.shape[:axis] + (length,) + values.shape[axis + 1:], dtype=values.dtype)
+        shape = values.shape[:axis] + (length,) + values.shape[axis + 1:]
+        return da.zeros(shape, dtype=values.dtype)
     values = values.rechunk({axis: -1})
     indices = da.broadcast_to(da.asarray(indices), values.shape).rechunk(values.chunks)
     chunks = values.chunks[:axis] + ((length,),) + values.chunks[axis + 1 :]
@@ -333,7 +334,8 @@ def _ungather(values, plan, basic_shape):
         index = plan.arrays[0].reshape((1,) * p + (-1,) + (1,) * (len(basic_shape) - p - 1))
         return _scatter_add_along_axis(values, index, p, basic_shape[p])
     if not plan.front:  # the broadcast axes to the front, where vindex puts them
-        values = da.moveaxis(values, tuple(range(positions[0], positions[0] + nb)), tuple(range(nb)))
+        first = positions[0]
+        values = da.moveaxis(values, tuple(range(first, first + nb)), tuple(range(nb)))
     gathered = tuple(basic_shape[p] for p in positions)
     rest = tuple(n for p, n in enumerate(basic_shape) if p not in positions)
     flat = np.ravel_multi_index(tuple(plan.arrays), gathered).reshape((-1,) + (1,) * len(rest))
