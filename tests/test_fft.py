@@ -74,7 +74,8 @@ CASES = [
 
 # The rule keys these tests check: every transform in CASES, and the private
 # helpers the rules and test functions use (real/imag, Dask's rechunk).
-COVERED_KEYS = {func for func, _, _, _ in CASES}
+# fftfreq/rfftfreq (derivatives in the spacing d) have their cases in test_rules.py.
+COVERED_KEYS = {func for func, _, _, _ in CASES} | {F.fftfreq, F.rfftfreq}
 
 # Dask graphs make second-order checks slow: on Dask every case is checked to
 # first order and one case per kind of transform to second order.
