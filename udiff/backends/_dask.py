@@ -6,6 +6,8 @@ written here where the operation allows it (sorting along one axis needs that
 axis in one chunk; every other axis stays chunked).  Nothing here reads
 uarray's backend state, which Dask's worker threads do not have.
 """
+import operator
+
 import numpy as np
 import unumpy
 
@@ -441,9 +443,109 @@ def _reduce(func):
 
 
 def _column_stack(tup):
+    """``column_stack``: 0-d and 1-d arrays become columns (Dask's fails on 0-d ones)."""
     import dask.array as da
 
-    return da.concatenate([a[:, None] if a.ndim == 1 else a for a in map(da.asarray, tup)], axis=1)
+    return da.concatenate([da.atleast_2d(a).T if a.ndim < 2 else a
+                           for a in map(da.asarray, tup)], axis=1)
+
+
+def _hstack(tup):
+    """``hstack``: NumPy makes 0-d arrays 1-d first (Dask's fails on them)."""
+    import dask.array as da
+
+    arrays = [da.atleast_1d(a) for a in tup]
+    return da.concatenate(arrays, axis=0 if arrays[0].ndim == 1 else 1)
+
+
+def _count_nonzero(a, axis=None, *, keepdims=False):
+    """``count_nonzero`` with ``keepdims`` (Dask's takes none), as NumPy counts: a sum
+    of ``a != 0`` in ``intp``."""
+    import dask.array as da
+
+    return da.sum(da.asarray(a).astype(bool), axis=axis, dtype=np.intp, keepdims=keepdims)
+
+
+def _cumsum(a, axis=None, dtype=None, out=None):
+    """``cumsum``; ``axis=None`` flattens first, as NumPy (Dask's fails on 0-d arrays)."""
+    import dask.array as da
+
+    a = da.asarray(a)
+    if axis is None:
+        a, axis = a.ravel(), 0
+    return da.cumsum(a, axis=axis, dtype=dtype)
+
+
+def _moment(func):
+    """Dask's ``var`` or ``std`` divided by ``max(n - ddof, 0)`` as NumPy's: inf (or NaN
+    where the sum of squares is 0) when ``ddof >= n``, where Dask's gives NaN."""
+
+    def run(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        import dask.array as da
+
+        a = da.asarray(a)
+        axes = range(a.ndim) if axis is None else np.atleast_1d(axis) % max(a.ndim, 1)
+        n = int(np.prod([a.shape[ax] for ax in axes], dtype=np.int64))
+        kwargs = {"axis": axis, "dtype": dtype, "keepdims": keepdims}
+        if n - ddof > 0:
+            return func(a, ddof=ddof, **kwargs)
+        return func(a, ddof=0, **kwargs) / 0.0
+
+    return run
+
+
+def _nonzero(a):
+    """``nonzero``: of a size-0 array, empty index arrays of known length (Dask's fails)."""
+    import dask.array as da
+
+    a = da.asarray(a)
+    if a.size == 0:
+        return tuple(da.zeros(0, dtype=np.intp) for _ in range(a.ndim))
+    return da.nonzero(a)
+
+
+def _argwhere(a):
+    """``argwhere``: a 0-d array is one entry with no coordinates, as NumPy's (shape (1, 0)
+    or (0, 0)); a size-0 array has no entries (Dask's fails on both)."""
+    import dask.array as da
+
+    a = da.asarray(a)
+    if a.ndim == 0:
+        return da.argwhere(a.reshape(1))[:, :0]
+    if a.size == 0:
+        return da.zeros((0, a.ndim), dtype=np.intp)
+    return da.argwhere(a)
+
+
+def _flatnonzero(a):
+    """``flatnonzero``: of a size-0 array, an empty index array (Dask's fails)."""
+    import dask.array as da
+
+    a = da.asarray(a)
+    return da.zeros(0, dtype=np.intp) if a.size == 0 else da.flatnonzero(a)
+
+
+def _searchsorted(a, v, side="left", sorter=None):
+    """``searchsorted``: Dask's needs the sorted array as a Dask array and ``v`` of at
+    least one dimension (a scalar ``v`` raised AttributeError)."""
+    import dask.array as da
+
+    v = da.asarray(v)
+    found = da.searchsorted(da.asarray(a), v.reshape(v.shape or (1,)), side=side, sorter=sorter)
+    return found.reshape(v.shape)
+
+
+def _unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
+            **kwargs):
+    """``unique``; Dask's has no ``axis``: that raises naming the function."""
+    import dask.array as da
+
+    if axis is not None:
+        raise NotImplementedError(
+            "unique with axis= (unique rows or slices) is not available on the dask inner "
+            "backend")
+    return da.unique(ar, return_index=return_index, return_inverse=return_inverse,
+                     return_counts=return_counts, **kwargs)
 
 
 _INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")
@@ -521,16 +623,18 @@ def _overrides():
             )(a, axis=-1),
             "take_along_axis": _take_along_axis,
             "eye": _eye,
+            "full": _full,
+            "full_like": _full_like,
+            "linspace": _linspace,
+            "logspace": _logspace,
+            "geomspace": _geomspace,
+            "arange": _arange,
             "dot": _dot,
             "reshape": _reshape,
             "getitem": _getitem,
             "extract": _extract,
             **{f"fft.{name}": _fft(name) for name in _FFTS},
-            # Dask returns the upper factor unless told otherwise; NumPy the lower.
-            "linalg.cholesky": lambda a, upper=False: da.linalg.cholesky(a, lower=not upper),
-            # Dask's searchsorted needs the sorted array as a Dask array too.
-            "searchsorted": lambda a, v, side="left", sorter=None: da.searchsorted(
-                da.asarray(a), v, side=side, sorter=sorter),
+            "searchsorted": _searchsorted,
             "scatter_add_along_axis": _scatter_add_along_axis,
             "index_add": _index_add,
             "in1d": lambda a, b, assume_unique=False, invert=False: da.isin(
@@ -544,6 +648,15 @@ def _overrides():
             "logical_and.reduce": _reduce(da.all),
             "logical_or.reduce": _reduce(da.any),
             "column_stack": _column_stack,
+            "hstack": _hstack,
+            "count_nonzero": _count_nonzero,
+            "cumsum": _cumsum,
+            "var": _moment(da.var),
+            "std": _moment(da.std),
+            "nonzero": _nonzero,
+            "argwhere": _argwhere,
+            "flatnonzero": _flatnonzero,
+            "unique": _unique,
             "einsum": _einsum,
             "pad": _pad,
             "add.accumulate": lambda a, axis=0, dtype=None, out=None, keepdims=False: da.cumsum(
@@ -554,10 +667,135 @@ def _overrides():
             ),
         }
     )
-    from ._dask_linalg import overrides as linalg_overrides  # det, slogdet, blockwise
+    from ._dask_linalg import overrides as linalg_overrides  # every numpy.linalg function
 
     out.update(linalg_overrides())
     return out
+
+
+# -- creation from values: Dask's own take Python scalars only ------------------------------
+def _is_lazy_or_array(value):
+    """Whether ``value`` is a Dask array or has axes (Dask's ``full`` takes neither)."""
+    return hasattr(value, "dask") or np.ndim(value) > 0
+
+
+def _full(shape, fill_value, dtype=None, order="C"):
+    """``full``; an array fill value (a Dask array stays lazy) is broadcast."""
+    import dask.array as da
+
+    if not _is_lazy_or_array(fill_value):
+        return da.full(shape, fill_value, dtype=dtype)
+    fill = da.asarray(fill_value)
+    shape = tuple(shape) if np.iterable(shape) else (shape,)
+    return da.broadcast_to(fill.astype(fill.dtype if dtype is None else dtype), shape)
+
+
+def _full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    """``full_like``; an array fill value (a Dask array stays lazy) is broadcast."""
+    import dask.array as da
+
+    if not _is_lazy_or_array(fill_value):
+        return da.full_like(a, fill_value, dtype=dtype, shape=shape)
+    a = da.asarray(a)
+    shape = a.shape if shape is None else tuple(shape) if np.iterable(shape) else (shape,)
+    fill = da.asarray(fill_value).astype(a.dtype if dtype is None else dtype)
+    return da.broadcast_to(fill, shape)
+
+
+def _linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """``linspace`` as NumPy computes it, from ``arange``: array ends (Dask arrays stay
+    lazy), ``axis``, and NumPy's dtype (float32 ends give float32 samples; Dask's own
+    takes scalars only, and gives float64)."""
+    import dask.array as da
+
+    num = operator.index(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    div = num - 1 if endpoint else num
+    start, stop = da.asarray(start) * 1.0, da.asarray(stop) * 1.0
+    dt = np.result_type(start.dtype, stop.dtype, float(num))
+    delta = (stop - start).astype(dt)
+    y = da.arange(num, dtype=dt).reshape((-1,) + (1,) * delta.ndim)
+    if div > 0:
+        step = delta / div
+        # NumPy scales by delta / div, or by delta and then / div where the step is 0
+        y = da.where(step == 0, y / div * delta, y * step)
+    else:
+        step = np.nan
+        y = y * delta
+    y = y + start
+    if endpoint and num > 1:
+        last = da.broadcast_to(stop.astype(dt), y.shape[1:])[None]
+        y = da.concatenate([y[:-1], last], axis=0)
+    y = da.moveaxis(y, 0, axis)
+    if dtype is None:
+        dtype = dt
+    elif np.issubdtype(dtype, np.integer):
+        y = da.floor(y)
+    y = y.astype(dtype)
+    return (y, step) if retstep else y
+
+
+def _logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    """``logspace`` as NumPy computes it: ``base ** linspace(start, stop)``, an array
+    ``base`` broadcast with the ends (Dask's own takes scalars only)."""
+    import dask.array as da
+
+    if np.ndim(base):
+        nd = len(np.broadcast_shapes(np.shape(start), np.shape(stop), np.shape(base)))
+        start, stop, base = (_with_ndim(da.asarray(v), nd) for v in (start, stop, base))
+        base = da.expand_dims(base, axis)
+    y = da.power(base, _linspace(start, stop, num=num, endpoint=endpoint, axis=axis))
+    return y if dtype is None else y.astype(dtype)
+
+
+def _with_ndim(a, nd):
+    """``a`` with leading size-1 axes up to ``nd`` axes."""
+    return a.reshape((1,) * (nd - a.ndim) + a.shape)
+
+
+def _geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``geomspace`` as NumPy computes it (Dask has none): the samples of ``logspace``
+    between the ends' logarithms (in float64 unless ``dtype`` is a narrower float), after
+    turning ``start`` to the positive reals (NumPy's way with negative and complex ends),
+    with the ends exact.
+    A zero end raises ValueError when computed, as NumPy's does at once."""
+    import dask.array as da
+
+    start, stop = (da.asarray(v) * 1.0 for v in (start, stop))
+    start, stop = (v.map_blocks(_no_zero_end, dtype=v.dtype) for v in (start, stop))
+    dt = np.result_type(start.dtype, stop.dtype, float(num), np.zeros((), dtype))
+    start, stop = start.astype(dt), stop.astype(dt)
+    sign = da.sign(start)
+    start, stop = start / sign, stop / sign
+    y = _logspace(da.log10(start), da.log10(stop), num=num, endpoint=endpoint, dtype=dt)
+    shape = y.shape[1:]
+    ends = [da.broadcast_to(start, shape)[None]] if num > 0 else []
+    if num > 1 and endpoint:
+        ends.append(da.broadcast_to(stop, shape)[None])
+    if len(ends) == 2:
+        y = da.concatenate([ends[0], y[1:-1], ends[1]], axis=0)
+    elif ends:
+        y = da.concatenate([ends[0], y[1:]], axis=0)
+    y = da.moveaxis(y * sign, 0, axis)
+    return y if dtype is None else y.astype(dtype)
+
+
+def _no_zero_end(block):
+    """A block of an end of ``geomspace``, which must not hold a zero."""
+    if np.any(block == 0):
+        raise ValueError("Geometric sequence cannot include zero")
+    return block
+
+
+def _arange(start, stop=None, step=None, dtype=None):
+    """``arange``; Dask arrays among the arguments are computed first: the number of
+    entries depends on their values (Dask's own takes Python scalars only)."""
+    import dask.array as da
+
+    start, stop, step = (v.compute() if hasattr(v, "dask") else v for v in (start, stop, step))
+    args = (start,) if stop is None else (start, stop)
+    return da.arange(*args, **({} if step is None else {"step": step}), dtype=dtype)
 
 
 def _eye(N, M=None, k=0, dtype=float, order="C"):

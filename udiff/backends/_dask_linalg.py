@@ -1,60 +1,150 @@
-"""``numpy.linalg`` functions Dask lacks, for stacks of matrices.
+"""``numpy.linalg`` on Dask, for (stacks of) matrices, with NumPy's values.
 
-Each matrix is put in one chunk (the last two axes are rechunked whole) and
-the leading axes keep their chunks, so the function is truly blockwise: every
-task runs NumPy's own function on a block of whole matrices.  The tasks call
-NumPy only, never uarray, whose backend state Dask's worker threads lack.
+Every function puts each matrix in one chunk (its matrix axes are rechunked
+whole), keeps the chunks of the leading (stack) axes, and runs NumPy's own
+function on each block of whole matrices with :func:`dask.array.apply_gufunc`
+(one call per block, also for several outputs).  The results are NumPy's:
+the same signs of singular vectors, eigenvectors and ``Q``'s columns, the
+same dtypes, stacks and broadcasting.  Dask's own ``qr``/``svd`` (tall-skinny
+QR) scale to matrices larger than one chunk but give other signs, and its
+``inv``/``solve``/``cholesky`` take single 2-D matrices with square chunks
+only, so none of them is used.
+
+The tasks call NumPy only, never uarray, whose backend state Dask's worker
+threads lack.  Functions of a single matrix that NumPy returns as scalars
+(``det`` of a 2-D array) come back as 0-d arrays: a block is always an
+array.
 """
+import functools
+
 import numpy as np
 
 from ..numpy.linalg import _adjugate_from_svd
 
 
-def _whole_matrices(a):
-    """``a`` with its last two axes in one chunk each, the others chunked as before."""
-    import dask.array as da
+def _blocks_as_arrays(func):
+    """``func`` whose results (one, or a tuple) are NumPy arrays, never scalars."""
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        out = func(*args, **kwargs)
+        if isinstance(out, tuple):
+            return tuple(np.asarray(o) for o in out)
+        return np.asarray(out)
 
-    a = da.asarray(a)
+    return run
+
+
+def _check_matrix(a):
     if a.ndim < 2:
         raise np.linalg.LinAlgError(
             f"{a.ndim}-dimensional array given. Array must be at least two-dimensional")
-    return a.rechunk({a.ndim - 2: -1, a.ndim - 1: -1})
 
 
-def _result_dtype(func, dtype):
-    """The dtype of ``func``'s (first) result on a 1x1 matrix of ``dtype``."""
-    out = func(np.ones((1, 1), dtype))
-    return np.asarray(out[0] if isinstance(out, tuple) else out).dtype
+def _whole(a, ncore):
+    """Dask ``a`` with its last ``ncore`` axes in one chunk each."""
+    import dask.array as da
+
+    a = da.asarray(a)
+    return a.rechunk({a.ndim - 1 - i: -1 for i in range(ncore)})
 
 
-def _per_matrix(func, a, dtype):
-    """``func`` on each matrix of ``a``: a ``(...)``-shaped result."""
-    a = _whole_matrices(a)
-    return a.map_blocks(func, drop_axis=[a.ndim - 2, a.ndim - 1], dtype=dtype)
+def _ncore(spec):
+    return 0 if spec == "()" else spec.count(",") + 1
 
 
-def _det(m):
-    return np.asarray(np.linalg.det(m))  # an array also for one matrix (not a scalar)
+def _probe(func, signature, args, kwargs):
+    """NumPy's result of ``func`` on arrays of ``args``' dtypes with core sizes 1."""
+    ins = signature.split("->")[0]
+    specs = ins.replace("),(", ")|(").split("|")
+    probes = [np.ones((1,) * _ncore(s), np.dtype(a.dtype)) for s, a in zip(specs, args)]
+    return func(*probes, **kwargs)
 
 
+def _gufunc(func, signature, *args, sizes=None, **kwargs):
+    """``func(*args, **kwargs)`` blockwise over the leading axes, core axes whole.
+
+    ``signature`` is a generalized-ufunc signature (``"(m,n)->(m,k),(k)"``);
+    ``sizes`` gives the sizes of core axes only outputs have.  Returns a Dask
+    array, or a tuple of them (of ``func``'s own tuple type, such as NumPy's
+    ``SVDResult``).
+    """
+    import dask.array as da
+
+    ins = signature.split("->")[0].replace("),(", ")|(").split("|")
+    args = [_whole(a, _ncore(s)) for a, s in zip(args, ins)]
+    probe = _probe(func, signature, args, kwargs)
+    outs = probe if isinstance(probe, tuple) else (probe,)
+    dtypes = [np.asarray(o).dtype for o in outs]
+    result = da.apply_gufunc(
+        _blocks_as_arrays(functools.partial(func, **kwargs)), signature, *args,
+        output_dtypes=dtypes if isinstance(probe, tuple) else dtypes[0],
+        output_sizes=sizes or {})
+    if not isinstance(probe, tuple):
+        return result
+    return type(probe)(*result) if hasattr(probe, "_fields") else tuple(result)
+
+
+def _square(a):
+    a = _dask(a)
+    _check_matrix(a)
+    if a.shape[-1] != a.shape[-2]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+    return a
+
+
+def _dask(a):
+    import dask.array as da
+
+    return da.asarray(a)
+
+
+def _scalar_option(name, **options):
+    """Raise for array-valued tolerances (they would broadcast against one block's stack only)."""
+    for key, value in options.items():
+        if value is not None and np.ndim(value) > 0:
+            raise NotImplementedError(
+                f"linalg.{name} with an array {key} is not available on the dask inner backend "
+                f"(only a scalar {key})")
+
+
+# -- square matrices --------------------------------------------------------------------------
 def det(a):
     """``numpy.linalg.det`` of a (stack of) Dask matrices."""
-    return _per_matrix(_det, a, _result_dtype(np.linalg.det, a.dtype))
-
-
-def _sign(m):
-    return np.asarray(np.linalg.slogdet(m)[0])
-
-
-def _logabsdet(m):
-    return np.asarray(np.linalg.slogdet(m)[1])
+    return _gufunc(np.linalg.det, "(m,m)->()", _square(a))
 
 
 def slogdet(a):
-    """``numpy.linalg.slogdet`` of a (stack of) Dask matrices: NumPy's ``(sign, logabsdet)``."""
-    probe = np.linalg.slogdet(np.ones((1, 1), a.dtype))
-    return type(probe)(_per_matrix(_sign, a, probe[0].dtype),
-                       _per_matrix(_logabsdet, a, probe[1].dtype))
+    """``numpy.linalg.slogdet``: NumPy's ``(sign, logabsdet)``."""
+    return _gufunc(np.linalg.slogdet, "(m,m)->(),()", _square(a))
+
+
+def inv(a):
+    """``numpy.linalg.inv`` of a (stack of) Dask matrices."""
+    return _gufunc(np.linalg.inv, "(m,m)->(m,m)", _square(a))
+
+
+def solve(a, b):
+    """``numpy.linalg.solve``: ``b`` is one vector when 1-D, else a (stack of) matrices;
+    the stacks broadcast."""
+    a, b = _square(a), _dask(b)
+    if b.ndim == 1:
+        return _gufunc(np.linalg.solve, "(m,m),(m)->(m)", a, b)
+    return _gufunc(np.linalg.solve, "(m,m),(m,n)->(m,n)", a, b)
+
+
+def cholesky(a, upper=False):
+    """``numpy.linalg.cholesky`` (lower factor unless ``upper``)."""
+    return _gufunc(np.linalg.cholesky, "(m,m)->(m,m)", _square(a), upper=upper)
+
+
+def eigh(a, UPLO="L"):
+    """``numpy.linalg.eigh``: NumPy's ``(eigenvalues, eigenvectors)``."""
+    return _gufunc(np.linalg.eigh, "(m,m)->(m),(m,m)", _square(a), UPLO=UPLO)
+
+
+def eigvalsh(a, UPLO="L"):
+    """``numpy.linalg.eigvalsh``."""
+    return _gufunc(np.linalg.eigvalsh, "(m,m)->(m)", _square(a), UPLO=UPLO)
 
 
 def _numpy_adjugate(m):
@@ -64,37 +154,135 @@ def _numpy_adjugate(m):
 
 def adjugate(a):
     """The adjugate of each matrix (udiff's ``linalg._adjugate``)."""
-    a = _whole_matrices(a)
-    dtype = _result_dtype(np.linalg.det, a.dtype)
-    return a.map_blocks(_numpy_adjugate, dtype=dtype)
+    return _gufunc(_numpy_adjugate, "(m,m)->(m,m)", _square(a))
 
 
-def _svd_part(i):
-    def part(m):
-        return np.linalg.svd(m, full_matrices=False)[i]
+# -- rectangular matrices ---------------------------------------------------------------------
+def _rectangular(a):
+    """Dask ``a`` (matrices) and the size ``k`` of its smaller matrix axis."""
+    a = _dask(a)
+    _check_matrix(a)
+    return a, {"k": min(a.shape[-2:])}
 
-    return part
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """``numpy.linalg.svd``: NumPy's ``SVDResult``, or the singular values."""
+    a, sizes = _rectangular(a)
+    options = dict(full_matrices=full_matrices, compute_uv=compute_uv, hermitian=hermitian)
+    if not compute_uv:
+        return _gufunc(np.linalg.svd, "(m,n)->(k)", a, sizes=sizes, **options)
+    signature = "(m,n)->(m,m),(k),(n,n)" if full_matrices else "(m,n)->(m,k),(k),(k,n)"
+    return _gufunc(np.linalg.svd, signature, a, sizes=sizes, **options)
 
 
 def svd_reduced(a):
-    """``svd(a, full_matrices=False)`` of a stack of matrices, each in one chunk."""
-    a = _whole_matrices(a)
-    m, n = a.shape[-2:]
-    k = min(m, n)
-    lead = a.chunks[:-2]
-    u_dtype, s_dtype = (x.dtype for x in np.linalg.svd(np.ones((1, 1), a.dtype))[:2])
-    u = a.map_blocks(_svd_part(0), chunks=lead + ((m,), (k,)), dtype=u_dtype)
-    s = a.map_blocks(_svd_part(1), chunks=lead + ((k,),), drop_axis=[a.ndim - 1],
-                     dtype=s_dtype)
-    vh = a.map_blocks(_svd_part(2), chunks=lead + ((k,), (n,)), dtype=u_dtype)
-    return u, s, vh
+    """``svd(a, full_matrices=False)`` (udiff's ``linalg._svd_reduced``)."""
+    return svd(a, full_matrices=False)
+
+
+_QR_SIGNATURES = {
+    "reduced": "(m,n)->(m,k),(k,n)", "complete": "(m,n)->(m,m),(m,n)",
+    "r": "(m,n)->(k,n)", "raw": "(m,n)->(n,m),(k)",
+}
+
+
+def qr(a, mode="reduced"):
+    """``numpy.linalg.qr`` in every mode: ``reduced``, ``complete``, ``r`` and ``raw``."""
+    a, sizes = _rectangular(a)
+    if mode not in _QR_SIGNATURES:
+        raise ValueError(f"Unrecognized mode '{mode}'")
+    return _gufunc(np.linalg.qr, _QR_SIGNATURES[mode], a, sizes=sizes, mode=mode)
+
+
+def pinv(a, rcond=None, hermitian=False, **kwargs):
+    """``numpy.linalg.pinv`` with scalar ``rcond``/``rtol``."""
+    a, _ = _rectangular(a)
+    _scalar_option("pinv", rcond=rcond, **kwargs)
+    if rcond is not None:
+        kwargs["rcond"] = rcond
+    return _gufunc(np.linalg.pinv, "(m,n)->(n,m)", a, hermitian=hermitian, **kwargs)
+
+
+def matrix_rank(A, tol=None, hermitian=False, **kwargs):
+    """``numpy.linalg.matrix_rank`` with scalar ``tol``/``rtol``; 0 or 1 below two dimensions,
+    as NumPy."""
+    A = _dask(A)
+    if A.ndim < 2:
+        return (A != 0).any().astype(np.asarray(0).dtype)
+    _scalar_option("matrix_rank", tol=tol, **kwargs)
+    return _gufunc(np.linalg.matrix_rank, "(m,n)->()", A, tol=tol, hermitian=hermitian, **kwargs)
+
+
+def _lstsq_padded(a, b, rcond=None):
+    """NumPy's lstsq with the residuals padded to ``b``'s columns (they are empty when ``a``
+    is rank deficient or not tall)."""
+    x, res, rank, s = np.linalg.lstsq(a, b, rcond=rcond)
+    if res.size == 0:
+        res = np.zeros(b.shape[1:] or (1,), res.dtype)
+    return x, res, np.asarray(rank), s
+
+
+def lstsq(a, b, rcond=None):
+    """``numpy.linalg.lstsq`` (one matrix ``a``; ``b`` a vector or matrix).
+
+    The residuals are NumPy's: empty unless ``a`` is tall and of full rank,
+    which is known only once computed, so their length is unknown (NaN) when
+    ``a`` is tall.
+    """
+    import dask.array as da
+
+    a, b = _dask(a), _dask(b)
+    for x, ndims in ((a, (2,)), (b, (1, 2))):
+        if x.ndim not in ndims:
+            raise np.linalg.LinAlgError(
+                f"{x.ndim}-dimensional array given. Array must be two-dimensional")
+    m, n = a.shape
+    signature = "(m,n),(m)->(n),(r),(),(k)" if b.ndim == 1 else "(m,n),(m,c)->(n,c),(c),(),(k)"
+    x, res, rank, s = _gufunc(_lstsq_padded, signature, a, b, sizes={"k": min(m, n), "r": 1},
+                              rcond=rcond)
+    if m <= n:
+        return x, res[:0], rank, s
+    return x, res[da.broadcast_to(rank == n, res.shape)], rank, s
+
+
+# -- norms ------------------------------------------------------------------------------------
+def _matrix_axes(ndim, ord, axis):
+    """The (row, column) axes of a matrix norm, else None (a vector norm)."""
+    if isinstance(axis, (tuple, list)) and len(axis) == 2:
+        rc = tuple(int(x) % ndim for x in axis)
+        if rc[0] == rc[1]:
+            raise ValueError("Duplicate axes given.")
+        return rc
+    if axis is None and ndim == 2 and ord is not None:
+        return (0, 1)
+    return None
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """``numpy.linalg.norm``: matrix norms blockwise (each matrix whole, NumPy's norm per
+    block: stacks, and ``'nuc'``/2/-2 on any chunks), vector norms by Dask's reductions."""
+    import dask.array as da
+
+    x = _dask(x)
+    if x.dtype.kind not in "fc":
+        x = x.astype(float)
+    rc = _matrix_axes(x.ndim, ord, axis)
+    if rc is not None:
+        out = _gufunc(np.linalg.norm, "(m,n)->()", da.moveaxis(x, rc, (-2, -1)), ord=ord,
+                      axis=(-2, -1))
+        return da.expand_dims(out, sorted(rc)) if keepdims else out
+    if ord is None and axis is None:  # the 2-norm of all elements, whatever the dimension
+        out = da.sqrt(da.sum(da.real(x * da.conj(x)) if x.dtype.kind == "c" else x * x))
+        return out.reshape((1,) * x.ndim) if keepdims else out
+    return da.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
 def overrides():
-    """The Dask backend's overrides for these functions, by qualified name."""
+    """The Dask backend's overrides for ``numpy.linalg``, by qualified name."""
+    functions = (det, slogdet, inv, solve, cholesky, eigh, eigvalsh, svd, qr, pinv,
+                 matrix_rank, lstsq, norm)
     return {
-        "linalg.det": det,
-        "linalg.slogdet": slogdet,
+        **{f"linalg.{f.__name__}": f for f in functions},
         "linalg._adjugate": adjugate,
         "linalg._svd_reduced": svd_reduced,
     }
