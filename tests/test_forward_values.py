@@ -263,6 +263,8 @@ for _name in ("std", "var", "nanstd", "nanvar"):
     case(_name, F(3, 4), kw=dict(axis=0, ddof=1, keepdims=True))
     case(_name, F(2, 3), kw=dict(axis=-1, ddof=2))
     case(_name, F32(2, 3), kw=dict(axis=-1, ddof=1))
+    case(_name, F(2, 3), kw=dict(axis=1, ddof=5))  # no degrees of freedom: inf or NaN
+    case(_name, F(2, 3), kw=dict(axis=1, ddof=3))
 for _name in ("argmax", "argmin", "nanargmax", "nanargmin"):
     _x = N(3, 4, nans=(1, 6)) if _name.startswith("nan") else D(3, 4)
     for _kwargs in (dict(), dict(axis=0), dict(axis=1), dict(axis=-1), dict(axis=1, keepdims=True)):
@@ -397,6 +399,21 @@ case("logspace", 0.0, 2.0, 5)
 case("logspace", 0.0, 2.0, 4, kw=dict(base=2.0, endpoint=False))
 case("logspace", F(2), P(2), 3)
 case("logspace", 0.0, 1.0, 3, kw=dict(dtype=numpy.float32))
+case("logspace", F32(2), F32(2), 3, kw=dict(base=P(2), axis=1))
+case("linspace", F32(2), F32(3, 1), 4, kw=dict(endpoint=False, axis=-1, retstep=True))
+case("linspace", F(2), F(2), 4, kw=dict(dtype=numpy.int64))
+case("geomspace", 1.0, 1000.0, 4)
+case("geomspace", 1.0, 16.0, 4, kw=dict(endpoint=False))
+case("geomspace", -1.0, -8.0, 4)
+case("geomspace", P(3), P(3), 5)
+case("geomspace", P(2), P(3, 1), 3, kw=dict(axis=-1))
+case("geomspace", P(2, dtype=numpy.float32), 2.0, 3)
+case("geomspace", P(2, dtype=numpy.float32), P(2, dtype=numpy.float32), 3,
+     kw=dict(dtype=numpy.float32))
+case("geomspace", 1, 256, 9, kw=dict(dtype=numpy.int64))
+case("geomspace", 1.0j, 1000.0j, 4)
+case("geomspace", 2.0, 3.0, 1)
+case("geomspace", 2.0, 3.0, 0)
 for _name in ("array", "asarray", "copy", "ascontiguousarray", "asfortranarray"):
     case(_name, F(3, 2))
     case(_name, F32(3))
@@ -699,6 +716,9 @@ case("float_power", P(3), F(3))
 case("float_power", P(3, 1), F32(2))
 case("float_power", I(3, lo=1), 2)
 case("float_power", C(3), 2.0)
+case("float_power", P(3, dtype=numpy.float32), F32(3))
+case("float_power", 2.0, F32(2, 2))
+case("float_power", C(2).astype(numpy.complex64), F32(2))
 case("nan_to_num", F(3, 4))
 case("nan_to_num", SPECIAL)
 case("nan_to_num", SPECIAL, kw=dict(nan=-1.0, posinf=9.0, neginf=-9.0))
@@ -983,26 +1003,7 @@ def on_dask(ids, *, raises=None, bug=None):
 for _name in ("lexsort", "intersect1d", "setxor1d"):
     on_dask([_name], raises=f"{_name} is not available on the dask inner backend")
 on_dask(["searchsorted[f85_f83_sorter=i85]"], raises="searchsorted with a sorter")
-# udiff/backends/_dask.py (H3)
-on_dask([f"count_nonzero[{k}]" for k in ("i83x4_axis=1_keepdims=True",
-                                         "i83x4_axis=None_keepdims=True", "f82x0_axis=1_keepdims=True")],
-        bug="Dask's count_nonzero takes no keepdims: TypeError")
-on_dask(["cumsum[0d]", "nancumsum[0d]"],
-        bug="Dask's cumsum of a 0-d array (axis=None) raises AxisError; NumPy flattens it")
-on_dask(["full[(2,3)_f83]", "full_like[f83x2_f82]"],
-        bug="Dask's full/full_like take only a scalar fill_value: ValueError")
-on_dask(["linspace[f83_f83_4]", "linspace[f83_f83_4_axis=1]", "linspace[f42_1.0_3]",
-         "logspace[f82_f82_3]"], bug="Dask's linspace/logspace take only scalar ends (and no axis)")
-on_dask(["hstack[[f80d,f80d]]", "column_stack[[f80d,f80d]]"],
-        bug="Dask's hstack/column_stack of 0-d arrays raise; NumPy makes them 1-d first")
-on_dask(["nonzero[f82x0]", "argwhere[f82x0]", "flatnonzero[f82x0]", "argwhere[f80d]"],
-        bug="Dask's nonzero/argwhere/flatnonzero fail on size-0 and 0-d arrays")
-on_dask(["searchsorted[i85_2]", "interp[0.5_f82_f82]"],
-        bug="Dask's searchsorted with a scalar v raises AttributeError ('_meta')")
-on_dask(["interp[f82x3_f83_f83]"],
-        bug="Dask indexes only with 0-d or 1-d Dask integer arrays (interp's xp[i], i 2-d)")
-on_dask(["unique[f83x2_axis=0]"],
-        bug="Dask's unique takes no axis: TypeError instead of a NotImplementedError")
+on_dask(["unique[f83x2_axis=0]"], raises="unique with axis= .* dask inner backend")
 
 # udiff/_composites.py: NumPy options udiff does not implement yet; each raises a
 # NotImplementedError naming the function and the option, on every inner backend.

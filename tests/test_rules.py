@@ -402,32 +402,34 @@ case("astype_complex", lambda x: mm.real(mm.astype(x, numpy.complex128) * (1.0 -
 case("astype_float64", lambda x: mm.astype(x, numpy.float64) * x, real(3))
 
 # -- creation functions whose values are differentiable -----------------------------------------
-# Dask's own full, full_like, linspace, logspace and arange take Python scalars: given a Dask
-# array (a variable) they fail or compute it eagerly, before any rule runs.
-DASK_SCALARS_ONLY = {"dask": (
-    "the forward pass: Dask's full/full_like (fill_value), linspace/logspace (start, stop) and "
-    "arange take scalars, not Dask arrays; the Dask backend must build them from "
-    "broadcast_to/arange")}
-case("full_0d", lambda v: U.full((3, 2), v), real(), xfail=DASK_SCALARS_ONLY)
-case("full_broadcast", lambda v: U.full((3, 2), v) * v, real(2), xfail=DASK_SCALARS_ONLY)
-case("full_int", lambda v: U.full((3,), v, dtype=int) * v, pos(), xfail=DASK_SCALARS_ONLY)
-case("full_like", lambda x, v: U.full_like(x, v) * x, real(3, 2), real(), xfail=DASK_SCALARS_ONLY)
-case("full_like_shape", lambda x, v: U.full_like(x, v, shape=(2, 2)), real(3), real(2),
-     xfail=DASK_SCALARS_ONLY)
+# On Dask, full/full_like/linspace/logspace/geomspace are built from broadcast_to and arange,
+# so a Dask array (a variable) among their values stays lazy.
+case("full_0d", lambda v: U.full((3, 2), v), real())
+case("full_broadcast", lambda v: U.full((3, 2), v) * v, real(2))
+case("full_int", lambda v: U.full((3,), v, dtype=int) * v, pos())
+case("full_like", lambda x, v: U.full_like(x, v) * x, real(3, 2), real())
+case("full_like_shape", lambda x, v: U.full_like(x, v, shape=(2, 2)), real(3), real(2))
 case("linspace", lambda a, b: U.linspace(a, b, 5), real(), real())
-case("linspace_arrays_axis-1", lambda a, b: U.linspace(a, b, 4, axis=-1), real(2), real(3, 1),
-     xfail=DASK_SCALARS_ONLY)
+case("linspace_arrays_axis-1", lambda a, b: U.linspace(a, b, 4, axis=-1), real(2), real(3, 1))
 case("linspace_no_endpoint_axis1", lambda a, b: U.linspace(a, b, 3, endpoint=False, axis=1),
-     real(2), real(3, 1), xfail=DASK_SCALARS_ONLY)
+     real(2), real(3, 1))
 case("linspace_num1", lambda a, b: U.linspace(a, b, 1) * b, real(), real())
 case("linspace_num0", lambda a, b: U.linspace(a, b, 0), real(), real())
 case("linspace_retstep", lambda a, b: U.linspace(a, b, 4, retstep=True)[0]
-     * U.linspace(a, b, 4, retstep=True)[1], real(2), real(2), xfail=DASK_SCALARS_ONLY)
+     * U.linspace(a, b, 4, retstep=True)[1], real(2), real(2))
 case("logspace", lambda a, b: U.logspace(a, b, 4, base=2.0), real(), real())
 case("logspace_axis1", lambda a, b: U.logspace(a, b, 3, endpoint=False, axis=1), real(3, 1),
-     real(2), xfail=DASK_SCALARS_ONLY)
-case("arange", lambda a, s: U.arange(a, 4.0, s), real(), pos(), xfail=DASK_SCALARS_ONLY)
-case("arange_stop_only", lambda a: U.arange(4.0 + a) * a, pos(), xfail=DASK_SCALARS_ONLY)
+     real(2))
+case("geomspace", lambda a, b: U.geomspace(a, b, 5), pos(), pos())
+case("geomspace_negative", lambda a, b: U.geomspace(-a, -b, 4), pos(2), pos(2))
+case("geomspace_arrays_axis-1", lambda a, b: U.geomspace(a, b, 4, axis=-1), pos(2), pos(3, 1))
+case("geomspace_no_endpoint_axis1", lambda a, b: U.geomspace(a, b, 3, endpoint=False, axis=1),
+     pos(2), pos(3, 1))
+case("geomspace_num1", lambda a, b: U.geomspace(a, b, 1) * b, pos(), pos())
+case("geomspace_num0", lambda a, b: U.geomspace(a, b, 0), pos(), pos())
+case("geomspace_stop", lambda b: U.geomspace(2.0, b, 4), pos(3))
+case("arange", lambda a, s: U.arange(a, 4.0, s), real(), pos())
+case("arange_stop_only", lambda a: U.arange(4.0 + a) * a, pos())
 case("heaviside_x2", lambda x2: np.heaviside(numpy.array([[0.0, 1.0], [-1.0, 0.0], [0.0, 2.0]]), x2),
      real(2))
 case("heaviside_x1", lambda x1, x2: np.heaviside(x1, x2) * x1, nonzero(3, 2), real(2))
@@ -564,14 +566,8 @@ def test_rule(case, inner, request):
 
 
 # -- precision: float32 in, float32 out -------------------------------------------------------------
-FLOAT32_XFAIL = {
-    "float_power_pos": "float_power's value is float32 where NumPy's is float64",
-}
-FLOAT32_DASK = {  # overrides on Dask: None where a case's own xfail does not apply here
-    "full_0d": None, "full_like": None, "full_int": None,  # Dask computes the 0-d fill value, and then runs
-    **dict.fromkeys(["linspace", "linspace_num1", "linspace_num0", "logspace"],
-                    "Dask's linspace and logspace give float64 for float32 ends"),
-}
+FLOAT32_XFAIL = {}
+FLOAT32_DASK = {}  # overrides on Dask: None where a case's own xfail does not apply here
 
 
 def _single(a):

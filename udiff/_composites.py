@@ -241,6 +241,8 @@ def _take(a, indices, axis=None, out=None, mode="raise"):
         a, axis = unp.ravel(a), 0
     n = unp.shape(a)[axis]
     indices = _np.asarray(indices)
+    if n == 0 and indices.size:  # NumPy's error in every mode (clip and wrap have no entry)
+        raise IndexError("cannot do a non-empty take from an empty axes.")
     if mode == "wrap":
         indices = indices % n
     elif mode == "clip":
@@ -609,8 +611,10 @@ def _nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     ok = unp.logical_not(unp.isnan(a))
     count = _count(ok, a, axis, True)
     centered = unp.where(ok, a - unp.nansum(a, axis=axis, keepdims=True) / count, 0.0)
-    return unp.sum(centered * centered, axis=axis, keepdims=keepdims) / (
-        _count(ok, a, axis, keepdims) - ddof)
+    dof = _count(ok, a, axis, keepdims) - ddof
+    # NaN where ddof leaves no degrees of freedom, as NumPy's value and var's derivative
+    return unp.sum(centered * centered, axis=axis, keepdims=keepdims) / unp.where(
+        dof > 0, dof, _np.nan)
 
 
 @_create(_replace_first, default=_nanvar)
@@ -706,8 +710,9 @@ def _interp(x, xp, fp, left=None, right=None, period=None):
     if _dtype(fp) != (_np.float64 if real else _np.complex128):
         fp = _mm.astype(fp, _np.float64 if real else _np.complex128)
     n = unp.shape(xp)[0]
-    i = clip(unp.searchsorted(xp, x, side="right") - 1, 0, n - 2)  # a constant index
-    x0, x1, f0, f1 = xp[i], xp[i + 1], fp[i], fp[i + 1]
+    # a constant index, flat: Dask gathers lazily with one 1-D index array only
+    i = unp.ravel(clip(unp.searchsorted(xp, x, side="right") - 1, 0, n - 2))
+    x0, x1, f0, f1 = (unp.reshape(v, unp.shape(x)) for v in (xp[i], xp[i + 1], fp[i], fp[i + 1]))
     y = f0 + (f1 - f0) * (x - x0) / (x1 - x0)
     y = unp.where(x < xp[0], fp[0] if left is None else left, y)
     return unp.where(x > xp[n - 1], fp[n - 1] if right is None else right, y)
@@ -861,9 +866,15 @@ def insert(arr, obj, values, axis=None):
 
 
 # -- a few more ---------------------------------------------------------------------------------
-@_create(_replace_first_two, default=lambda x1, x2: unp.power(
-    unp.asarray(x1, dtype=_np.float64) if unp.ndim(x1) == 0 and not hasattr(x1, "dtype") else x1 * 1.0,
-    x2))
+def _float_power(x1, x2):
+    # NumPy computes in float64 or complex128 at least (float32 gives float64)
+    dtype = _np.result_type(_dtype(x1), _dtype(x2), _np.float64)
+    if not hasattr(x1, "dtype"):
+        return unp.power(unp.asarray(x1, dtype=dtype), x2)
+    return unp.power(x1 if _dtype(x1) == dtype else _mm.astype(x1, dtype), x2)
+
+
+@_create(_replace_first_two, default=_float_power)
 def float_power(x1, x2):
     """``x1 ** x2`` in floating point (``numpy.float_power``)."""
     return (_array(x1), _array(x2))

@@ -250,6 +250,12 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     return (_dtype(dtype),)
 
 
+@_create(_replace_dtype)
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """Numbers spaced evenly on a log scale between their ends (``numpy.geomspace``)."""
+    return (_dtype(dtype),)
+
+
 @_create(_replace_dtype, default=lambda n, dtype=None: unumpy.eye(n, dtype=dtype or float))
 def identity(n, dtype=None):
     """The identity matrix (``numpy.identity``)."""
@@ -291,6 +297,7 @@ MULTIMETHODS = {
     "empty": empty,
     "linspace": linspace,
     "logspace": logspace,
+    "geomspace": geomspace,
     "identity": identity,
     "tri": tri,
 }

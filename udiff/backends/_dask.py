@@ -712,9 +712,11 @@ def _linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axi
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     div = num - 1 if endpoint else num
-    start, stop = da.asarray(start) * 1.0, da.asarray(stop) * 1.0
-    dt = np.result_type(start.dtype, stop.dtype, float(num))
-    delta = (stop - start).astype(dt)
+    # NumPy's dtype: Python scalars are weak, integers become float64
+    dt = np.result_type(*(v if type(v) in (int, float, complex) else da.asarray(v).dtype
+                          for v in (start, stop)), 0.0)
+    start, stop = da.asarray(start).astype(dt), da.asarray(stop).astype(dt)
+    delta = stop - start
     y = da.arange(num, dtype=dt).reshape((-1,) + (1,) * delta.ndim)
     if div > 0:
         step = delta / div
@@ -725,7 +727,7 @@ def _linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axi
         y = y * delta
     y = y + start
     if endpoint and num > 1:
-        last = da.broadcast_to(stop.astype(dt), y.shape[1:])[None]
+        last = da.broadcast_to(stop, y.shape[1:])[None]
         y = da.concatenate([y[:-1], last], axis=0)
     y = da.moveaxis(y, 0, axis)
     if dtype is None:
@@ -762,7 +764,7 @@ def _geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     A zero end raises ValueError when computed, as NumPy's does at once."""
     import dask.array as da
 
-    start, stop = (da.asarray(v) * 1.0 for v in (start, stop))
+    start, stop = (da.asarray(v) for v in (start, stop))
     start, stop = (v.map_blocks(_no_zero_end, dtype=v.dtype) for v in (start, stop))
     dt = np.result_type(start.dtype, stop.dtype, float(num), np.zeros((), dtype))
     start, stop = start.astype(dt), stop.astype(dt)
@@ -793,7 +795,7 @@ def _arange(start, stop=None, step=None, dtype=None):
     entries depends on their values (Dask's own takes Python scalars only)."""
     import dask.array as da
 
-    start, stop, step = (v.compute() if hasattr(v, "dask") else v for v in (start, stop, step))
+    start, stop, step = (v.compute()[()] if hasattr(v, "dask") else v for v in (start, stop, step))
     args = (start,) if stop is None else (start, stop)
     return da.arange(*args, **({} if step is None else {"step": step}), dtype=dtype)
 

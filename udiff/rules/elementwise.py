@@ -1,6 +1,7 @@
 """Rules for elementwise functions that are not ufuncs: real, imag, angle,
 sinc, copy; the creation functions that take values (full, full_like,
-linspace, logspace, arange); and the constants (rounding, comparisons).
+linspace, logspace, geomspace, arange); and the constants (rounding,
+comparisons).
 
 Complex convention (autograd's and JAX's): the cotangent of a complex input
 is ``dL/dx - i dL/dy``, so for holomorphic functions the VJP is ``g * f'(z)``.
@@ -161,7 +162,8 @@ defjvp(_mm.full_like, lambda t, ans, a, *args, **k: _zero_jvp(t, ans, a),
        lambda t, ans, a, fill_value, *args, **k: _fill_jvp(t, ans, fill_value))
 
 
-# linspace, logspace, arange: sample k is start + w_k (stop - start), linear in both ends.
+# linspace, logspace, arange: sample k is start + w_k (stop - start), linear in both ends;
+# geomspace: sample k is start ** (1 - w_k) * stop ** w_k.
 def _ramp(ans, ax):
     """``0, 1, 2, ...`` along axis ``ax`` of ``ans``, broadcast over its other axes."""
     return np.cumsum(np.ones_like(ans), axis=ax) - 1
@@ -173,33 +175,35 @@ def _share(ans, i, num, endpoint, ax):
     return w if i else 1 - w
 
 
-def _sample_axis(ans, args, kwargs):
+def _sample_axis(ans, args, kwargs, at):
     """Where the samples run, counted from the end of ``ans``.
 
-    ``args`` follow ``endpoint`` in linspace's and logspace's signatures; the
-    third of them is ``axis``.
+    ``args`` follow ``endpoint`` in the signature; ``args[at]`` is ``axis``
+    (2 for linspace and logspace, 1 for geomspace).
     """
-    axis = args[2] if len(args) > 2 else kwargs.get("axis", 0)
+    axis = args[at] if len(args) > at else kwargs.get("axis", 0)
     return axis % ndim(ans) - ndim(ans)
 
 
-def _spaced_vjp(i, scale=None):
+def _spaced_vjp(i, scale=None, at=2):
     """VJP of linspace-like functions for ``start`` (0) or ``stop`` (1).
 
-    ``scale(ans, args, ax)`` multiplies the linear weights (logspace's
-    ``ans * log(base)``); the remaining arguments are linspace's.
+    ``scale(ans, x, args, kwargs, ax)`` multiplies the linear weights
+    (logspace's ``ans * log(base)``, geomspace's ``ans / x``); ``x`` is the
+    end differentiated, ``args`` follow ``endpoint`` and ``args[at]`` is
+    ``axis``.
     """
 
     def maker(ans, start, stop, num=50, endpoint=True, *args, **kwargs):
         x = (start, stop)[i]
         if not _inexact(ans):
             return _zero_vjp(ans, x)
-        ax = _sample_axis(ans, args, kwargs)
+        ax = _sample_axis(ans, args, kwargs, at)
 
         def vjp(g):
             d = _share(ans, i, num, endpoint, ax)
             if scale is not None:
-                d = d * scale(ans, args, kwargs, ax)
+                d = d * scale(ans, x, args, kwargs, ax)
             c = np.sum(g * d, axis=ax)
             return _as_input(unbroadcast_to(c, nbatch(g, ans), shape(x)), x)
 
@@ -208,16 +212,16 @@ def _spaced_vjp(i, scale=None):
     return maker
 
 
-def _spaced_jvp(i, scale=None):
+def _spaced_jvp(i, scale=None, at=2):
     def rule(t, ans, start, stop, num=50, endpoint=True, *args, **kwargs):
         x = (start, stop)[i]
         if not _inexact(ans):
             return _zero_jvp(t, ans, x)
-        ax = _sample_axis(ans, args, kwargs)
+        ax = _sample_axis(ans, args, kwargs, at)
         t = np.expand_dims(pad_rank(t, nbatch(t, x), ndim(ans) - 1), ax)
         d = _share(ans, i, num, endpoint, ax)
         if scale is not None:
-            d = d * scale(ans, args, kwargs, ax)
+            d = d * scale(ans, x, args, kwargs, ax)
         return _as_output(t * d, ans)
 
     return rule
@@ -240,15 +244,25 @@ def _linspace_step(i):
     return vjp, jvp
 
 
-def _log_base(ans, args, kwargs, ax):
+def _at_samples(v, ans, ax):
+    """``v``, broadcast like the ends of ``ans``, with the sample axis ``ax`` inserted."""
+    if not ndim(v):
+        return v
+    return np.expand_dims(np.reshape(v, (1,) * (ndim(ans) - 1 - ndim(v)) + shape(v)), ax)
+
+
+def _log_base(ans, x, args, kwargs, ax):
     """``ans * log(base)``: logspace's derivative in its exponent."""
     base = args[0] if args else kwargs.get("base", 10.0)
     if isinstance(base, (int, float)):
         return ans * math.log(base)
-    lb = np.log(base)
-    if ndim(lb):  # NumPy broadcasts base with start and stop, then inserts the sample axis
-        lb = np.expand_dims(np.reshape(lb, (1,) * (ndim(ans) - 1 - ndim(lb)) + shape(lb)), ax)
-    return ans * lb
+    return ans * _at_samples(np.log(base), ans, ax)
+
+
+def _over_end(ans, x, args, kwargs, ax):
+    """``ans / x``: geomspace's derivative in its log-space weights, for the end ``x``
+    (``d ans / d start = (1 - w) ans / start``, ``d ans / d stop = w ans / stop``)."""
+    return ans / _at_samples(x, ans, ax)
 
 
 for _key in (_mm.linspace, (_mm.linspace, 0)):
@@ -258,6 +272,8 @@ defvjp((_mm.linspace, 1), *(_linspace_step(i)[0] for i in (0, 1)))
 defjvp((_mm.linspace, 1), *(_linspace_step(i)[1] for i in (0, 1)))
 defvjp(_mm.logspace, _spaced_vjp(0, _log_base), _spaced_vjp(1, _log_base))
 defjvp(_mm.logspace, _spaced_jvp(0, _log_base), _spaced_jvp(1, _log_base))
+defvjp(_mm.geomspace, _spaced_vjp(0, _over_end, at=1), _spaced_vjp(1, _over_end, at=1))
+defjvp(_mm.geomspace, _spaced_jvp(0, _over_end, at=1), _spaced_jvp(1, _over_end, at=1))
 
 
 def _arange_weight(ans, i, stop):
