@@ -74,11 +74,10 @@ def _gufunc(func, signature, *args, sizes=None, **kwargs):
     args = [_whole(a, _ncore(s)) for a, s in zip(args, ins)]
     probe = _probe(func, signature, args, kwargs)
     outs = probe if isinstance(probe, tuple) else (probe,)
-    dtypes = [np.asarray(o).dtype for o in outs]
+    metas = tuple(np.empty((0,) * np.ndim(o), np.asarray(o).dtype) for o in outs)
     result = da.apply_gufunc(
         _blocks_as_arrays(functools.partial(func, **kwargs)), signature, *args,
-        output_dtypes=dtypes if isinstance(probe, tuple) else dtypes[0],
-        output_sizes=sizes or {})
+        meta=metas if isinstance(probe, tuple) else metas[0], output_sizes=sizes or {})
     if not isinstance(probe, tuple):
         return result
     return type(probe)(*result) if hasattr(probe, "_fields") else tuple(result)

@@ -776,7 +776,10 @@ def _matrix_weight(x, ord, kept, rc):
     if ord in (1, -1, np.inf, -np.inf):
         summed, other = (row, col) if ord in (1, -1) else (col, row)  # column sums: over rows
         sums = np.sum(np.abs(x), axis=summed, keepdims=True)
-        return _csign(x) * _shares(sums == kept, (other,), x)
+        # The extreme sum, recomputed here: the norm's own may be summed in another order
+        # (Dask's blockwise norm) and differ in the last bit, matching no sum.
+        extreme = (np.max if ord in (1, np.inf) else np.min)(sums, axis=other, keepdims=True)
+        return _csign(x) * _shares(sums == extreme, (other,), x)
     if ord in ("nuc", 2, -2):
         xm = np.moveaxis(x, (row, col), (-2, -1))
         u, s, vt = call(la._svd_reduced, xm)
