@@ -221,6 +221,13 @@ def _inv_t(a):
     return _T(call(la._adjugate, a)) / call(la.det, a)[..., None, None]
 
 
+def _i_imag(z):
+    """``1j * imag(z)``, as ``(z - conj(z)) / 2``: no Python complex meets a real 0-d Dask
+    array, whose block may be a NumPy scalar (``1j * float64(x)`` is a Python complex, which
+    Dask cannot hold as a block)."""
+    return 0.5 * (z - np.conj(z))
+
+
 def _slogdet_vjp(which):
     def maker(ans, a):
         if which == 0 and not _is_complex(a):  # a real determinant's sign is piecewise constant
@@ -229,8 +236,8 @@ def _slogdet_vjp(which):
         if which == 1:  # d log|det A| = Re tr(A^-1 dA)
             return lambda g: _re(g)[..., None, None] * ai_t
         sign = ans  # output 0 of this node: the sign
-        # d sign = sign * i Im tr(A^-1 dA), and Im z = Re(-i z)
-        return lambda g: np.real(1j * g * sign)[..., None, None] * (-1j * ai_t)
+        # d sign = sign * i Im tr(A^-1 dA): the transpose is i Im(g sign) A^-T.
+        return lambda g: _i_imag(g * sign)[..., None, None] * ai_t
 
     return maker
 
@@ -242,7 +249,7 @@ def _slogdet_jvp(which):
         d = np.sum(_inv_t(a) * t, axis=(-2, -1))
         if which == 1:
             return _re(d)
-        return ans * (1j * np.imag(d))
+        return ans * _i_imag(d)
 
     return rule
 
