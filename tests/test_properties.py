@@ -30,12 +30,15 @@ hypothesis and printed as its list of operations.
 Budget
 ------
 CI runs a small, derandomized budget: ``CI_EXAMPLES`` programs on NumPy and a
-quarter as many on Dask (slower: a graph per evaluation), in well under a
+sixth as many on Dask (slower: a graph per evaluation), in well under a
 minute.  Set the environment variable ``UDIFF_PROPERTY_EXAMPLES`` to run that
-many programs on NumPy (and a quarter as many on Dask) instead, with fresh
+many programs on NumPy (and a sixth as many on Dask) instead, with fresh
 random draws each run::
 
     UDIFF_PROPERTY_EXAMPLES=2000 python -m pytest tests/test_properties.py
+
+The programs such runs found, shrunk, are kept as tests of their own
+(``FOUND``).
 """
 import dataclasses
 import os
@@ -557,17 +560,57 @@ def _check_hvp(f, xs, us, inner, eps=1e-6):
                                       rtol=1e-5, atol=1e-6, err_msg=f"hvp, argument {i}")
 
 
+def _run(program, inner):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        check_program(program, inner)
+
+
 @settings(SETTINGS, max_examples=EXAMPLES)
 @given(programs(dask=False))
 def test_random_programs_on_numpy(program):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        check_program(program, udiff.numpy_backend)
+    _run(program, udiff.numpy_backend)
 
 
-@settings(SETTINGS, max_examples=max(1, EXAMPLES // 4))
+@settings(SETTINGS, max_examples=max(1, EXAMPLES // 6))
 @given(programs(dask=True))
 def test_random_programs_on_dask(program):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        check_program(program, udiff.dask_backend)
+    _run(program, udiff.dask_backend)
+
+
+# -- programs the long runs found, shrunk: each stays a test --------------------------------------
+def _program(shapes, chunks, steps, dtype="float64", seed=0):
+    return Program(shapes, chunks, dtype, seed,
+                   tuple(Step(op, args, params) for op, args, params in steps))
+
+
+FOUND = {
+    # udiff's logaddexp derivative capped exp's argument at 700, which overflows float32
+    "logaddexp_float32_overflow": ("numpy", _program(((),), (), [
+        ("sin", (0,), {}), ("sin", (1,), {}), ("add", (2, 0), {}), ("power_3", (3,), {}),
+        ("power_3", (4,), {}), ("logaddexp", (5, 0), {})], dtype="float32", seed=4870549)),
+    # Dask's norm of a 3-D array (NumPy flattens it)
+    "dask_norm_3d": ("dask", _program(((2, 2, 2),), ((2, 1, 1),), [
+        ("sin", (0,), {}), ("norm", (1,), {})])),
+    # Dask's max along an axis of an array with another, empty, axis
+    "dask_max_beside_an_empty_axis": ("dask", _program(((1, 0, 2),), ((1, 1, 2),), [
+        ("max", (0,), {"axis": -1, "keepdims": False}), ("sin", (1,), {})])),
+    # Dask's max over axis 0 of a (1, 0, 0) array computes a (1, 0) array
+    "dask_max_of_empty_keeps_an_axis": ("dask", _program(((1, 0, 0),), ((1, 1, 1),), [
+        ("sin", (0,), {}), ("max", (1,), {"axis": 0, "keepdims": False})])),
+    "dask_pad_of_empty": ("dask", _program(((0, 0),), ((1, 1),), [
+        ("sin", (0,), {}), ("pad", (1,), {"pad_width": ((0, 1), (0, 1))})])),
+    "dask_repeat_of_empty_flattened": ("dask", _program(((6, 0),), ((2, 1),), [
+        ("sin", (0,), {}), ("repeat", (1,), {"repeats": 1, "axis": None})])),
+    "dask_outer_of_empty": ("dask", _program(((0, 2, 1),), ((1, 1, 1),), [
+        ("sin", (0,), {}), ("outer", (1, 1), {})])),
+    # the second derivative of det on a stack of 0 x 0 matrices: a Dask graph with a missing key
+    "dask_det_of_empty_matrices": ("dask", _program(((2, 0, 3),), ((2, 1, 2),), [
+        ("det_spd", (0,), {}), ("sin", (1,), {})])),
+}
+
+
+@pytest.mark.parametrize("name", list(FOUND))
+def test_programs_found_by_long_runs(name):
+    backend, program = FOUND[name]
+    _run(program, {"numpy": udiff.numpy_backend, "dask": udiff.dask_backend}[backend])
