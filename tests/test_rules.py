@@ -500,6 +500,10 @@ composite(U.trapezoid, "x", lambda y, x: U.trapezoid(y, mm.cumsum(x * x, axis=-1
           real(4))
 composite(U.interp, "xfp", lambda x, fp: U.interp(x, numpy.array([-2.0, -0.5, 0.3, 2.0]), fp),
           real(5), real(4))
+composite(U.interp, "x2d", lambda x, xp, fp: U.interp(x, mm.cumsum(xp * xp) - 3.0, fp),
+          real(2, 3), nonzero(4), real(4))
+composite(U.interp, "x0d", lambda x, fp: U.interp(x, numpy.array([-2.0, 0.5, 2.0]), fp),
+          real(), real(3))
 composite(U.polyval, "cubic", U.polyval, real(3), real(4))
 composite(U.convolve, "full", U.convolve, real(5), real(3))
 composite(U.convolve, "same", lambda a, v: U.convolve(a, v, mode="same"), real(5), real(3))

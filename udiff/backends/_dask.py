@@ -771,14 +771,10 @@ def _geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     sign = da.sign(start)
     start, stop = start / sign, stop / sign
     y = _logspace(da.log10(start), da.log10(stop), num=num, endpoint=endpoint, dtype=dt)
-    shape = y.shape[1:]
-    ends = [da.broadcast_to(start, shape)[None]] if num > 0 else []
-    if num > 1 and endpoint:
-        ends.append(da.broadcast_to(stop, shape)[None])
-    if len(ends) == 2:
-        y = da.concatenate([ends[0], y[1:-1], ends[1]], axis=0)
-    elif ends:
-        y = da.concatenate([ends[0], y[1:]], axis=0)
+    if num > 0:  # the ends exactly, not exp(log(end))
+        last = [da.broadcast_to(stop, y.shape[1:])[None]] if num > 1 and endpoint else []
+        first = da.broadcast_to(start, y.shape[1:])[None]
+        y = da.concatenate([first, y[1:num - len(last)]] + last, axis=0)
     y = da.moveaxis(y * sign, 0, axis)
     return y if dtype is None else y.astype(dtype)
 
