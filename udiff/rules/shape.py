@@ -175,14 +175,13 @@ def _join_plan(func, arrays, args, kwargs):
         axis = args[0] if args else kwargs.get("axis", 0)
         axis %= len(shapes[0]) + 1
         return [s[:axis] + (1,) + s[axis:] for s in shapes], axis
-    if func is unp.hstack:
-        if all(len(s) == 1 for s in shapes):
-            return shapes, 0
-        return [s if s else (1,) for s in shapes], 1
+    if func is unp.hstack:  # as NumPy: atleast_1d, then axis 0 if the first is 1-d
+        shapes = [s if s else (1,) for s in shapes]
+        return shapes, 0 if len(shapes[0]) == 1 else 1
     if func is unp.vstack:
         return [(1,) * (2 - len(s)) + s if len(s) < 2 else s for s in shapes], 0
     if func is unp.column_stack:
-        return [(s[0], 1) if len(s) == 1 else s for s in shapes], 1
+        return [(int(np.prod(s, dtype=np.int64)), 1) if len(s) < 2 else s for s in shapes], 1
     raise NotImplementedError(func)
 
 
