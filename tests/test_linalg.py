@@ -204,6 +204,9 @@ def singular(*shape, rank=None):
 case("det_singular", la.det, singular(3, 3))
 case("det_singular_rank1_stack", la.det, singular(2, 3, 3, rank=1))
 case("det_1x1", la.det, real(2, 1, 1))
+case("det_empty_matrices", lambda a: la.det(a @ np.swapaxes(a, -1, -2)), real(2, 0, 3))
+case("slogdet_empty_matrices", lambda a: la.slogdet(a)[1], real(3, 0, 0))
+case("inv_empty_stack", la.inv, well_conditioned(0, 2, 2))
 case("adjugate", la._adjugate, well_conditioned(2, 3, 3))
 case("adjugate_singular", la._adjugate, singular(3, 3))
 case("svd_reduced", lambda a: la._svd_reduced(a)[1] + np.sum(la._svd_reduced(a)[0] ** 2, -2),

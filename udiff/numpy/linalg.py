@@ -98,7 +98,13 @@ def slogdet(a):
 
 
 def _exclusive_prod(x):
-    """``prod_{j != i} x_j`` along the last axis, without dividing (exact where ``x_i`` is 0)."""
+    """``prod_{j != i} x_j`` along the last axis, without dividing (exact where ``x_i`` is 0).
+
+    An empty axis is returned as it is: concatenating empty pieces would give it two empty
+    chunks on Dask, whose ``matmul`` against one empty chunk builds a broken graph.
+    """
+    if _np.shape(x)[-1] == 0:
+        return x
     one = _np.ones_like(x[..., :1])
     left = _np.concatenate([one, _np.cumprod(x[..., :-1], axis=-1)], axis=-1)
     right = _np.concatenate([one, _np.cumprod(_np.flip(x[..., 1:], -1), axis=-1)], axis=-1)
