@@ -216,9 +216,8 @@ defjvp(la._adjugate, _adjugate_jvp)
 
 
 def _inv_t(a):
-    """``A^-T`` as ``adj(A)^T / det(A)``: blockwise on every inner backend (Dask's ``inv``
-    needs SciPy and one matrix)."""
-    return _T(call(la._adjugate, a)) / call(la.det, a)[..., None, None]
+    """``A^-T`` (undefined where ``A`` is singular, as ``log|det A|``'s derivative)."""
+    return _T(_inv(a))
 
 
 def _i_imag(z):
