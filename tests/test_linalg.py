@@ -12,7 +12,7 @@ Dask backend puts each matrix in one chunk itself, keeping the chunks of the
 stack axes).
 """
 import zlib
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, NamedTuple
 
 import numpy
 import pytest
@@ -343,7 +343,8 @@ DASK_FUNCTIONS = {
     "det": (la.det, "square"), "slogdet": (la.slogdet, "square"), "inv": (la.inv, "square"),
     "solve_vector": (lambda a: la.solve(a, np.sum(a, axis=tuple(range(a.ndim - 1)))), "square"),
     "solve_stack": (lambda a: la.solve(a, a[..., :2]), "square"),
-    "cholesky": (la.cholesky, "hpd"), "cholesky_upper": (lambda a: la.cholesky(a, upper=True), "hpd"),
+    "cholesky": (la.cholesky, "hpd"),
+    "cholesky_upper": (lambda a: la.cholesky(a, upper=True), "hpd"),
     "eigh": (la.eigh, "hpd"), "eigh_U": (lambda a: la.eigh(a, "U"), "square"),
     "eigvalsh": (la.eigvalsh, "hpd"),
     "_adjugate": (la._adjugate, "square"), "_svd_reduced": (la._svd_reduced, "any"),

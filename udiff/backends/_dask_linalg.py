@@ -35,44 +35,34 @@ def _blocks_as_arrays(func):
 
 
 def _check_matrix(a):
+    """NumPy's error for fewer than two dimensions."""
     if a.ndim < 2:
         raise np.linalg.LinAlgError(
             f"{a.ndim}-dimensional array given. Array must be at least two-dimensional")
 
 
-def _whole(a, ncore):
-    """Dask ``a`` with its last ``ncore`` axes in one chunk each."""
-    import dask.array as da
-
-    a = da.asarray(a)
-    return a.rechunk({a.ndim - 1 - i: -1 for i in range(ncore)})
-
-
-def _ncore(spec):
-    return 0 if spec == "()" else spec.count(",") + 1
-
-
-def _probe(func, signature, args, kwargs):
-    """NumPy's result of ``func`` on arrays of ``args``' dtypes with core sizes 1."""
-    ins = signature.split("->")[0]
-    specs = ins.replace("),(", ")|(").split("|")
-    probes = [np.ones((1,) * _ncore(s), np.dtype(a.dtype)) for s, a in zip(specs, args)]
-    return func(*probes, **kwargs)
+def _input_cores(signature):
+    """The number of core axes of each input of a gufunc signature: ``"(m,n),(m)->..."`` ->
+    ``[2, 1]``."""
+    specs = signature.split("->")[0].replace("),(", ")|(").split("|")
+    return [0 if spec == "()" else spec.count(",") + 1 for spec in specs]
 
 
 def _gufunc(func, signature, *args, sizes=None, **kwargs):
     """``func(*args, **kwargs)`` blockwise over the leading axes, core axes whole.
 
     ``signature`` is a generalized-ufunc signature (``"(m,n)->(m,k),(k)"``);
-    ``sizes`` gives the sizes of core axes only outputs have.  Returns a Dask
+    ``sizes`` gives the sizes of core axes only outputs have.  The dtypes are
+    those of ``func`` on inputs whose core axes have length 1.  Returns a Dask
     array, or a tuple of them (of ``func``'s own tuple type, such as NumPy's
     ``SVDResult``).
     """
     import dask.array as da
 
-    ins = signature.split("->")[0].replace("),(", ")|(").split("|")
-    args = [_whole(a, _ncore(s)) for a, s in zip(args, ins)]
-    probe = _probe(func, signature, args, kwargs)
+    cores = _input_cores(signature)
+    args = [da.asarray(a).rechunk({a.ndim - 1 - i: -1 for i in range(n)})
+            for a, n in zip(args, cores)]
+    probe = func(*(np.ones((1,) * n, a.dtype) for a, n in zip(args, cores)), **kwargs)
     outs = probe if isinstance(probe, tuple) else (probe,)
     metas = tuple(np.empty((0,) * np.ndim(o), np.asarray(o).dtype) for o in outs)
     result = da.apply_gufunc(
@@ -84,6 +74,7 @@ def _gufunc(func, signature, *args, sizes=None, **kwargs):
 
 
 def _square(a):
+    """Dask ``a``, checked to be (a stack of) square matrices as NumPy does."""
     a = _dask(a)
     _check_matrix(a)
     if a.shape[-1] != a.shape[-2]:

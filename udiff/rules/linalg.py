@@ -42,7 +42,7 @@ from .._core import DiffArray, call
 from .._registry import defjvp, defnondiff, defvjp
 from ..backends import backend_for_value
 from ..numpy import linalg as la
-from ..numpy.linalg import _exclusive_prod, _adjugate_from_svd
+from ..numpy.linalg import _exclusive_prod
 from ._helpers import from_end, ndim, normalize_axes, restore_reduced, shape, unbroadcast_to
 
 
