@@ -71,6 +71,8 @@ CASES = {
     "conj": (lambda z: np.conj(z) * z, [c(3)], 2, False),
     "real": (lambda z: np.real(z) * z, [c(3)], 2, False),
     "imag": (lambda z: np.imag(z) * z, [c(3)], 2, False),
+    # a 0-d cotangent: its Dask block is a NumPy scalar (1j * it would be a Python complex)
+    "imag_of_sum": (lambda z: z * np.imag(np.sum(z, axis=(-2, -1))), [c(2, 2)], 2, True),
     "angle": (lambda z: np.angle(z) * z, [c(3)], 2, True),
     "sign": (lambda z: np.sign(z) * z, [c(3)], 2, True),
     "multiply_broadcast": (np.multiply, [c(3), c(2, 3)], 2, True),

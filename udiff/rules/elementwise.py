@@ -40,7 +40,9 @@ def _match(x, c):
 # (other rules may leave imaginary noise in cotangents of real arrays).
 defvjp(_mm.real, lambda ans, x: lambda g: np.real(g) + 0j if _is_complex(x) else np.real(g))
 defjvp(_mm.real, lambda t, ans, x: np.real(t))
-defvjp(_mm.imag, lambda ans, x: lambda g: _match(x, -1j * np.real(g)))
+# (The array on the left: 1j times a 0-d Dask block that is a NumPy scalar makes a Python
+# complex block, which Dask cannot reshape.)
+defvjp(_mm.imag, lambda ans, x: lambda g: _match(x, np.real(g) * -1j))
 defjvp(_mm.imag, lambda t, ans, x: np.imag(t))
 
 
