@@ -604,6 +604,9 @@ FOUND = {
         ("sin", (0,), {}), ("repeat", (1,), {"repeats": 1, "axis": None})])),
     "dask_outer_of_empty": ("dask", _program(((0, 2, 1),), ((1, 1, 1),), [
         ("sin", (0,), {}), ("outer", (1, 1), {})])),
+    # solve's derivative on Dask, stack axes chunked differently in its two operands
+    "dask_solve_of_a_chunked_stack": ("dask", _program(((2, 2, 2),), ((1, 1, 2),), [
+        ("solve_spd", (0, 0), {})])),
     # the second derivative of det on a stack of 0 x 0 matrices: a Dask graph with a missing key
     "dask_det_of_empty_matrices": ("dask", _program(((2, 0, 3),), ((2, 1, 2),), [
         ("det_spd", (0,), {}), ("sin", (1,), {})])),
