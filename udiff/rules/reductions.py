@@ -53,30 +53,10 @@ defjvp(unp.nansum, _nansum_jvp)
 
 # prod / nanprod: exact with zeros in the input ---------------------------------
 def _prod_partials(x, axis):
-    """d prod(x) / dx along ``axis``, correct where ``x`` holds zeros.
-
-    With no zero in a slice the partial is ``prod / x``; with exactly one zero
-    it is the product of the others at the zero and 0 elsewhere; with more it
-    is 0.  In a recorded sweep (``x`` a DiffArray) the partials must also have
-    the right derivatives, which that case analysis lacks (the partial at a
-    nonzero entry of a slice with one zero is 0, but its derivative with
-    respect to the zero is not): there they are computed by a product tree.
-    """
-    if type(x).__name__ == "DiffArray":
-        return _prod_partials_tree(x, axis)
-    axes = normalize_axes(axis, ndim(x))
-    zero = x == 0
-    zeros = np.sum(zero, axis=axes, keepdims=True)
-    nonzero_prod = np.prod(np.where(zero, 1.0, x), axis=axes, keepdims=True)
-    return np.where(
-        zeros == 0,
-        nonzero_prod / np.where(zero, 1.0, x),
-        np.where((zeros == 1) & zero, nonzero_prod, 0.0),
-    )
-
-
-def _prod_partials_tree(x, axis):
     """The partials of ``prod(x, axis)`` as polynomials in ``x`` (no division).
+
+    Each partial is the product of the other entries, exact where ``x`` holds
+    zeros or infinities (``prod / x`` would give NaN there), as JAX computes it.
 
     The reduced axes are flattened into one, padded with ones to a power of
     two and multiplied pairwise level by level; the partials are then pushed

@@ -129,8 +129,25 @@ def _share(a, b, exp, cap):
     return 1.0 / (1.0 + exp(np.minimum(b - a, cap)))
 
 
+def _exp_cap(log_max):
+    """The largest exponent (in ``log_max`` units) whose power is finite in ``a``'s and ``b``'s dtype."""
+    def share(a, b, exp):
+        dtype = np.result_type(getattr(a, "dtype", np.float64), getattr(b, "dtype", np.float64))
+        finfo = np.finfo(dtype if dtype.kind in "fc" else np.float64)
+        return _share(a, b, exp, float(log_max(finfo.max)) - 1.0)
+
+    return share
+
+
+_share_e, _share_2 = _exp_cap(np.log), _exp_cap(np.log2)
+
+
 def _pow_dx(ans, x, y):
-    return y * np.power(x, y - 1.0)
+    # y x^(y-1); at x == 0 with y == 0 that is 0 * 0^-1: x^0 is the constant 1 there, so
+    # its derivative is 0 (autograd, PyTorch; JAX for integer exponents).
+    if not hasattr(y, "shape"):  # a Python number
+        return y * np.power(x, y - 1.0) if y != 0 else np.zeros_like(x)
+    return y * np.power(x, np.where((y == 0) & (x == 0), 1.0, y) - 1.0)
 
 
 def _pow_dy(ans, x, y):
@@ -144,10 +161,10 @@ _BINARY = {
     unp.divide: (lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
     unp.true_divide: (lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
     unp.power: (_pow_dx, _pow_dy),
-    unp.logaddexp: (lambda ans, x, y: _share(x, y, np.exp, 700.0),
-                    lambda ans, x, y: _share(y, x, np.exp, 700.0)),
-    unp.logaddexp2: (lambda ans, x, y: _share(x, y, np.exp2, 1000.0),
-                     lambda ans, x, y: _share(y, x, np.exp2, 1000.0)),
+    unp.logaddexp: (lambda ans, x, y: _share_e(x, y, np.exp),
+                    lambda ans, x, y: _share_e(y, x, np.exp)),
+    unp.logaddexp2: (lambda ans, x, y: _share_2(x, y, np.exp2),
+                     lambda ans, x, y: _share_2(y, x, np.exp2)),
     unp.maximum: (lambda ans, x, y: _ge_weight(x, y, ans), lambda ans, x, y: _ge_weight(y, x, ans)),
     unp.minimum: (lambda ans, x, y: _ge_weight(x, y, ans), lambda ans, x, y: _ge_weight(y, x, ans)),
     unp.fmax: (lambda ans, x, y: _ge_weight(x, y, ans), lambda ans, x, y: _ge_weight(y, x, ans)),
