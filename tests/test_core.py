@@ -272,20 +272,6 @@ def test_unrelated_variable_gives_zeros(inner, mode):
     numpy.testing.assert_array_equal(compute(gz_jac), numpy.zeros((2, 4)))
 
 
-@pytest.mark.parametrize("mode", ["vjp", "jvp"])
-def test_integer_inputs_give_float_gradients(inner, mode):
-    a = numpy.array([1, 2, 3])
-    with recording(inner, mode):
-        x = np.asarray(chunked(a, inner))
-        assert x.dtype.kind == "i"
-        y = x * x
-        g = y.to(x)
-        ident = (x + 0).to(x)
-    assert g.dtype.kind == "f" and ident.dtype.kind == "f"
-    numpy.testing.assert_array_equal(compute(g), 2.0 * a)
-    numpy.testing.assert_array_equal(compute(ident), numpy.ones(3))
-
-
 @pytest.mark.parametrize("variable", [numpy.ones(3), [1.0, 2.0, 3.0], 1.0])
 def test_differentiate_wrt_non_diffarray(variable):
     with recording(udiff.numpy_backend):

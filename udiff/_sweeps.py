@@ -254,8 +254,12 @@ def _check_variable(x):
             f"DiffArrayBackend, not {type(x).__name__}; create it inside the "
             "`with ua.set_backend(...)` block, e.g. with np.asarray"
         )
-    if np.dtype(x.dtype).kind not in "biufc":
-        raise TypeError(f"cannot differentiate with respect to an array of dtype {x.dtype}")
+    if np.dtype(x.dtype).kind not in "fc":
+        raise TypeError(
+            f"cannot differentiate with respect to an array of dtype {x.dtype}: variables must "
+            "be floating-point or complex (as in JAX and autograd); convert it first, e.g. "
+            "np.asarray(x, dtype=float)"
+        )
 
 
 def _float_dtype(dtype):

@@ -741,6 +741,12 @@ def _safe(den):
     return np.where(den == 0, 1.0, den)
 
 
+def _nan_at_zero(w, norm):
+    """``w`` with NaN where the norm is 0: ``x / ||x||`` is 0/0 there (JAX and autograd agree;
+    docs/conventions.md)."""
+    return np.where(norm == 0, np.nan, w)
+
+
 def _csign(x):
     """``conj(x) / |x|`` (``sign(x)`` for real ``x``), 0 at 0: d|x| is ``Re(_csign(x) dx)``."""
     if not _is_complex(x):
@@ -760,7 +766,7 @@ def _vector_weight(x, p, kept, axes):
     """``W`` with ``d ||x||_p = Re sum(W dx)`` along ``axes``; ``kept`` the norm broadcastable
     against ``x``."""
     if p is None or p == 2:
-        return _cj(x) / _safe(kept)
+        return _nan_at_zero(_cj(x) / _safe(kept), kept)
     if p == np.inf or p == -np.inf:
         ax = np.abs(x)
         return _csign(x) * _shares(ax == kept, axes, x)
@@ -778,7 +784,7 @@ def _matrix_weight(x, ord, kept, rc):
     """``W`` with ``d ||x||_ord = Re sum(W dx)`` for the matrix axes ``rc = (row, col)``."""
     row, col = rc
     if ord is None or ord == "fro":
-        return _cj(x) / _safe(kept)
+        return _nan_at_zero(_cj(x) / _safe(kept), kept)
     if ord in (1, -1, np.inf, -np.inf):
         summed, other = (row, col) if ord in (1, -1) else (col, row)  # column sums: over rows
         sums = np.sum(np.abs(x), axis=summed, keepdims=True)

@@ -185,7 +185,7 @@ def _std_vjp(ans, x, axis=None, ddof=0, keepdims=False, **kw):
     def vjp(g):
         g = restore_reduced(g, x, axis, keepdims)
         sd = _keep(ans, x, axis, keepdims)
-        return g * (scale * _centered(x, axis) / np.where(sd == 0, 1.0, sd))
+        return g * _std_partial(x, axis, scale, sd)
 
     return vjp
 
@@ -193,8 +193,14 @@ def _std_vjp(ans, x, axis=None, ddof=0, keepdims=False, **kw):
 def _std_jvp(t, ans, x, axis=None, ddof=0, keepdims=False, **kw):
     scale = _per(_count(x, axis) - ddof)
     sd = _keep(ans, x, axis, keepdims)
-    partial = scale * _centered(x, axis) / np.where(sd == 0, 1.0, sd)
+    partial = _std_partial(x, axis, scale, sd)
     return np.sum(t * partial, axis=_t_axes(x, axis), keepdims=keepdims)
+
+
+def _std_partial(x, axis, scale, sd):
+    """d std / dx: (x - mean) / ((n - ddof) std), NaN where std is 0 (the 0/0 JAX and
+    autograd give there; docs/conventions.md)."""
+    return np.where(sd == 0, np.nan, scale * _centered(x, axis) / np.where(sd == 0, 1.0, sd))
 
 
 defvjp(unp.var, _var_vjp)
