@@ -987,6 +987,32 @@ for _name in ("fftfreq", "rfftfreq"):
     case(f"fft.{_name}", 7, 0.1)
     case(f"fft.{_name}", 1)
 
+# -- size-0 axes beside axes Dask splits in chunks ----------------------------------------------
+# Dask's max failed along a non-empty axis beside an empty one, and computed a (1, 0) array for
+# the (0, 0) maximum of a (1, 0, 0) array over axis 0 (its lazy shape said (0, 0)).
+for _name in ("max", "min", "amax", "amin", "ptp", "nanmax", "nanmin", "sum", "prod", "mean"):
+    case(_name, F(1, 0, 2), kw=dict(axis=-1))
+    case(_name, F(1, 0, 0), kw=dict(axis=0))
+    case(_name, F(3, 0, 4), kw=dict(axis=(0, 2), keepdims=True))
+for _name in ("argmax", "argmin", "nanargmax", "nanargmin"):
+    case(_name, F(1, 0, 2), kw=dict(axis=-1))
+    case(_name, F(1, 0, 0), kw=dict(axis=0))
+for _mode in ("constant", "edge", "reflect", "maximum", "mean", "linear_ramp"):
+    case("pad", F(0, 3), ((0, 0), (1, 2)), kw=dict(mode=_mode))
+case("pad", F(0, 0), ((0, 1), (0, 1)), kw=dict(mode="constant"))
+case("pad", F(0, 2), ((1, 1), (2, 0)),
+     kw=dict(mode="constant", constant_values=((1.0, 2.0), (3.0, 4.0))))
+case("pad", I(2, 0), 1, kw=dict(mode="constant", constant_values=7))
+case("ravel", F(0, 2, 1))
+case("reshape", F(6, 0), (-1,))
+case("repeat", F(6, 0), 1)
+case("outer", F(0, 2, 1), F(2, 2))
+case("vdot", F(0, 2, 1), F(0, 2, 1))
+case("concatenate", [F(3, 0), F(3, 0)], kw=dict(axis=1))
+case("sort", F(3, 0, 2), kw=dict(axis=None))
+case("cumsum", F(3, 0, 2))
+case("take_along_axis", F(3, 0), I(0, lo=0, hi=1), kw=dict(axis=None))
+
 
 # -- Dask: functions it lacks raise naming them; known bugs are strict xfails ------------------------
 def on_dask(ids, *, raises=None, bug=None):
@@ -1158,3 +1184,44 @@ def test_every_public_name_has_a_case():
     assert not stale, f"exclusions of names udiff.numpy lacks: {stale}"
     functions = sorted(n for n in NOT_ARRAY_FUNCTIONS if _is_array_function(_resolve(unp, n)))
     assert not functions, f"array functions excluded from the table: {functions}"
+
+
+# -- Dask chunkings the table's inputs never have ---------------------------------------------------
+@pytest.mark.parametrize("mode", ["edge", "reflect", "wrap", "maximum", "mean", "linear_ramp"])
+def test_pad_refuses_to_extend_an_empty_axis(mode, inner):
+    """As NumPy: only constant padding extends an empty axis (Dask's made up entries)."""
+    with ua.set_backend(udiff.DiffArrayBackend(inner), coerce=True):
+        x = unp.asarray(chunked(F(0, 2), inner))
+        with pytest.raises(ValueError, match="can't extend empty axis 0"):
+            compute(unp.pad(x, ((0, 1), (1, 0)), mode=mode))
+
+
+def test_dask_contractions_over_empty_chunks():
+    """Contractions over an empty axis that ``concatenate`` split into two empty chunks:
+    zeros, as NumPy's (Dask's own added task keys to values, or lost a block)."""
+    import dask.array as da
+
+    z = da.zeros((2, 0, 0))
+    x, y = da.zeros((2, 3, 0), chunks=(1, 2, 1)), da.ones((2, 0, 2), chunks=1)
+    products = {
+        "matmul": lambda xp, a, b: xp.matmul(a, b),
+        "dot": lambda xp, a, b: xp.dot(a, b),
+        "einsum": lambda xp, a, b: xp.einsum("...ij,...jk->...ik", a, b),
+        "tensordot": lambda xp, a, b: xp.tensordot(a, b, axes=1),
+    }
+    for name, product in products.items():
+        for a, b in [(x[0], y[0])] + ([(z, z), (x, y)] if name != "tensordot" else []):
+            with ua.set_backend(udiff.dask_backend, coerce=True):
+                got = product(unp, da.concatenate([a, a], axis=-1), b)
+            want = product(numpy, numpy.concatenate([a.compute()] * 2, axis=-1), b.compute())
+            numpy.testing.assert_array_equal(compute(got), want, err_msg=name)
+
+
+def test_dask_solve_with_stacks_chunked_differently():
+    """``apply_gufunc`` needs every operand's stack axes chunked alike."""
+    import dask.array as da
+
+    a, b = well_conditioned(2, 3, 3), F(2, 3, 2)
+    with ua.set_backend(udiff.dask_backend, coerce=True):
+        got = unp.linalg.solve(da.from_array(a, chunks=(2, 1, 1)), da.from_array(b, chunks=1))
+    numpy.testing.assert_allclose(compute(got), numpy.linalg.solve(a, b), rtol=1e-12)

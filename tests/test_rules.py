@@ -547,6 +547,30 @@ case("at_set", lambda x, v: x.at[1].set(v) * x, real(3, 4), real(4))
 case("at_add_repeated", lambda x, v: x.at[[0, 0, 2]].add(v) * x, real(3), real(3))
 case("at_multiply", lambda x, v: x.at[:, 1:].multiply(v), real(3, 4), real(3, 3))
 
+# -- size-0 axes beside axes Dask splits in chunks: reductions, flattening, padding, products ---
+for _f in (np.max, np.min, np.nanmax, np.nanmin, U.amax, U.ptp):
+    case(f"{_f.__name__}_beside_size0", lambda x, f=_f: f(x, axis=-1), real(1, 0, 2))
+    case(f"{_f.__name__}_size0_result", lambda x, f=_f: f(x, axis=0), real(1, 0, 0))
+case("max_beside_size0_axes02", lambda x: np.max(x, axis=(0, 2), keepdims=True), real(3, 0, 4))
+case("maximum.reduce_beside_size0", lambda x: np.maximum.reduce(x, axis=1), real(2, 3, 0))
+case("pad_constant_size0", lambda x: np.pad(x, ((0, 1), (0, 1)), "constant"), real(0, 0))
+case("pad_constant_size0_other", lambda x: np.pad(x, ((0, 0), (1, 2)), "constant"), real(0, 3))
+case("pad_edge_size0_other", lambda x: np.pad(x, ((0, 0), (1, 2)), mode="edge"), real(0, 3))
+case("ravel_size0", np.ravel, real(0, 2, 1))
+case("reshape_-1_size0", lambda x: np.reshape(x, (-1,)), real(2, 0, 3))
+case("method_flatten_size0", lambda x: x.flatten(), real(0, 2, 1))
+composite(U.repeat, "size0_flat", lambda x: U.repeat(x, 1), real(6, 0))
+case("outer_size0", lambda x: mm.outer(x, x), real(0, 2, 1))
+case("vdot_size0", lambda x: mm.vdot(x, x), real(0, 2, 1))
+# contractions over an empty axis that concatenate split in two empty chunks (zeros out)
+_SPLIT = lambda x: np.concatenate([x, x], axis=-1)  # noqa: E731
+case("matmul_split_empty", lambda x, y: np.matmul(_SPLIT(x), y), real(2, 3, 0), real(2, 0, 2))
+case("dot_split_empty", lambda x, y: mm.dot(_SPLIT(x), y), real(3, 0), real(0, 2))
+case("einsum_split_empty", lambda x, y: mm.einsum("bij,bjk->bik", _SPLIT(x), y),
+     real(2, 3, 0), real(2, 0, 2))
+case("tensordot_split_empty", lambda x, y: mm.tensordot(_SPLIT(x), y, axes=1),
+     real(3, 0), real(0, 2))
+
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -22,7 +22,7 @@ def _along_axis(np_func, out_dtype=None):
 
         a = da.asarray(a)
         if axis is None:
-            a = a.ravel()
+            a = _ravel(a)
             axis = 0
         axis = axis % a.ndim if a.ndim else 0
         a = a.rechunk({axis: -1})
@@ -37,7 +37,7 @@ def _take_along_axis(arr, indices, axis):
 
     arr, indices = da.asarray(arr), da.asarray(indices)
     if axis is None:
-        return _take_along_axis(arr.ravel(), indices, 0)
+        return _take_along_axis(_ravel(arr), indices, 0)
     axis = axis % arr.ndim
     out_shape = np.broadcast_shapes(arr.shape[:axis] + indices.shape[axis:axis + 1]
                                     + arr.shape[axis + 1:], indices.shape)
@@ -287,7 +287,7 @@ def _extract(condition, arr):
 
     if isinstance(condition, da.Array):
         return da.extract(condition, arr)
-    return _getitem(da.ravel(arr), np.flatnonzero(condition))
+    return _getitem(_ravel(arr), np.flatnonzero(condition))
 
 
 def _index_add(values, index, shape):
@@ -383,13 +383,51 @@ def _pad_axis(a, axis, before, after):
     return da.pad(a, widths, mode="constant")
 
 
+def _no_empty_chunks(a):
+    """Dask ``a`` without chunks of length 0, but one on each empty axis.
+
+    Dask's contractions misread them: ``matmul`` over an axis chunked
+    ``(0, 0)`` in one operand and ``(0,)`` in the other adds task keys
+    (strings) to values, and over ``(0, 2, 2)`` against ``(2, 2)`` it squeezes
+    an axis that is not there.  ``concatenate`` makes them from empty pieces.
+    """
+    import dask.array as da
+
+    a = da.asarray(a)
+    chunks = {axis: tuple(c for c in sizes if c) or (0,)
+              for axis, sizes in enumerate(a.chunks)
+              if 0 in sizes and len(sizes) > 1 and not np.isnan(sizes).any()}
+    return a.rechunk(chunks) if chunks else a
+
+
+def _concatenate(arrays, axis=0, **kwargs):
+    """``concatenate`` leaving no chunks of length 0 (see ``_no_empty_chunks``)."""
+    import dask.array as da
+
+    return _no_empty_chunks(da.concatenate(arrays, axis=axis, **kwargs))
+
+
 def _dot(a, b):
     import dask.array as da
 
     # dask.array.dot fails on 0-d operands; NumPy defines dot with a scalar as a product.
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return da.multiply(a, b)
-    return da.dot(a, b)
+    return da.dot(_no_empty_chunks(a), _no_empty_chunks(b))
+
+
+def _matmul(a, b, **kwargs):
+    """``matmul`` without chunks of length 0 (see ``_no_empty_chunks``)."""
+    import dask.array as da
+
+    return da.matmul(_no_empty_chunks(a), _no_empty_chunks(b), **kwargs)
+
+
+def _tensordot(a, b, axes=2):
+    """``tensordot`` without chunks of length 0 (see ``_no_empty_chunks``)."""
+    import dask.array as da
+
+    return da.tensordot(_no_empty_chunks(a), _no_empty_chunks(b), axes=axes)
 
 
 def _reshape(a, newshape, order="C"):
@@ -442,12 +480,35 @@ def _reduce(func):
     return reduce
 
 
+def _extremum(name):
+    """Dask's ``max``-like reduction ``name``, with NumPy's result when that is empty.
+
+    Dask fails on ``max`` along a non-empty axis of an array with an empty
+    other axis, and computes a ``(1, 0)`` array for the ``(0, 0)`` maximum
+    over axis 0 of a ``(1, 0, 0)`` array.  An empty result holds no data:
+    NumPy's, found on an empty stand-in, gives its shape and dtype (and the
+    error NumPy raises where a reduced axis is empty).
+    """
+
+    def run(a, *args, **kwargs):
+        import dask.array as da
+
+        a = da.asarray(a)
+        if a.size == 0:
+            out = getattr(np, name)(np.empty(a.shape, dtype=a.dtype), *args, **kwargs)
+            if np.size(out) == 0:
+                return da.zeros(np.shape(out), dtype=np.result_type(out))
+        return getattr(da, name)(a, *args, **kwargs)
+
+    return run
+
+
 def _column_stack(tup):
     """``column_stack``: 0-d and 1-d arrays become columns (Dask's fails on 0-d ones)."""
     import dask.array as da
 
-    return da.concatenate([da.atleast_2d(a).T if a.ndim < 2 else a
-                           for a in map(da.asarray, tup)], axis=1)
+    return _concatenate([da.atleast_2d(a).T if a.ndim < 2 else a
+                         for a in map(da.asarray, tup)], axis=1)
 
 
 def _hstack(tup):
@@ -455,7 +516,7 @@ def _hstack(tup):
     import dask.array as da
 
     arrays = [da.atleast_1d(a) for a in tup]
-    return da.concatenate(arrays, axis=0 if arrays[0].ndim == 1 else 1)
+    return _concatenate(arrays, axis=0 if arrays[0].ndim == 1 else 1)
 
 
 def _count_nonzero(a, axis=None, *, keepdims=False):
@@ -472,7 +533,7 @@ def _cumsum(a, axis=None, dtype=None, out=None):
 
     a = da.asarray(a)
     if axis is None:
-        a, axis = a.ravel(), 0
+        a, axis = _ravel(a), 0
     return da.cumsum(a, axis=axis, dtype=dtype)
 
 
@@ -561,6 +622,8 @@ def _pad(array, pad_width, mode="constant", **kwargs):
     import dask.array as da
 
     array = da.asarray(array)
+    if array.size == 0:
+        return _pad_empty(array, pad_width, mode, **kwargs)
     if mode not in _INDEX_MODES or kwargs:
         return da.pad(array, pad_width, mode=mode, **kwargs)
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (array.ndim, 2))
@@ -571,8 +634,41 @@ def _pad(array, pad_width, mode="constant", **kwargs):
     return array
 
 
+def _pad_empty(array, pad_width, mode, **kwargs):
+    """``pad`` of a size-0 array: NumPy's, which needs no data, on an empty stand-in.
+
+    Dask's divides by the empty axis's chunk size (constant mode), reduces
+    over nothing (``maximum``) or invents entries (``linear_ramp``, ``mean``)
+    where NumPy refuses to extend an empty axis.  The result is empty unless
+    constant padding extends the empty axes; then it holds only the constants.
+    """
+    import dask.array as da
+
+    out = np.pad(np.empty(array.shape, dtype=array.dtype), pad_width, mode=mode, **kwargs)
+    return da.zeros(out.shape, dtype=out.dtype) if out.size == 0 else da.asarray(out)
+
+
+def _ravel(a, order="C"):
+    """``ravel`` through ``_reshape`` (Dask's own fails on size-0 arrays of several chunks)."""
+    return _reshape(a, (-1,), order=order)
+
+
+def _outer(a, b):
+    """``outer`` as NumPy computes it, from the flattened operands."""
+    return _ravel(a)[:, None] * _ravel(b)[None, :]
+
+
+def _vdot(a, b):
+    """``vdot`` as NumPy computes it: the dot product of the flattened operands, the
+    first conjugated."""
+    import dask.array as da
+
+    return _dot(da.conj(_ravel(a)), _ravel(b))
+
+
 def _einsum(subscripts, *operands, **kwargs):
-    """``einsum``; an operand that repeats a letter gets those axes chunked alike.
+    """``einsum``; an operand that repeats a letter gets those axes chunked alike,
+    and no chunks of length 0 (see ``_no_empty_chunks``).
 
     Dask contracts block by block and fails when the two axes of ``"ii"`` are
     chunked differently (a diagonal window of a chunked matrix, say).
@@ -582,7 +678,7 @@ def _einsum(subscripts, *operands, **kwargs):
     terms = subscripts.replace(" ", "").split("->")[0].split(",")
     aligned = []
     for term, op in zip(terms, operands):
-        op = da.asarray(op)
+        op = _no_empty_chunks(op)
         head, _, tail = term.partition("...")
         positions = {}
         for k, c in enumerate(head):
@@ -630,7 +726,13 @@ def _overrides():
             "geomspace": _geomspace,
             "arange": _arange,
             "dot": _dot,
+            "concatenate": _concatenate,
+            "matmul": _matmul,
+            "tensordot": _tensordot,
             "reshape": _reshape,
+            "ravel": _ravel,
+            "outer": _outer,
+            "vdot": _vdot,
             "getitem": _getitem,
             "extract": _extract,
             **{f"fft.{name}": _fft(name) for name in _FFTS},
@@ -638,13 +740,14 @@ def _overrides():
             "scatter_add_along_axis": _scatter_add_along_axis,
             "index_add": _index_add,
             "in1d": lambda a, b, assume_unique=False, invert=False: da.isin(
-                da.ravel(a), b, assume_unique=assume_unique, invert=invert
+                _ravel(a), b, assume_unique=assume_unique, invert=invert
             ),
             # ufunc.reduce reduces axis 0 by default (uarray drops an explicit axis=0)
             "add.reduce": _reduce(da.sum),
             "multiply.reduce": _reduce(da.prod),
-            "maximum.reduce": _reduce(da.max),
-            "minimum.reduce": _reduce(da.min),
+            "maximum.reduce": _reduce(_extremum("max")),
+            "minimum.reduce": _reduce(_extremum("min")),
+            **{name: _extremum(name) for name in ("max", "min", "nanmax", "nanmin", "ptp")},
             "logical_and.reduce": _reduce(da.all),
             "logical_or.reduce": _reduce(da.any),
             "column_stack": _column_stack,

@@ -16,6 +16,7 @@ threads lack.  Functions of a single matrix that NumPy returns as scalars
 array.
 """
 import functools
+import string
 
 import numpy as np
 
@@ -48,6 +49,23 @@ def _input_cores(signature):
     return [0 if spec == "()" else spec.count(",") + 1 for spec in specs]
 
 
+def _unify_stacks(args, cores):
+    """The operands with their stack axes chunked alike, as ``apply_gufunc`` needs (a
+    stack axis of length 1, broadcast, keeps its one chunk).
+
+    ``cores`` gives each operand's number of core axes, which stay as they are.
+    """
+    from dask.array.core import unify_chunks
+
+    nstack = max(a.ndim - n for a, n in zip(args, cores))
+    letters = iter(string.ascii_letters[nstack:])
+    indexed = []
+    for a, n in zip(args, cores):
+        stack = string.ascii_letters[nstack - (a.ndim - n):nstack]
+        indexed += [a, stack + "".join(next(letters) for _ in range(n))]
+    return unify_chunks(*indexed)[1]
+
+
 def _gufunc(func, signature, *args, sizes=None, **kwargs):
     """``func(*args, **kwargs)`` blockwise over the leading axes, core axes whole.
 
@@ -60,8 +78,8 @@ def _gufunc(func, signature, *args, sizes=None, **kwargs):
     import dask.array as da
 
     cores = _input_cores(signature)
-    args = [da.asarray(a).rechunk({a.ndim - 1 - i: -1 for i in range(n)})
-            for a, n in zip(args, cores)]
+    args = _unify_stacks([da.asarray(a).rechunk({a.ndim - 1 - i: -1 for i in range(n)})
+                          for a, n in zip(args, cores)], cores)
     probe = func(*(np.ones((1,) * n, a.dtype) for a, n in zip(args, cores)), **kwargs)
     outs = probe if isinstance(probe, tuple) else (probe,)
     metas = tuple(np.empty((0,) * np.ndim(o), np.asarray(o).dtype) for o in outs)

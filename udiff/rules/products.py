@@ -12,6 +12,7 @@ import string
 from collections import Counter
 
 import numpy as np
+import unumpy as unp
 
 from .. import _multimethods as _mm
 from .._core import DiffArray, call
@@ -206,12 +207,18 @@ def _with_flat(plan):
     return terms, out, False, window
 
 
+def _reshape(a, new_shape):
+    """``reshape`` through the inner backend (Dask's own fails on some size-0 arrays),
+    recorded when ``a`` is a DiffArray."""
+    return call(unp.reshape, a, new_shape)
+
+
 def _def_product(func, plan):
     def prepare(arrays, args, kwargs):
         shapes = [shape(o) for o in arrays]
         terms, out, flat, window = plan(shapes, *args, **kwargs)
         if flat:
-            arrays = [np.reshape(o, (-1,)) for o in arrays]
+            arrays = [_reshape(o, (-1,)) for o in arrays]
         if window is not None:
             arrays = [call(_mm.getitem, arrays[0], window)]
         if func is _mm.vdot:
@@ -233,7 +240,7 @@ def _def_product(func, plan):
                 if window is not None:  # the window's cotangent, placed in zeros
                     index = (slice(None),) * len(batch) + window
                     return call(_mm.index_add, c, index, batch + shape(arrays[i]))
-                return np.reshape(c, batch + shape(arrays[i]))
+                return _reshape(c, batch + shape(arrays[i]))
 
             return vjp
 
@@ -246,7 +253,7 @@ def _def_product(func, plan):
             batch = shape(t)[: ndim(t) - ndim(arrays[i])]
             if window is not None:
                 t = call(_mm.getitem, t, (slice(None),) * len(batch) + window)
-            t = np.reshape(t, batch + shape(ops[i]))
+            t = _reshape(t, batch + shape(ops[i]))
             if func is _mm.vdot and i == 0:
                 t = np.conj(t)
             return _contract_jvp(i, terms, out, ops, t)

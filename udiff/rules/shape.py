@@ -348,9 +348,7 @@ def _scatter(flat, positions, size):
 def _pad_jvp(t, ans, x, pad_width, *args, **kwargs):
     mode = _pad_mode(args, kwargs)
     widths = [(0, 0)] * nbatch(t, x) + _pad_widths(pad_width, ndim(x))
-    if mode == "constant":
-        return np.pad(t, widths, mode="constant")
-    if mode not in _INDEX_MODES:
+    if mode != "constant" and mode not in _INDEX_MODES:
         raise NotImplementedError(f"udiff cannot differentiate pad with mode={mode!r}")
     return call(unp.pad, t, widths, mode)  # through the inner backend: Dask's own pad errs
 
