@@ -31,6 +31,23 @@ def test_take_from_an_empty_axis_raises(mode, inner):
         _run(inner, lambda z: unp.take(z, [0, 1], axis=0, mode=mode), numpy.zeros((0, 3)))
 
 
+@pytest.mark.parametrize("name, q", [("quantile", [0.2, 0.7]), ("percentile", 30.0)])
+def test_quantile_of_an_empty_axis_raises(name, q, inner):
+    # NumPy raises here (while its median gives NaN: test_forward_values)
+    with pytest.raises(IndexError, match="out of bounds for axis 0 with size 0"):
+        getattr(numpy, name)(numpy.zeros((0, 3)), q, axis=0)
+    with pytest.raises(IndexError, match="out of bounds for axis 0 with size 0"):
+        _run(inner, lambda z: getattr(unp, name)(z, q, axis=0), numpy.zeros((0, 3)))
+
+
+def test_median_of_an_empty_axis_is_nan(inner):
+    with ua.set_backend(udiff.DiffArrayBackend(inner), coerce=True):
+        z = unp.asarray(chunked(numpy.zeros((2, 0)), inner))
+        m = unp.median(z, axis=1)
+        assert compute(m).shape == (2,) and numpy.isnan(compute(m)).all()
+        assert compute(unp.sum(m).to(z)).shape == (2, 0)
+
+
 def test_take_nothing_from_an_empty_axis(inner):
     got = _run(inner, lambda z: unp.take(z, numpy.zeros(0, int), axis=0, mode="clip"),
                numpy.zeros((0, 3)))

@@ -294,6 +294,10 @@ for _name, _q in (("quantile", 0.3), ("percentile", 30.0)):
         case(_name, D(6), _qs, kw=dict(method=_method))
 case("median", D(4, 3), kw=dict(axis=0))  # even length: the mean of the two middle ones
 case("median", D(4, dtype=numpy.float32))
+# an empty reduced axis: NaN (and no values at all where another axis is empty too)
+for _shape, _kw in (((0, 0), dict(axis=0)), ((0,), {}), ((2, 0), dict(axis=1, keepdims=True)),
+                    ((0, 3), dict(axis=0))):
+    case("median", numpy.zeros(_shape, numpy.float32), kw=_kw)
 
 # -- scans and differences ---------------------------------------------------------------------
 for _name, _dom in (("cumsum", F), ("cumprod", F), ("nancumsum", N), ("nancumprod", N)):

@@ -426,7 +426,8 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
 
 # -- statistics --------------------------------------------------------------------------
-def _quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+def _quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False,
+              empty_is_nan=False):
     if method != "linear":
         raise NotImplementedError(f"udiff differentiates quantile with method='linear', not {method!r}")
     dtype = _quantile_dtype(a, q)
@@ -441,6 +442,12 @@ def _quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
         ax = axis % nd
         s = unp.sort(a, axis=ax)
     n = unp.shape(s)[ax]
+    if n == 0:  # NumPy: median is NaN over an empty axis, quantile raises
+        if not empty_is_nan:
+            raise IndexError(f"index -1 is out of bounds for axis {ax} with size 0")
+        nans = unp.sum(s, axis=ax) * _np.nan
+        result = unp.broadcast_to(_mm.astype(nans, dtype), q.shape + tuple(unp.shape(nans)))
+        return _keep_quantile_dims(result, a, q, axis, ax, keepdims)
     pos = q * (n - 1)
     lo = _np.floor(pos).astype(int)
     hi = _np.minimum(lo + 1, n - 1)
@@ -451,8 +458,13 @@ def _quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     w = _np.reshape(frac.ravel(), (-1,) + (1,) * (snd - 1)).astype(dtype)
     result = low + (high - low) * w  # (q.size,) + remaining axes
     result = unp.reshape(result, q.shape + tuple(unp.shape(result)[1:]))
+    return _keep_quantile_dims(result, a, q, axis, ax, keepdims)
+
+
+def _keep_quantile_dims(result, a, q, axis, ax, keepdims):
+    """``result`` (``q.shape`` + the kept axes) with the reduced axes back as length 1."""
     if keepdims:
-        kept = [1] * nd if axis is None else list(unp.shape(a))
+        kept = [1] * unp.ndim(a) if axis is None else list(unp.shape(a))
         if axis is not None:
             kept[ax] = 1
         result = unp.reshape(result, q.shape + tuple(kept))
@@ -486,7 +498,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
 
 
 @_create(_replace_first, default=lambda a, axis=None, out=None, overwrite_input=False,
-         keepdims=False: _quantile(a, 0.5, axis=axis, keepdims=keepdims))
+         keepdims=False: _quantile(a, 0.5, axis=axis, keepdims=keepdims, empty_is_nan=True))
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """The median (``numpy.median``)."""
     return (_array(a),)
