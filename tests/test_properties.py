@@ -97,6 +97,11 @@ def _size(shape):
     return int(numpy.prod(shape, dtype=int))
 
 
+def _ramp(a):
+    """0.3, 0.6, ... shaped like ``a``: a constant that no value is a copy of."""
+    return 0.3 * numpy.arange(1, _size(a.shape) + 1).reshape(a.shape)
+
+
 def _reduction(at_least=0):
     """Parameters of a reduction whose reduced axis has ``at_least`` elements."""
     def params(draw, shape):
@@ -335,10 +340,12 @@ OPS = [
     Op("prod", 1, lambda xp, a, **k: xp.prod(a, **k), _reduction()),
     Op("mean", 1, lambda xp, a, **k: xp.mean(a, **k), _reduction(1)),
     Op("var", 1, lambda xp, a, **k: xp.var(a, **k), _reduction(1)),
-    Op("std", 1, lambda xp, a, **k: xp.std(a, **k), _reduction(2)),
+    # std and norm are not differentiable where std or the norm is 0 (NaN there, as JAX):
+    # a fixed ramp keeps copies of one value (tile, broadcast) apart
+    Op("std", 1, lambda xp, a, **k: xp.std(a + _ramp(a), **k), _reduction(2)),
     Op("max", 1, lambda xp, a, **k: xp.max(a, **k), _reduction(1)),
     Op("min", 1, lambda xp, a, **k: xp.min(a, **k), _reduction(1)),
-    Op("norm", 1, lambda xp, a: xp.linalg.norm(a), _norm),
+    Op("norm", 1, lambda xp, a: xp.linalg.norm(a + _ramp(a) + 0.5), _norm),
     Op("var_ddof1", 1, lambda xp, a, **k: xp.var(a, ddof=1, **k), _reduction(2)),
     Op("median", 1, lambda xp, a, **k: xp.median(a, **k), _reduction(1)),
     Op("sum_method", 1, lambda xp, a, **k: a.sum(**k), _reduction()),
