@@ -23,8 +23,7 @@ _warnings.filterwarnings(
     "ignore", message="uarray.skip_backend is deprecated", category=DeprecationWarning
 )
 
-from . import _unumpy_fixes  # noqa: E402,F401
-from . import numpy as _namespace  # noqa: E402  (every multimethod, by NumPy's names)
+from . import numpy as _namespace  # noqa: E402  (every function, by NumPy's names)
 from ._registry import register_namespace as _register_namespace  # noqa: E402
 
 _register_namespace(_namespace._NAMES)

@@ -1,10 +1,8 @@
 """DiffArrayBackend: the uarray backend that records operations."""
-import unumpy
-
 from . import _registry
 from ._core import DiffArray, apply
 from .backends import inner_of, numpy_backend
-from .backends._base import PerThreadContexts, split_key
+from .backends._base import PerThreadContexts, is_array_type
 
 _MODES = ("vjp", "jvp")
 
@@ -60,7 +58,7 @@ class DiffArrayBackend(PerThreadContexts):
             return None
         func = self.inner.native(key)
         if func is None:
-            if getattr(key, "default", None) is not None and not _registry.has_rule(key):
+            if _registry.default_of(key) is not None and not _registry.has_rule(key):
                 return None
             # A function with rules of its own is one node even where the inner
             # library lacks it (its default then runs on the inner backend).
@@ -69,7 +67,7 @@ class DiffArrayBackend(PerThreadContexts):
         return func
 
     def __ua_function__(self, method, args, kwargs):
-        key, args = split_key(method, args)
+        key, args = _registry.key_of_call(method, args)
         return apply(self, key, args, kwargs)
 
     def __ua_convert__(self, dispatchables, coerce):
@@ -77,7 +75,7 @@ class DiffArrayBackend(PerThreadContexts):
         for d in dispatchables:
             value = d.value
             if (
-                d.type is unumpy.ndarray
+                is_array_type(d.type)
                 and value is not None
                 and type(value) is not DiffArray
                 and not coerce

@@ -8,8 +8,8 @@ derivative is composed from the rules of the operations it records and these
 functions need no rules of their own.
 """
 import numpy as _np
-import unumpy as unp
 
+from . import _api as unp
 from . import _multimethods as _mm
 from ._declare import array as _array
 from ._declare import multimethod

@@ -5,9 +5,7 @@ import warnings
 
 import numpy as np
 import uarray as ua
-import unumpy
 
-from . import _multimethods as _mm
 from . import _registry
 from .backends._base import backend_for_value
 
@@ -50,7 +48,7 @@ class DiffArray:
     size = property(lambda self: int(np.prod(np.shape(self.value), dtype=np.int64)))
     dtype = property(lambda self: np.result_type(self.value), doc="The dtype.")
     T = property(
-        lambda self: apply(self._backend, unumpy.transpose, (self,), {}), doc="The transpose."
+        lambda self: apply(self._backend, "numpy.transpose", (self,), {}), doc="The transpose."
     )
 
     def __len__(self):
@@ -104,13 +102,18 @@ class DiffArray:
         return np.asarray(_concrete(self, "tolist()")).tolist()
 
     def __reduce__(self):
-        # Rule keys travel by their stable names, so that an unpickled (or
-        # deep-copied) graph finds its rules again.
-        return (_rebuild, (self.value, self._backend, self._parents,
-                           _registry.stable_name(self._fn), self._args, self._kwargs))
+        # Keys are names, so that an unpickled (or deep-copied) graph finds its rules.
+        return (DiffArray, (self.value, self._backend, self._parents,
+                            self._fn, self._args, self._kwargs))
+
+    def __array_namespace__(self, api_version=None):
+        """udiff's NumPy namespace, whose functions differentiate DiffArrays."""
+        from . import numpy
+
+        return numpy
 
     def __getitem__(self, index):
-        return apply(self._backend, _mm.getitem, (self, _index_value(index)), {})
+        return apply(self._backend, "numpy.getitem", (self, _index_value(index)), {})
 
     def __setitem__(self, index, value):
         raise TypeError(
@@ -165,8 +168,7 @@ class DiffArray:
         if method == "__call__":
             return apply(self._backend, key, inputs, kwargs)
         if method in ("reduce", "accumulate"):
-            mm = getattr(unumpy.ufunc, method)
-            return apply(self._backend, (mm, key), inputs, kwargs)
+            return apply(self._backend, f"{key}.{method}", inputs, kwargs)
         return NotImplemented
 
     def __array_function__(self, func, types, args, kwargs):
@@ -177,10 +179,6 @@ class DiffArray:
                 "applied to a DiffArray"
             )
         return apply(self._backend, key, args, kwargs)
-
-
-def _rebuild(value, backend, parents, fn, args, kwargs):
-    return DiffArray(value, backend, parents, _registry.from_stable_name(fn), args, kwargs)
 
 
 # -- the variables the functional API is differentiating, per thread ---------------
@@ -255,7 +253,7 @@ LAZY = _Lazy()
 
 
 def _binary(name):
-    key = getattr(unumpy, name)
+    key = "numpy." + name
 
     def op(self, other):
         return apply(self._backend, key, (self, other), {})
@@ -267,7 +265,7 @@ def _binary(name):
 
 
 def _unary(name):
-    key = getattr(unumpy, name)
+    key = "numpy." + name
     return lambda self: apply(self._backend, key, (self,), {})
 
 
@@ -286,7 +284,7 @@ for _name, _ufunc in [("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
 for _name, _ufunc in [("neg", "negative"), ("pos", "positive"), ("abs", "absolute"),
                       ("invert", "invert")]:
     setattr(DiffArray, f"__{_name}__", _unary(_ufunc))
-DiffArray.__divmod__ = lambda self, other: apply(self._backend, unumpy.divmod, (self, other), {})
+DiffArray.__divmod__ = lambda self, other: apply(self._backend, "numpy.divmod", (self, other), {})
 
 
 def _index_value(index):
@@ -411,7 +409,7 @@ def _positional(key, args, kwargs):
     Rules see differentiable inputs only as positional arguments.
     """
     try:
-        bound = inspect.signature(key.arg_extractor).bind(*args, **kwargs)
+        bound = inspect.signature(_registry.function(key).arg_extractor).bind(*args, **kwargs)
     except (AttributeError, TypeError, ValueError):
         bound = None
     if bound is not None:
@@ -457,19 +455,63 @@ def _via_default(backend, key, args, kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         with ua.set_backend(backend, coerce=True):
-            return key.default(*args, **kwargs)
+            return _registry.default_of(key)(*args, **kwargs)
 
 
 def call(key, *args, **kwargs):
-    """Run ``key`` on whatever arrays ``args`` hold, recording if any is a DiffArray.
+    """Run ``key`` on whatever arrays the arguments hold, recording if any is a DiffArray.
 
-    Rules use this for operations NumPy's dispatch protocols do not carry to
-    every library (``take_along_axis`` on Dask, udiff's own helpers).
+    This is what udiff's functions do outside any uarray backend (their
+    default): NumPy's function on NumPy arrays, Dask's on Dask arrays, CuPy's
+    on CuPy arrays.  Rules use it for operations NumPy's dispatch protocols do
+    not carry to every library (``take_along_axis`` on Dask, udiff's own
+    helpers).
+
+    Raises
+    ------
+    NotImplementedError
+        Naming the function and the array type, when that library has no such
+        function (and udiff no implementation of it in terms of others).
     """
-    first = None
-    for a in args:
+    if type(key) is not str:  # one of udiff's functions
+        key = key.key
+    arrays = _arrays_in(args, kwargs)
+    for a in arrays:
         if type(a) is DiffArray:
-            return apply(a._backend, key, args, kwargs)
-        if first is None and hasattr(a, "shape"):
-            first = a
-    return backend_for_value(first).impl(key)(*args, **kwargs)
+            return apply(a._backend, key, *_tracked_by_position(key, args, kwargs))
+    # The array of a library other than NumPy decides (NumPy arrays mix with any).
+    first = next((a for a in arrays if type(a).__module__.split(".")[0] != "numpy"),
+                 arrays[0] if arrays else None)
+    inner = backend_for_value(first)
+    try:
+        func = inner.impl(key)
+    except NotImplementedError:
+        kind = type(first)
+        raise NotImplementedError(
+            f"udiff: {_registry.key_name(key)} is not available for "
+            f"{kind.__module__}.{kind.__qualname__} arrays: {inner.name} has no such "
+            "function"
+        ) from None
+    return func(*args, **kwargs)
+
+
+def _arrays_in(args, kwargs):
+    """The arrays (and DiffArrays) among the arguments, also inside lists and tuples."""
+    found = []
+    stack = list(args) + list(kwargs.values())
+    while stack:
+        a = stack.pop(0)
+        if type(a) in _SEQ:
+            if a and not isinstance(a[0], (int, float, complex)):  # not a list of numbers
+                stack[:0] = a
+        elif type(a) is DiffArray or hasattr(a, "shape") and hasattr(a, "dtype"):
+            found.append(a)
+    return found
+
+
+def _tracked_by_position(key, args, kwargs):
+    """``(args, kwargs)`` with keyword DiffArrays moved to their positions, if any."""
+    if any(type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a)
+           for a in kwargs.values()):
+        return _positional(key, args, kwargs)
+    return args, kwargs

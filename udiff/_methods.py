@@ -5,15 +5,15 @@ stands for, so ``x.sum(axis=0)`` and ``np.sum(x, axis=0)`` give the same
 graph, inside or outside the ``with`` block.
 """
 import numpy as np
-import unumpy
 
+from . import _api
 from . import _composites as _cm
 from . import _multimethods as _mm
 from ._core import DiffArray, _index_value, apply
 
 
-def _call(key, self, *args, **kwargs):
-    return apply(self._backend, key, (self,) + args, kwargs)
+def _call(func, self, *args, **kwargs):
+    return apply(self._backend, func.key, (self,) + args, kwargs)
 
 
 def _reduction(key, extra=()):
@@ -39,13 +39,13 @@ def _reshape(self, *shape, order="C"):
     """``np.reshape(self, shape)``; the shape may be given as separate integers."""
     shape = _shape_arg(shape)
     kwargs = {} if order == "C" else {"order": order}  # Dask's reshape takes no order=
-    return _call(unumpy.reshape, self, shape[0] if len(shape) == 1 else shape, **kwargs)
+    return _call(_api.reshape, self, shape[0] if len(shape) == 1 else shape, **kwargs)
 
 
 def _transpose(self, *axes):
     """``np.transpose(self, axes)``; the axes may be given as separate integers."""
     axes = _shape_arg(axes)
-    return _call(unumpy.transpose, self, axes) if axes else _call(unumpy.transpose, self)
+    return _call(_api.transpose, self, axes) if axes else _call(_api.transpose, self)
 
 
 def _cumulative(key):
@@ -65,43 +65,43 @@ def _arg(key):
 
 
 _METHODS = {
-    "sum": _reduction(unumpy.sum),
-    "prod": _reduction(unumpy.prod),
-    "max": _reduction(unumpy.max),
-    "min": _reduction(unumpy.min),
+    "sum": _reduction(_api.sum),
+    "prod": _reduction(_api.prod),
+    "max": _reduction(_api.max),
+    "min": _reduction(_api.min),
     "mean": _reduction(_mm.mean),
-    "std": _reduction(unumpy.std, ("ddof",)),
-    "var": _reduction(unumpy.var, ("ddof",)),
-    "any": _reduction(unumpy.any),
-    "all": _reduction(unumpy.all),
+    "std": _reduction(_api.std, ("ddof",)),
+    "var": _reduction(_api.var, ("ddof",)),
+    "any": _reduction(_api.any),
+    "all": _reduction(_api.all),
     "ptp": lambda self, axis=None, out=None, keepdims=False: _call(
         _cm.ptp, self, axis=axis, keepdims=keepdims),
     "cumsum": _cumulative(_mm.cumsum),
     "cumprod": _cumulative(_cm.cumprod),
-    "argmax": _arg(unumpy.argmax),
-    "argmin": _arg(unumpy.argmin),
+    "argmax": _arg(_api.argmax),
+    "argmin": _arg(_api.argmin),
     "reshape": _reshape,
     "transpose": _transpose,
-    "ravel": lambda self, order="C": _call(unumpy.ravel, self),
-    "flatten": lambda self, order="C": _call(unumpy.ravel, self),
+    "ravel": lambda self, order="C": _call(_api.ravel, self),
+    "flatten": lambda self, order="C": _call(_api.ravel, self),
     "squeeze": lambda self, axis=None: _call(_mm.squeeze, self, axis=axis),
-    "swapaxes": lambda self, axis1, axis2: _call(unumpy.swapaxes, self, axis1, axis2),
+    "swapaxes": lambda self, axis1, axis2: _call(_api.swapaxes, self, axis1, axis2),
     "dot": lambda self, b, out=None: _call(_mm.dot, self, b),
     "astype": lambda self, dtype, order="K", casting="unsafe", subok=True, copy=True: _call(
         _mm.astype, self, dtype),
     "copy": lambda self, order="C": _call(_mm.copy, self),
     "clip": lambda self, min=None, max=None, out=None, **kw: _call(_cm.clip, self, min, max),
     "round": lambda self, decimals=0, out=None: _call(_mm.round, self, decimals),
-    "conj": lambda self: _call(unumpy.conj, self),
-    "conjugate": lambda self: _call(unumpy.conj, self),
+    "conj": lambda self: _call(_api.conj, self),
+    "conjugate": lambda self: _call(_api.conj, self),
     "diagonal": lambda self, offset=0, axis1=0, axis2=1: _call(_mm.diagonal, self, offset, axis1, axis2),
     "trace": lambda self, offset=0, axis1=0, axis2=1, dtype=None, out=None: _call(
         _mm.trace, self, offset, axis1, axis2),
     "take": lambda self, indices, axis=None, out=None, mode="raise": _call(
         _cm.take, self, indices, axis=axis, mode=mode),
     "repeat": lambda self, repeats, axis=None: _call(_cm.repeat, self, repeats, axis=axis),
-    "nonzero": lambda self: _call(unumpy.nonzero, self),
-    "argsort": lambda self, axis=-1, kind=None, order=None: _call(unumpy.argsort, self, axis=axis),
+    "nonzero": lambda self: _call(_api.nonzero, self),
+    "argsort": lambda self, axis=-1, kind=None, order=None: _call(_api.argsort, self, axis=axis),
 }
 for _name, _method in _METHODS.items():
     setattr(DiffArray, _name, _method)
@@ -143,8 +143,8 @@ class _Update:
         self._x = x
         self._index = index
 
-    def _apply(self, key, *args):
-        return apply(self._x._backend, key, args, {})
+    def _apply(self, func, *args):
+        return apply(self._x._backend, func.key, args, {})
 
     def _counts(self):
         """How often ``index`` selects each entry (a NumPy constant)."""
@@ -159,7 +159,7 @@ class _Update:
         """``values`` broadcast to ``x[index]``, cast to ``x``'s dtype and scattered
         into ``x``'s shape (zeros elsewhere)."""
         x = self._x
-        values = self._apply(unumpy.broadcast_to, values, x[self._index].shape)
+        values = self._apply(_api.broadcast_to, values, x[self._index].shape)
         if values.dtype != x.dtype:
             values = self._apply(_mm.astype, values, x.dtype)
         return self._apply(_mm.index_add, values, _index_value(self._index), x.shape)
@@ -174,7 +174,7 @@ class _Update:
     def _filled(self, values, name, fill):
         """``values`` at ``index`` and ``fill`` elsewhere, and the mask of ``index``."""
         mask = self._mask(name)
-        return self._apply(unumpy.where, mask, self._spread(values), fill), mask
+        return self._apply(_api.where, mask, self._spread(values), fill), mask
 
     def get(self):
         """``x[index]``."""
@@ -187,7 +187,7 @@ class _Update:
     def set(self, values):
         """``x`` with the entries at ``index`` replaced by ``values``."""
         mask = self._mask("set")
-        return self._apply(unumpy.where, mask, self._spread(values), self._x)
+        return self._apply(_api.where, mask, self._spread(values), self._x)
 
     def multiply(self, values):
         """``x`` with the entries at ``index`` multiplied by ``values``."""
@@ -204,21 +204,21 @@ class _Update:
         negative entry) before the final ``where`` drops it.
         """
         exponent, mask = self._filled(values, "power", 1)
-        base = self._apply(unumpy.where, mask, self._x, 1)
-        return self._apply(unumpy.where, mask, base ** exponent, self._x)
+        base = self._apply(_api.where, mask, self._x, 1)
+        return self._apply(_api.where, mask, base ** exponent, self._x)
 
     def min(self, values):
         """``x`` with the entries at ``index`` replaced by their minimum with ``values``."""
-        return self._extremum(unumpy.minimum, values, "min")
+        return self._extremum(_api.minimum, values, "min")
 
     def max(self, values):
         """``x`` with the entries at ``index`` replaced by their maximum with ``values``."""
-        return self._extremum(unumpy.maximum, values, "max")
+        return self._extremum(_api.maximum, values, "max")
 
     def _extremum(self, ufunc, values, name):
         mask = self._mask(name)
         both = self._apply(ufunc, self._x, self._spread(values))
-        return self._apply(unumpy.where, mask, both, self._x)
+        return self._apply(_api.where, mask, both, self._x)
 
 
 DiffArray.at = property(_At, doc="Functional updates: ``x.at[index].set(v)``, ``.add``, "

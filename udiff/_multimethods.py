@@ -4,8 +4,9 @@ They are ordinary uarray multimethods of the ``numpy`` domain: inner backends
 resolve them by name like unumpy's, and they work outside DiffArrayBackend.
 Where a function can be written with others it has a default implementation.
 """
-import unumpy
 from uarray import Dispatchable
+
+from . import _api
 
 from ._declare import array as _array
 from ._declare import multimethod
@@ -17,12 +18,12 @@ _create = multimethod("numpy")
 
 def _expand_dims_default(a, axis):
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    out_nd = unumpy.ndim(a) + len(axes)
+    out_nd = _api.ndim(a) + len(axes)
     axes = sorted(x % out_nd for x in axes)
-    new_shape = list(unumpy.shape(a))
+    new_shape = list(_api.shape(a))
     for x in axes:
         new_shape.insert(x, 1)
-    return unumpy.reshape(a, tuple(new_shape))
+    return _api.reshape(a, tuple(new_shape))
 
 
 @_create(_replace_first, default=_expand_dims_default)
@@ -76,8 +77,8 @@ def _replace_operands(args, kwargs, dispatchables):
 
 # -- statistics and scans ---------------------------------------------------------
 def _mean_default(a, axis=None, dtype=None, out=None, keepdims=False):
-    total = unumpy.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
-    shape = unumpy.shape(a)
+    total = _api.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    shape = _api.shape(a)
     axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
     count = 1
     for ax in axes:
@@ -117,8 +118,8 @@ def vdot(a, b):
 
 
 def _inner_default(a, b):
-    if unumpy.ndim(a) == 0 or unumpy.ndim(b) == 0:  # NumPy: a scalar multiplies
-        return unumpy.multiply(a, b)
+    if _api.ndim(a) == 0 or _api.ndim(b) == 0:  # NumPy: a scalar multiplies
+        return _api.multiply(a, b)
     return tensordot(a, b, axes=([-1], [-1]))
 
 
@@ -183,7 +184,7 @@ def sinc(x):
     return (_array(x),)
 
 
-@_create(_replace_first, default=lambda a, order="K", subok=False: unumpy.array(a, copy=True))
+@_create(_replace_first, default=lambda a, order="K", subok=False: _api.array(a, copy=True))
 def copy(a, order="K", subok=False):
     """A copy of an array (``numpy.copy``)."""
     return (_array(a),)
@@ -213,7 +214,7 @@ def _replace_dtype(args, kwargs, d):
 
 
 def _dtype(dtype):
-    return Dispatchable(dtype, unumpy.dtype)
+    return Dispatchable(dtype, _api.dtype)
 
 
 @_create(_replace_first)
@@ -256,7 +257,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     return (_dtype(dtype),)
 
 
-@_create(_replace_dtype, default=lambda n, dtype=None: unumpy.eye(n, dtype=dtype or float))
+@_create(_replace_dtype, default=lambda n, dtype=None: _api.eye(n, dtype=dtype or float))
 def identity(n, dtype=None):
     """The identity matrix (``numpy.identity``)."""
     return (_dtype(dtype),)

@@ -14,9 +14,6 @@ Cotangents and tangents may carry extra *leading* batch axes (Jacobians push
 a stack of seeds through one sweep): rules address axes from the end.
 """
 import numpy as np
-import unumpy
-
-from .backends._base import key_name
 
 _VJP = {}
 _JVP = {}
@@ -26,43 +23,115 @@ _COMPOSITE = set()
 # NumPy callables -> keys, for DiffArray.__array_ufunc__/__array_function__.
 _FROM_NUMPY = {}
 _MODULES = {"numpy": np, "numpy.linalg": np.linalg, "numpy.fft": np.fft}
+# Keys -> udiff's functions, and uarray multimethods -> keys.
+_FUNCTIONS = {}
+_KEYS = {}
+_UFUNC_METHODS = ("__call__", "reduce", "accumulate")
+
+
+def register_function(func):
+    """Make udiff's function ``func`` (a ``_declare.Function``) known by its key."""
+    _FUNCTIONS[func.key] = func
+    _KEYS[func.multimethod] = func.key
+
+
+def function(key):
+    """udiff's function (or another package's multimethod) of this key, or None."""
+    return _FUNCTIONS.get(key)
+
+
+def default_of(key):
+    """The implementation of ``key`` written with other multimethods, or None."""
+    return getattr(_FUNCTIONS.get(key), "default", None)
 
 
 def register_namespace(names):
-    """Record which NumPy callable each multimethod in ``names`` stands for.
+    """Record which NumPy callable each function in ``names`` stands for.
 
-    ``names`` maps attribute names to unumpy ufuncs or multimethods.
+    ``names`` maps attribute names to udiff's functions.
     """
     for name, obj in names.items():
-        if isinstance(obj, unumpy.ufunc):
-            module, own = np, obj.name
-        else:
-            module, own = _MODULES.get(getattr(obj, "domain", None)), getattr(obj, "__name__", name)
-        for attr in (name, own):  # NumPy's function of this name, or an alias of it
+        module = _MODULES.get(obj.domain)
+        for attr in (name, obj.__name__):  # NumPy's function of this name, or an alias of it
             target = getattr(module, attr, None)
             if target is not None and target not in _FROM_NUMPY:
-                _FROM_NUMPY[target] = obj
+                _FROM_NUMPY[target] = obj.key
+
+
+def key_of_call(method, args):
+    """The key of a uarray multimethod call, and the arguments without a ufunc.
+
+    udiff's own multimethods have their keys.  Others (unumpy's, a user's) are
+    matched by domain and name: ``unumpy.sin`` is ``"numpy.sin"``, a call of
+    ``unumpy.ufunc.reduce`` on ``unumpy.add`` is ``"numpy.add.reduce"``.
+    """
+    key = _KEYS.get(method)
+    if key is not None:
+        return key, args
+    name = method.__name__
+    if name in _UFUNC_METHODS + ("types", "identity") and args and hasattr(args[0], "nin"):
+        suffix = "" if name == "__call__" else "." + name
+        return f"{method.domain}.{args[0].name}{suffix}", args[1:]
+    key = _foreign_key(method)
+    _KEYS[method] = key
+    return key, args
+
+
+def _foreign_key(method):
+    key = f"{method.domain}.{method.__name__}"
+    _FUNCTIONS.setdefault(key, method)
+    return key
 
 
 def key_of(func):
-    """The rule-table key for ``func``.
+    """The rule-table key (a stable name) for ``func``.
 
-    Accepts a unumpy ufunc or multimethod, a udiff multimethod, or the NumPy
-    function of the same name.
+    Accepts a name (``"numpy.linalg.inv"``, ``"numpy.add.reduce"``), a
+    function of ``udiff.numpy`` (``unp.add.reduce`` included), the NumPy
+    function of the same name (``numpy.sin``, ``numpy.add.reduce``), a
+    multimethod or ufunc of another package (unumpy's: matched by domain and
+    name), or ``(func, i)`` for output ``i`` of a function with several.
     """
-    if isinstance(func, np.ufunc) or not _is_key(func):
-        try:
-            return _FROM_NUMPY[func]
-        except (KeyError, TypeError):
-            raise TypeError(
-                f"{func!r} is not a multimethod udiff knows; define it with "
-                "uarray.generate_multimethod in the 'numpy' domain first"
-            ) from None
-    return func
+    if isinstance(func, str):
+        return func
+    if isinstance(func, tuple):
+        if isinstance(func[1], int):
+            return (key_of(func[0]), func[1])
+        method, uf = func  # unumpy's (ufunc.reduce, add)
+        return f"{key_of(uf)}.{method.__name__}"
+    key = getattr(func, "key", None)
+    if isinstance(key, str):
+        return key
+    owner = getattr(func, "__self__", None)
+    if isinstance(owner, np.ufunc) and func.__name__ in _UFUNC_METHODS:
+        return f"{key_of(owner)}.{func.__name__}"
+    if func in _FROM_NUMPY if _hashable(func) else False:
+        return _FROM_NUMPY[func]
+    if hasattr(func, "nin") and isinstance(getattr(func, "name", None), str):
+        return f"numpy.{func.name}"  # another package's ufunc object
+    if hasattr(func, "arg_extractor") and hasattr(func, "domain"):
+        return _foreign_key(func)
+    raise TypeError(
+        f"{func!r} is not a function udiff knows; declare it as a uarray multimethod "
+        "in the 'numpy' domain first"
+    )
 
 
-def _is_key(func):
-    return isinstance(func, (unumpy.ufunc, tuple)) or hasattr(func, "arg_extractor")
+def _hashable(obj):
+    try:
+        hash(obj)
+    except TypeError:
+        return False
+    return True
+
+
+def key_name(key):
+    """A readable name for a key, used in every error message: ``sin``, ``linalg.inv``."""
+    if isinstance(key, tuple):
+        return f"{key_name(key[0])} (output {key[1]})"
+    if isinstance(key, str):
+        return key[len("numpy."):] if key.startswith("numpy.") else key
+    return getattr(key, "__name__", repr(key))
 
 
 def defvjp(func, *makers, argnums=None):
@@ -160,7 +229,7 @@ def defcomposite(*funcs):
     """
     for func in funcs:
         key = key_of(func)
-        if getattr(key, "default", None) is None:
+        if default_of(key) is None:
             raise ValueError(f"{key_name(key)} has no default implementation to differentiate")
         _COMPOSITE.add(key)
 
@@ -168,62 +237,6 @@ def defcomposite(*funcs):
 def has_rule(key):
     """Whether ``key`` has a VJP or JVP rule of its own (for one of its outputs, if several)."""
     return any(k in _VJP or k in _JVP for k in (key, (key, 0)))
-
-
-def stable_name(key):
-    """A name for ``key`` that survives pickling: ``("numpy", "sin")``, ``(("numpy", "add.reduce"), 1)``.
-
-    Rule keys are unumpy/udiff objects, which pickling or copying would
-    duplicate (and the duplicates have no rules); their names do not change.
-    Keys udiff does not know travel as themselves.
-    """
-    if key is None or not isinstance(key, (unumpy.ufunc, tuple)) and not hasattr(key, "arg_extractor"):
-        return key
-    if isinstance(key, tuple) and isinstance(key[1], int):  # (key, output index)
-        return _StableName((stable_name(key[0]), key[1]))
-    name = _StableName((getattr(key[1] if isinstance(key, tuple) else key, "domain", "numpy"),
-                        key_name(key)))
-    return name if _known_keys().get(name) == key else key
-
-
-class _StableName(tuple):
-    """A rule key's stable name (see :func:`stable_name`)."""
-
-    __slots__ = ()
-
-    def __reduce__(self):
-        return (_StableName, (tuple(self),))
-
-
-def from_stable_name(name):
-    """The key a :func:`stable_name` stands for."""
-    if type(name) is not _StableName:
-        return name
-    if isinstance(name[1], int):
-        return (from_stable_name(name[0]), name[1])
-    return _known_keys()[name]
-
-
-def _known_keys():
-    size = len(_VJP) + len(_JVP) + len(_NONDIFF) + len(_COMPOSITE) + len(_FROM_NUMPY)
-    if _KNOWN.get("size") != size:
-        _KNOWN["keys"] = _name_keys()
-        _KNOWN["size"] = size
-    return _KNOWN["keys"]
-
-
-_KNOWN = {}
-
-
-def _name_keys():
-    keys = {}
-    for table in (_VJP, _JVP, _NONDIFF, _COMPOSITE, _FROM_NUMPY.values()):
-        for key in table:
-            if isinstance(key, tuple) and isinstance(key[1], int):
-                key = key[0]
-            sub = key[1] if isinstance(key, tuple) else key
-            keys[_StableName((getattr(sub, "domain", "numpy"), key_name(key)))] = key
-    return keys
 
 
 def vjp_maker(key, argnum):

@@ -5,39 +5,9 @@ import warnings
 
 import numpy as np
 import uarray as ua
-import unumpy
 
-_UFUNC_CALL = unumpy.ufunc.__call__
-_UFUNC_METHODS = (unumpy.ufunc.reduce, unumpy.ufunc.accumulate)
-_UFUNC_PROPERTIES = {unumpy.ufunc.types.fget: "types", unumpy.ufunc.identity.fget: "identity"}
-
-
-def split_key(method, args):
-    """Turn a multimethod call into ``(key, args)``.
-
-    A ufunc call arrives as ``ufunc.__call__(ufunc, *inputs)``; its key is the
-    unumpy ufunc itself.  ``ufunc.reduce``/``accumulate`` get the key
-    ``(method, ufunc)``.  Every other multimethod is its own key.
-    """
-    if method is _UFUNC_CALL:
-        return args[0], args[1:]
-    if method in _UFUNC_METHODS:
-        return (method, args[0]), args[1:]
-    return method, args
-
-
-def key_name(key):
-    """A readable name for a key, used in every error message."""
-    if isinstance(key, tuple):
-        method, sub = key
-        if isinstance(sub, int):
-            return f"{key_name(method)} (output {sub})"
-        return f"{sub.name}.{method.__name__}"
-    if isinstance(key, unumpy.ufunc):
-        return key.name
-    domain = getattr(key, "domain", "numpy")
-    name = getattr(key, "__name__", repr(key))
-    return name if domain == "numpy" else f"{domain[len('numpy.'):]}.{name}"
+from .. import _registry
+from .._registry import key_name
 
 
 def scatter_add_along_axis(xp):
@@ -79,6 +49,20 @@ def index_add(xp):
         return out
 
     return add
+
+
+class ndarray:
+    """The dispatch type of array arguments in udiff's multimethods."""
+
+
+def is_array_type(dispatch_type):
+    """Whether a ``Dispatchable``'s type marks an array: udiff's ``ndarray`` or unumpy's."""
+    return dispatch_type is ndarray or _is_unumpy(dispatch_type, "ndarray")
+
+
+def _is_unumpy(dispatch_type, name):
+    # unumpy's markers are matched by name, so that udiff need not import unumpy.
+    return dispatch_type.__name__ == name and dispatch_type.__module__.startswith("unumpy")
 
 
 def _generic_impls():
@@ -187,32 +171,24 @@ class InnerBackend(PerThreadContexts):
         return func
 
     def _resolve(self, key):
+        """The library's function for a key such as ``numpy.sin``, ``numpy.add.reduce``,
+        ``numpy.linalg.inv``: an override, or the function of that name."""
         modules, overrides, _ = self._load()
-        main = modules["numpy"]
-        if isinstance(key, tuple):
-            method, uf = key
-            qual = f"{uf.name}.{method.__name__}"
-            if qual in overrides:
-                return overrides[qual]
-            func = getattr(getattr(main, uf.name, None), method.__name__, None)
-            if func is not None and method.__name__ == "accumulate":
-                return _without_keepdims(func)
-            return func
-        if isinstance(key, unumpy.ufunc):
-            return overrides.get(key.name) or getattr(main, key.name, None)
-        if key in _UFUNC_PROPERTIES:
-            prop = _UFUNC_PROPERTIES[key]
-            return lambda uf: getattr(getattr(main, uf.name), prop)
-        domain = getattr(key, "domain", "numpy")
-        name = key.__name__
-        if name == "__new__" and domain == "numpy":  # errstate(**kwargs)
-            return lambda cls, **kw: np.errstate(**kw)
-        sub = domain[len("numpy."):] if domain != "numpy" else ""
-        qual = f"{sub}.{name}" if sub else name
+        domain, _, name = key.rpartition(".")
+        qual = key[len("numpy."):]
         if qual in overrides:
             return overrides[qual]
         module = modules.get(domain)
-        func = getattr(module, name, None) if module is not None else None
+        if module is not None:
+            return getattr(module, name, None)
+        ufunc = getattr(modules["numpy"], domain[len("numpy."):], None)  # numpy.add.reduce
+        if ufunc is None or "." in domain[len("numpy."):]:
+            return None
+        func = getattr(ufunc, name, None)
+        if name == "accumulate" and func is not None:
+            return _without_keepdims(func)
+        if name in ("types", "identity"):
+            return lambda: func
         return func
 
     def impl(self, key):
@@ -229,34 +205,34 @@ class InnerBackend(PerThreadContexts):
         func = self.native(key)
         if func is not None:
             return func
-        default = getattr(key, "default", None)
+        default = _registry.default_of(key)
         if default is not None:
-            return self._via_default(key)
+            return self._via_default(default)
         raise NotImplementedError(
             f"{key_name(key)} is not available on the {self.name} inner backend"
         )
 
-    def _via_default(self, key):
+    def _via_default(self, default):
         def run(*args, **kwargs):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
                 with ua.set_backend(self, coerce=True, only=True):
-                    return key(*args, **kwargs)
+                    return default(*args, **kwargs)
 
         return run
 
     # -- the uarray protocol -------------------------------------------------
     def __ua_function__(self, method, args, kwargs):
-        key, args = split_key(method, args)
+        key, args = _registry.key_of_call(method, args)
         func = self.native(key)
         if func is None:
-            if getattr(key, "default", None) is not None:
-                return NotImplemented  # uarray runs the default
-            # Like NotImplemented, lets uarray try the next backend; if none has
-            # it, uarray's error carries this message (naming function and backend).
-            raise ua.BackendNotImplementedError(
-                f"{key_name(key)} is not available on the {self.name} inner backend"
-            )
+            if _registry.default_of(key) is None:
+                # Like NotImplemented, lets uarray try the next backend; if none has
+                # it, uarray's error carries this message (naming function and backend).
+                raise ua.BackendNotImplementedError(
+                    f"{key_name(key)} is not available on the {self.name} inner backend"
+                )
+            func = self.impl(key)  # the default, run on this backend
         return func(*args, **kwargs)
 
     def __ua_convert__(self, dispatchables, coerce):
@@ -264,12 +240,12 @@ class InnerBackend(PerThreadContexts):
         out = []
         for d in dispatchables:
             value = d.value
-            if d.type is unumpy.ndarray and value is not None:
+            if is_array_type(d.type) and value is not None:
                 if not isinstance(value, types) and not isinstance(value, np.generic):
                     if not (coerce and d.coercible):
                         return NotImplemented
                     value = self.asarray(value)
-            elif d.type is unumpy.dtype and value is not None:
+            elif _is_unumpy(d.type, "dtype") and value is not None:
                 value = np.dtype(value)
             out.append(value)
         return out
@@ -312,11 +288,10 @@ class ForeignBackend(InnerBackend):
     def native(self, key):
         """A callable that runs ``key`` through uarray on the wrapped backend alone."""
         backend = self._proxy
-        if isinstance(key, tuple):  # ufunc.reduce / accumulate: key = (method, ufunc)
-            method, uf = key
-            call = lambda *args, **kwargs: method(uf, *args, **kwargs)  # noqa: E731
-        else:
-            call = key
+        call = _registry.function(key)
+        if call is None:
+            domain, _, method = key.rpartition(".")
+            call = getattr(_registry.function(domain), method)  # numpy.add.reduce
 
         def run(*args, **kwargs):
             with warnings.catch_warnings():
@@ -332,7 +307,7 @@ class ForeignBackend(InnerBackend):
         return NotImplemented
 
     def asarray(self, value, dtype=None):
-        return self.impl(unumpy.asarray)(value, dtype=dtype)
+        return self.impl("numpy.asarray")(value, dtype=dtype)
 
     def one_hot(self, n, like, dtype):
         return self.asarray(np.eye(n, dtype=dtype).reshape((n,) + tuple(like.shape)))

@@ -9,7 +9,6 @@ uarray's backend state, which Dask's worker threads do not have.
 import operator
 
 import numpy as np
-import unumpy
 
 from ._base import InnerBackend, register, scatter_add_along_axis
 
@@ -698,8 +697,8 @@ def _overrides():
     out = {
         # Ufuncs Dask has no wrapper for: NumPy's ufunc dispatches on Dask arrays.
         name: getattr(np, name)
-        for name in unumpy.ufunc_list
-        if not hasattr(da, name) and hasattr(np, name)
+        for name, ufunc in vars(np).items()
+        if isinstance(ufunc, np.ufunc) and not hasattr(da, name)
     }
     out.update(
         {

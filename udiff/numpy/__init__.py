@@ -1,9 +1,11 @@
 """The NumPy API as multimethods: import it in place of NumPy.
 
-Every unumpy 0.6.1 multimethod and ufunc, plus udiff's own multimethods for
-functions unumpy lacks (``mean``, ``dot``, ``einsum``, ``squeeze``, ...).
-Under :class:`udiff.DiffArrayBackend` calls are differentiated; under a
-plain inner backend (``ua.set_backend(udiff.dask_backend)``) they simply run.
+Every function is a uarray multimethod of the ``numpy`` domain with NumPy's
+name, signature and defaults (``udiff._api``, ``udiff._multimethods``,
+``udiff._composites``, ``linalg``, ``fft``).  Under
+:class:`udiff.DiffArrayBackend` calls are differentiated; under a plain inner
+backend (``ua.set_backend(udiff.dask_backend)``) they simply run; outside any
+backend they run on their arguments' own library (NumPy, Dask, CuPy).
 
 Examples
 --------
@@ -16,22 +18,13 @@ Examples
 [[1.75 2.75]
  [2.25 3.25]]
 """
-import unumpy as _unumpy
+import numpy as _np
 
-from .. import _composites, _multimethods as _mm
+from .. import _api, _composites, _multimethods as _mm
+from .._declare import ndarray, ufunc
 from . import linalg, fft  # noqa: F401
 
-
-def _public(module):
-    return {
-        name: obj
-        for name, obj in vars(module).items()
-        if not name.startswith("_")
-        and (isinstance(obj, _unumpy.ufunc) or hasattr(obj, "arg_extractor"))
-    }
-
-
-_NAMES = {**_public(_unumpy), **_mm.MULTIMETHODS, **_composites.MULTIMETHODS}
+_NAMES = {**_api.NAMES, **_mm.MULTIMETHODS, **_composites.MULTIMETHODS}
 # Other names NumPy gives the same functions (NumPy 2 adds the array-API spellings).
 _ALIASES = {
     "abs": "absolute", "conjugate": "conj", "acos": "arccos", "asin": "arcsin",
@@ -42,14 +35,12 @@ _ALIASES = {
 }
 _NAMES.update({alias: _NAMES[name] for alias, name in _ALIASES.items()})
 globals().update(_NAMES)
-ndarray = _unumpy.ndarray
-ufunc = _unumpy.ufunc
-dtype = _unumpy.dtype
-errstate = _unumpy.errstate
-pi = 3.141592653589793
-e = 2.718281828459045
-inf = float("inf")
-nan = float("nan")
+dtype = _np.dtype
+errstate = _np.errstate
+pi = _np.pi
+e = _np.e
+inf = _np.inf
+nan = _np.nan
 newaxis = None
 
 __all__ = sorted(_NAMES) + ["ndarray", "ufunc", "dtype", "errstate", "pi", "e", "inf", "nan", "newaxis"]

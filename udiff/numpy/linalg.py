@@ -21,8 +21,8 @@ Examples
  [-1.  2.]]
 """
 import numpy as _np
-import unumpy as _unumpy
 
+from .. import _api as _unumpy
 from .. import _registry
 from .._declare import array as _array
 from .._declare import multimethod

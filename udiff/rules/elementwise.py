@@ -9,8 +9,8 @@ is ``dL/dx - i dL/dy``, so for holomorphic functions the VJP is ``g * f'(z)``.
 import math
 
 import numpy as np
-import unumpy as unp
 
+from .. import _api as unp
 from .. import _multimethods as _mm
 from .._registry import defjvp, defnondiff, defvjp
 from ._helpers import (

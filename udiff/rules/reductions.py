@@ -2,8 +2,8 @@
 import math
 
 import numpy as np
-import unumpy as unp
 
+from .. import _api as unp
 from .._registry import defjvp, defnondiff, defvjp
 from ._helpers import from_end, ndim, normalize_axes, restore_reduced, shape, weights_like
 
@@ -151,8 +151,8 @@ def _axis0(rule, is_vjp):
 for _ufunc, _vjp, _jvp in [(unp.add, _sum_vjp, _sum_jvp), (unp.multiply, _prod_vjp, _prod_jvp),
                            (unp.maximum, _extremum_vjp, _extremum_jvp),
                            (unp.minimum, _extremum_vjp, _extremum_jvp)]:
-    defvjp((unp.ufunc.reduce, _ufunc), _axis0(_vjp, True))
-    defjvp((unp.ufunc.reduce, _ufunc), _axis0(_jvp, False))
+    defvjp(_ufunc.reduce, _axis0(_vjp, True))
+    defjvp(_ufunc.reduce, _axis0(_jvp, False))
 
 
 # var / std ------------------------------------------------------------------------
@@ -210,5 +210,5 @@ defjvp(unp.std, _std_jvp)
 
 defnondiff(
     unp.any, unp.all, unp.argmin, unp.argmax, unp.nanargmin, unp.nanargmax, unp.count_nonzero,
-    (unp.ufunc.reduce, unp.logical_and), (unp.ufunc.reduce, unp.logical_or),
+    unp.logical_and.reduce, unp.logical_or.reduce,
 )

@@ -1,7 +1,7 @@
 """Rules for functions that select entries: indexing, where, sorting, compress."""
 import numpy as np
-import unumpy as unp
 
+from .. import _api as unp
 from .. import _multimethods as _mm
 from .._core import call
 from .._registry import defjvp, defnondiff, defvjp

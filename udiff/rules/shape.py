@@ -4,8 +4,8 @@ All of them are linear, so each JVP applies the function itself to the
 tangent (with batch axes kept in front) and each VJP is its adjoint.
 """
 import numpy as np
-import unumpy as unp
 
+from .. import _api as unp
 from .. import _multimethods as _mm
 from .._core import call
 from .._registry import defjvp, defnondiff, defvjp

@@ -7,8 +7,8 @@ holomorphic ``f`` the cotangent is ``g * f'(z)``.
 import math
 
 import numpy as np
-import unumpy as unp
 
+from .. import _api as unp
 from .._registry import defjvp, defnondiff, defvjp
 from ._helpers import (
     broadcast_tangent,
