@@ -5,7 +5,7 @@ import warnings
 import numpy
 import pytest
 import uarray as ua
-import unumpy as np
+import udiff.numpy as np
 
 import udiff
 from conftest import chunked, compute
@@ -213,11 +213,12 @@ class _PlainNumPy:
 
     @staticmethod
     def __ua_function__(method, args, kwargs):
-        if method is np.ufunc.__call__:
-            return getattr(numpy, args[0].name)(*args[1:], **kwargs)
-        if method is np.ufunc.reduce:
-            return getattr(numpy, args[0].name).reduce(*args[1:], **kwargs)
-        func = getattr(numpy, method.__name__, None)
+        # udiff's multimethods are NumPy's names in NumPy's modules: "sin" in
+        # "numpy", "inv" in "numpy.linalg", "reduce" in "numpy.add".
+        owner = numpy
+        for part in method.domain.split(".")[1:]:
+            owner = getattr(owner, part)
+        func = getattr(owner, method.__name__, None)
         return NotImplemented if func is None else func(*args, **kwargs)
 
 

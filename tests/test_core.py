@@ -4,7 +4,7 @@ import contextlib
 import numpy
 import pytest
 import uarray as ua
-import unumpy as np
+import udiff.numpy as np
 
 import udiff
 from conftest import chunked, compute

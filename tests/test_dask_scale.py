@@ -18,7 +18,7 @@ Every input here is a multi-chunk Dask array.  The tests check that
 import numpy
 import pytest
 import uarray as ua
-import unumpy as np
+import udiff.numpy as np
 
 import udiff
 

@@ -1,7 +1,7 @@
 """The functional API (grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp)."""
 import numpy
 import pytest
-import unumpy as np
+import udiff.numpy as np
 
 import udiff
 from conftest import chunked, compute

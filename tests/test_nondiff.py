@@ -10,7 +10,7 @@ its input at a random point (piecewise constant).  A function added to
 import numpy
 import pytest
 import uarray as ua
-import unumpy as np
+import udiff.numpy as np
 
 import udiff
 import udiff.numpy as U

@@ -14,7 +14,7 @@ from typing import Callable, NamedTuple
 import numpy
 import pytest
 import uarray as ua
-import unumpy as np
+import udiff.numpy as np
 
 import udiff
 import udiff.numpy as U

@@ -7,7 +7,7 @@ import weakref
 import numpy
 import pytest
 import uarray as ua
-import unumpy as np
+import udiff.numpy as np
 
 import udiff
 from udiff import _registry

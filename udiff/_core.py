@@ -469,9 +469,10 @@ def call(key, *args, **kwargs):
 
     Raises
     ------
-    NotImplementedError
-        Naming the function and the array type, when that library has no such
-        function (and udiff no implementation of it in terms of others).
+    uarray.BackendNotImplementedError
+        (a NotImplementedError) Naming the function and the array type, when
+        that library has no such function (and udiff no implementation of it
+        in terms of others).
     """
     if type(key) is not str:  # one of udiff's functions
         key = key.key
@@ -487,7 +488,7 @@ def call(key, *args, **kwargs):
         func = inner.impl(key)
     except NotImplementedError:
         kind = type(first)
-        raise NotImplementedError(
+        raise ua.BackendNotImplementedError(
             f"udiff: {_registry.key_name(key)} is not available for "
             f"{kind.__module__}.{kind.__qualname__} arrays: {inner.name} has no such "
             "function"

@@ -7,6 +7,7 @@ Where a function can be written with others it has a default implementation.
 from uarray import Dispatchable
 
 from . import _api
+from .backends._base import dtype as _dtype_type
 
 from ._declare import array as _array
 from ._declare import multimethod
@@ -214,7 +215,7 @@ def _replace_dtype(args, kwargs, d):
 
 
 def _dtype(dtype):
-    return Dispatchable(dtype, _api.dtype)
+    return Dispatchable(dtype, _dtype_type)
 
 
 @_create(_replace_first)

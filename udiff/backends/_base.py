@@ -55,6 +55,10 @@ class ndarray:
     """The dispatch type of array arguments in udiff's multimethods."""
 
 
+class dtype:
+    """The dispatch type of dtype arguments in udiff's multimethods."""
+
+
 def is_array_type(dispatch_type):
     """Whether a ``Dispatchable``'s type marks an array: udiff's ``ndarray`` or unumpy's."""
     return dispatch_type is ndarray or _is_unumpy(dispatch_type, "ndarray")
@@ -245,7 +249,7 @@ class InnerBackend(PerThreadContexts):
                     if not (coerce and d.coercible):
                         return NotImplemented
                     value = self.asarray(value)
-            elif _is_unumpy(d.type, "dtype") and value is not None:
+            elif (d.type is dtype or _is_unumpy(d.type, "dtype")) and value is not None:
                 value = np.dtype(value)
             out.append(value)
         return out
