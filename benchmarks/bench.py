@@ -27,7 +27,7 @@ if __name__ == "__main__":  # before NumPy loads its BLAS
         os.environ[_var] = _threads
 
 import numpy
-import unumpy as np
+import udiff.numpy as np
 
 import udiff
 

@@ -35,7 +35,7 @@ import dask
 import dask.array as da
 import numpy
 import psutil
-import unumpy as np
+import udiff.numpy as np
 
 import udiff
 
@@ -92,7 +92,7 @@ def make_data(rows, chunk_rows, seed=0):
 def logistic_loss(X, s):
     n = X.shape[0]
 
-    def loss(w):  # mean(log(1 + exp(-s * Xw))), written with unumpy
+    def loss(w):  # mean(log(1 + exp(-s * Xw))), written with udiff.numpy
         return np.sum(np.logaddexp(0.0, -s * (X @ w))) / n
 
     def hand_grad(w):

@@ -1,6 +1,6 @@
 """Fit a logistic regression by gradient descent with udiff.
 
-The model is written with unumpy functions; under ``DiffArrayBackend`` each
+The model is written with udiff.numpy functions; under ``DiffArrayBackend`` each
 call returns a ``DiffArray`` that remembers how it was computed, and
 ``loss.to([w, b])`` gives the gradient of the loss with respect to both
 parameters in one reverse sweep.
@@ -13,7 +13,7 @@ import time
 
 import numpy
 import uarray as ua
-import unumpy as np
+import udiff.numpy as np
 
 import udiff
 
@@ -29,7 +29,7 @@ backend = udiff.DiffArrayBackend(udiff.numpy_backend)
 
 def loss_and_grads(w_value, b_value):
     with ua.set_backend(backend, coerce=True):
-        # Arrays made by unumpy inside the block are differentiable leaves;
+        # Arrays made by udiff.numpy inside the block are differentiable leaves;
         # X and labels are plain NumPy arrays, i.e. constants.
         w = np.asarray(w_value)
         b = np.asarray(b_value)

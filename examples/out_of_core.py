@@ -3,7 +3,7 @@
 The design matrix has ``--rows`` x 16 float64 features (10**8 rows is
 12.8 GB).  It is never in memory: Dask generates each chunk of ~10**6 rows
 from its seed when a task needs it, and drops it once the forward and the
-backward tasks of that chunk have used it.  The loss is written with unumpy;
+backward tasks of that chunk have used it.  The loss is written with udiff.numpy;
 udiff records it and builds the gradient graph, lazily, on Dask.  Each step
 computes the loss and the gradient together (``dask.compute(loss, grad)``,
 which runs the shared forward pass once) on whatever scheduler is active:
@@ -20,7 +20,7 @@ import time
 import dask
 import dask.array as da
 import numpy
-import unumpy as np
+import udiff.numpy as np
 
 import udiff
 
@@ -39,7 +39,7 @@ def logistic_loss(X, s):
     n = X.shape[0]
 
     def loss(w):
-        # mean log(1 + exp(-s * Xw)), the logistic loss, with unumpy functions
+        # mean log(1 + exp(-s * Xw)), the logistic loss, with udiff.numpy functions
         return np.sum(np.logaddexp(0.0, -s * (X @ w))) / n
 
     return loss

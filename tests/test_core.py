@@ -43,24 +43,6 @@ def test_readme_example(inner, mode):
     numpy.testing.assert_allclose(compute(d2), base - numpy.cos(base), rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["numpy_backend", "dask_backend"])
-def test_unumpy_backend_modules_accepted_as_inner(name):
-    import importlib
-
-    module = importlib.import_module(f"unumpy.{name}")
-    base = numpy.array([0.5, 1.0, 2.0])
-    with recording(module):
-        x = np.asarray(base)
-        y = np.sin(x) * x
-        g = y.to(x)
-    expected_type = numpy.ndarray if name == "numpy_backend" else None
-    if expected_type is not None:
-        assert type(g.value) is numpy.ndarray
-    else:
-        assert is_dask(g.value)
-    numpy.testing.assert_allclose(compute(g), numpy.cos(base) * base + numpy.sin(base))
-
-
 @pytest.mark.parametrize("mode", ["rev", "forward", "", None, "VJP"])
 def test_bad_mode_raises(mode):
     with pytest.raises(ValueError, match="mode"):

@@ -24,7 +24,6 @@ from typing import Callable, NamedTuple
 import numpy
 import pytest
 import uarray as ua
-import unumpy
 
 import udiff
 import udiff.numpy as unp
@@ -1052,7 +1051,7 @@ for _c in CASES:
 # Public names that are not functions of arrays: the test below checks they still are not.
 NOT_ARRAY_FUNCTIONS = {
     "ndarray": "the array type multimethods dispatch on",
-    "ufunc": "the class of unumpy's ufuncs; each ufunc has its own cases",
+    "ufunc": "the class of udiff's ufuncs; each ufunc has its own cases",
     "dtype": "the dtype class",
     "errstate": "a context manager for floating-point error handling",
     "pi": "a float constant", "e": "a float constant", "inf": "a float constant",
@@ -1175,7 +1174,7 @@ def _public_names():
 
 
 def _is_array_function(obj):
-    return isinstance(obj, unumpy.ufunc) or hasattr(obj, "arg_extractor")
+    return isinstance(obj, unp.ufunc) or hasattr(obj, "arg_extractor")
 
 
 def test_every_public_name_has_a_case():

@@ -1,14 +1,14 @@
 """udiff: automatic differentiation of NumPy-API code on NumPy, Dask and CuPy.
 
 udiff is a uarray backend for the ``numpy`` domain.  Under
-``ua.set_backend(udiff.DiffArrayBackend(inner), coerce=True)`` every unumpy
-call runs on the *inner* backend (NumPy, Dask or CuPy) and returns a
+``ua.set_backend(udiff.DiffArrayBackend(inner), coerce=True)`` every
+``udiff.numpy`` (or unumpy) call runs on the *inner* backend (NumPy, Dask or CuPy) and returns a
 :class:`DiffArray` that records how it was computed; ``y.to(x)``
 differentiates.
 
 Examples
 --------
->>> import uarray as ua, unumpy as np, udiff
+>>> import uarray as ua, udiff, udiff.numpy as np
 >>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
 ...     x = np.asarray([1.0, 2.0, 3.0])
 ...     y = np.sum(x * x)

@@ -10,7 +10,7 @@ _MODES = ("vjp", "jvp")
 class DiffArrayBackend(PerThreadContexts):
     """A uarray backend of the ``numpy`` domain that differentiates.
 
-    Every unumpy (and udiff) multimethod called under it runs on the inner
+    Every udiff.numpy (or unumpy) multimethod called under it runs on the inner
     backend and returns a :class:`DiffArray` that records how it was made.
 
     Parameters
@@ -25,7 +25,7 @@ class DiffArrayBackend(PerThreadContexts):
 
     Examples
     --------
-    >>> import uarray as ua, unumpy as np, udiff
+    >>> import uarray as ua, udiff, udiff.numpy as np
     >>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
     ...     x = np.asarray([0.0, 1.0])
     ...     y = np.exp(x)

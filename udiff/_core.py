@@ -23,7 +23,7 @@ class DiffArray:
 
     Examples
     --------
-    >>> import uarray as ua, unumpy as np, udiff
+    >>> import uarray as ua, udiff, udiff.numpy as np
     >>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
     ...     x = np.asarray([1.0, 2.0])
     ...     y = x * x

@@ -1,18 +1,17 @@
-"""udiff's own multimethods, for NumPy functions unumpy 0.6.1 lacks.
+"""udiff's multimethods with hand-written declarations (``mean``, ``einsum``, ``real``...).
 
 They are ordinary uarray multimethods of the ``numpy`` domain: inner backends
-resolve them by name like unumpy's, and they work outside DiffArrayBackend.
+resolve them by name, and they work outside DiffArrayBackend.
 Where a function can be written with others it has a default implementation.
 """
 from uarray import Dispatchable
 
 from . import _api
-from .backends._base import dtype as _dtype_type
-
 from ._declare import array as _array
 from ._declare import multimethod
 from ._declare import replace_first as _replace_first
 from ._declare import replace_first_two as _replace_first_two
+from .backends._base import dtype as _dtype_type
 
 _create = multimethod("numpy")
 

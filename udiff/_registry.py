@@ -152,7 +152,7 @@ def defvjp(func, *makers, argnums=None):
 
     Examples
     --------
-    >>> import numpy, uarray as ua, unumpy as np, udiff
+    >>> import numpy, uarray as ua, udiff, udiff.numpy as np
     >>> @ua.create_multimethod(lambda args, kwargs, d: (tuple(d) + args[1:], kwargs),
     ...                        domain="numpy")
     ... def unwrap(p):  # NumPy, Dask and CuPy all have a function of this name
@@ -185,7 +185,7 @@ def defjvp(func, *rules, argnums=None):
 
     Examples
     --------
-    >>> import numpy, uarray as ua, unumpy as np, udiff
+    >>> import numpy, uarray as ua, udiff, udiff.numpy as np
     >>> @ua.create_multimethod(lambda args, kwargs, d: (tuple(d) + args[1:], kwargs),
     ...                        domain="numpy")
     ... def unwrap(p):
@@ -207,7 +207,7 @@ def defnondiff(*funcs):
 
     Examples
     --------
-    >>> import unumpy as np, udiff
+    >>> import udiff, udiff.numpy as np
     >>> udiff.defnondiff(np.argmax, np.sign)
     """
     for func in funcs:

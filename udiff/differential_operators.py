@@ -1,7 +1,7 @@
 """The functional API: derivatives of Python functions, in the style of JAX.
 
 Each operator traces ``f`` once under :class:`DiffArrayBackend` and sweeps
-the recorded graph.  ``f`` is written with unumpy (or ``udiff.numpy``)
+the recorded graph.  ``f`` is written with ``udiff.numpy`` (or unumpy)
 functions and receives DiffArrays; the operators accept and return inner
 arrays (``numpy.ndarray``, Dask or CuPy arrays).  Called on DiffArrays (one
 operator inside another) they return DiffArrays that can be differentiated
@@ -109,7 +109,7 @@ def value_and_grad(f, argnums=0, inner=numpy_backend):
 
     Examples
     --------
-    >>> import numpy, unumpy as np, udiff
+    >>> import numpy, udiff, udiff.numpy as np
     >>> value, g = udiff.value_and_grad(lambda x: np.sum(x * x))(numpy.array([1.0, 2.0]))
     """
 
@@ -133,7 +133,7 @@ def grad(f, argnums=0, inner=numpy_backend):
 
     Examples
     --------
-    >>> import numpy, unumpy as np, udiff
+    >>> import numpy, udiff, udiff.numpy as np
     >>> udiff.grad(lambda x: np.sum(np.sin(x)))(numpy.array([0.0]))
     array([1.])
     """
@@ -150,7 +150,7 @@ def vjp(f, *primals, inner=numpy_backend):
 
     Examples
     --------
-    >>> import numpy, unumpy as np, udiff
+    >>> import numpy, udiff, udiff.numpy as np
     >>> out, vjp_fn = udiff.vjp(lambda x: x * 2.0, numpy.array([1.0, 2.0]))
     >>> vjp_fn(numpy.array([1.0, 0.0]))
     (array([2., 0.]),)
@@ -169,7 +169,7 @@ def jvp(f, primals, tangents, inner=numpy_backend):
 
     Examples
     --------
-    >>> import numpy, unumpy as np, udiff
+    >>> import numpy, udiff, udiff.numpy as np
     >>> udiff.jvp(lambda x: x * x, (numpy.array([3.0]),), (numpy.array([1.0]),))
     (array([9.]), array([6.]))
     """
@@ -205,7 +205,7 @@ def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend):
 
     Examples
     --------
-    >>> import numpy, unumpy as np, udiff
+    >>> import numpy, udiff, udiff.numpy as np
     >>> udiff.jacobian(lambda x: x * x)(numpy.array([1.0, 2.0]))
     array([[2., 0.],
            [0., 4.]])
@@ -238,7 +238,7 @@ def hessian(f, argnums=0, inner=numpy_backend):
 
     Examples
     --------
-    >>> import numpy, unumpy as np, udiff
+    >>> import numpy, udiff, udiff.numpy as np
     >>> udiff.hessian(lambda x: np.sum(x * x * x))(numpy.array([1.0, 2.0]))
     array([[ 6.,  0.],
            [ 0., 12.]])
@@ -263,7 +263,7 @@ def hvp(f, primals, tangents, inner=numpy_backend):
 
     Examples
     --------
-    >>> import numpy, unumpy as np, udiff
+    >>> import numpy, udiff, udiff.numpy as np
     >>> udiff.hvp(lambda x: np.sum(x * x * x), (numpy.array([1.0, 2.0]),), (numpy.array([1.0, 0.0]),))
     array([6., 0.])
     """

@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> import numpy, unumpy as np, udiff
+>>> import numpy, udiff, udiff.numpy as np
 >>> udiff.testing.check_grads(lambda x: np.sum(np.sin(x) * x), [numpy.asarray([0.3, 1.2])])
 """
 import numpy as np
@@ -47,7 +47,7 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
     Parameters
     ----------
     f : callable
-        Written with unumpy functions; it is called with DiffArrays under
+        Written with udiff.numpy functions; it is called with DiffArrays under
         :class:`udiff.DiffArrayBackend` and returns one array.
     args : sequence of array_like
         The point: arrays of ``inner`` (NumPy, Dask...).  Arguments that are
@@ -76,7 +76,7 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
 
     Examples
     --------
-    >>> import numpy, unumpy as np, udiff
+    >>> import numpy, udiff, udiff.numpy as np
     >>> x = numpy.asarray([[0.5, 1.0], [2.0, 3.0]])
     >>> udiff.testing.check_grads(lambda x: np.sum(np.log(x) * x, axis=0), [x])
     >>> udiff.testing.check_grads(lambda x: np.floor(x) * x, [x + 0.25], order=1)

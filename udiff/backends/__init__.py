@@ -1,11 +1,11 @@
 """Inner backends: where a multimethod's arithmetic actually runs.
 
-An inner backend knows nothing of differentiation.  It maps a *key* (a unumpy
-ufunc, a uarray multimethod, or a ``(method, ufunc)`` pair for ufunc methods
-such as ``add.reduce``) to a callable on its own array type, and is itself a
+An inner backend knows nothing of differentiation.  It maps a *key*, a
+function's stable name (``"numpy.sin"``, ``"numpy.add.reduce"``,
+``"numpy.linalg.inv"``), to a callable on its own array type, and is itself a
 uarray backend of the ``numpy`` domain, so it can also be used on its own::
 
-    >>> import uarray as ua, unumpy as np, udiff
+    >>> import uarray as ua, udiff, udiff.numpy as np
     >>> with ua.set_backend(udiff.numpy_backend, coerce=True):
     ...     float(np.sum(np.arange(4.0)))
     6.0

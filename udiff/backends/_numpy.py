@@ -10,7 +10,7 @@ def _in1d(ar1, ar2, assume_unique=False, invert=False):
 
 def _overrides():
     return {
-        # Removed from NumPy 2 but still exported by unumpy.
+        # Removed from NumPy 2 but still in udiff.numpy (as in unumpy).
         "msort": lambda a: np.sort(a, axis=0),
         "in1d": _in1d,
         "count_nonzero": lambda a, axis=None, *, keepdims=False: np.asarray(

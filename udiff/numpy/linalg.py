@@ -22,7 +22,7 @@ Examples
 """
 import numpy as _np
 
-from .. import _api as _unumpy
+from .. import _api as _np_api
 from .. import _registry
 from .._declare import array as _array
 from .._declare import multimethod
@@ -237,7 +237,7 @@ def _multi_dot_default(arrays, *, out=None):
         raise TypeError("multi_dot: out= is not supported")
     result = arrays[0]
     for a in arrays[1:]:
-        result = _unumpy.matmul(result, a)
+        result = _np_api.matmul(result, a)
     return result
 
 
@@ -259,17 +259,17 @@ def _matrix_power_default(a, n):
         a = inv(a)
         n = -n
     if n == 0:
-        shape = _unumpy.shape(a)
-        eye = _unumpy.eye(shape[-1], dtype=_unumpy.asarray(a).dtype)
-        return _unumpy.broadcast_to(eye, tuple(shape))
+        shape = _np_api.shape(a)
+        eye = _np_api.eye(shape[-1], dtype=_np_api.asarray(a).dtype)
+        return _np_api.broadcast_to(eye, tuple(shape))
     result = None
     power = a
     while n:
         if n & 1:
-            result = power if result is None else _unumpy.matmul(result, power)
+            result = power if result is None else _np_api.matmul(result, power)
         n >>= 1
         if n:
-            power = _unumpy.matmul(power, power)
+            power = _np_api.matmul(power, power)
     return result
 
 
@@ -315,16 +315,16 @@ def cond(x, p=None):
 
 # -- the array-API spellings, differentiated through norm and svd ----------------------------
 def _vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
-    nd = _unumpy.ndim(x)
+    nd = _np_api.ndim(x)
     axes = tuple(range(nd)) if axis is None else tuple(
         a % nd for a in (axis if isinstance(axis, tuple) else (axis,)))
     rest = [a for a in range(nd) if a not in axes]
-    shape = _unumpy.shape(x)
-    flat = _unumpy.reshape(
-        _unumpy.transpose(x, tuple(rest) + axes), tuple(shape[a] for a in rest) + (-1,))
+    shape = _np_api.shape(x)
+    flat = _np_api.reshape(
+        _np_api.transpose(x, tuple(rest) + axes), tuple(shape[a] for a in rest) + (-1,))
     result = norm(flat, ord, axis=-1)
     if keepdims:
-        result = _unumpy.reshape(result, tuple(1 if a in axes else shape[a] for a in range(nd)))
+        result = _np_api.reshape(result, tuple(1 if a in axes else shape[a] for a in range(nd)))
     return result
 
 

@@ -134,7 +134,7 @@ def _bcast_jvp(i, j):
 _def_per_output(unp.broadcast_arrays, _bcast_vjp, _bcast_jvp)
 
 
-# atleast_Nd: reshapes; unumpy passes the arrays as one tuple -----------------------------
+# atleast_Nd: reshapes ----------------------------------------------------------------------
 def _atleast_vjp(i, j):
     """Output ``i`` of ``atleast_Nd(*arrays)`` reshapes input ``i`` only."""
 
