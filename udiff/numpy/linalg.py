@@ -290,7 +290,7 @@ def matrix_rank(A, tol=None, hermitian=False, **kwargs):
 
 
 def _cond_default(x, p=None):
-    shape = _unumpy.shape(x)
+    shape = _np_api.shape(x)
     if len(shape) >= 2 and shape[-1] * shape[-2] == 0:
         raise _np.linalg.LinAlgError("cond is not defined on empty arrays")  # as NumPy
     if p is None or p in (2, -2):
