@@ -5,7 +5,6 @@ Run from the repository root: ``uv run python docs/make_coverage.py``.
 """
 import pathlib
 
-import unumpy
 
 import udiff
 import udiff.numpy as unp
@@ -25,7 +24,7 @@ def _namespaces():
 def _functions(module):
     for name in sorted(getattr(module, "__all__", dir(module))):
         obj = getattr(module, name, None)
-        if isinstance(obj, unumpy.ufunc) or hasattr(obj, "arg_extractor"):
+        if hasattr(obj, "arg_extractor"):  # one of udiff's functions (ufuncs included)
             yield name, obj
 
 
@@ -41,7 +40,7 @@ def _rule(table, key):
 
 def _runs(backend, key):
     try:
-        return "yes" if backend.native(key) is not None or getattr(key, "default", None) else "no"
+        return "yes" if backend.native(key.key) is not None or key.default else "no"
     except ImportError:
         return "n/a"
 
@@ -55,7 +54,7 @@ def main():
                 rows.append(f"| `{qual}` | alias of `{seen[id(key)]}` | | | | |")
                 continue
             seen[id(key)] = qual
-            vjp, jvp = _rule(_registry._VJP, key), _rule(_registry._JVP, key)
+            vjp, jvp = _rule(_registry._VJP, key.key), _rule(_registry._JVP, key.key)
             if vjp in ("rule", "composite"):
                 differentiable.add(qual)
             rows.append(
