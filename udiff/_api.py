@@ -53,11 +53,23 @@ UFUNCS = [
 ]
 
 
+def _setdiff1d(ar1, ar2, assume_unique=False):
+    if assume_unique:
+        ar1 = ravel(asarray(ar1))  # noqa: F821 - declared below
+    else:
+        ar1, ar2 = unique(ar1), unique(ar2)  # noqa: F821
+    return ar1[isin(ar1, ar2, assume_unique=True, invert=True)]  # noqa: F821
+
+
+# Implementations with other functions, for libraries that lack these (Dask's setdiff1d).
+DEFAULTS = {"setdiff1d": _setdiff1d}
+
+
 def _declare():
     names = {}
     for name, spec in FUNCTIONS.items():
         arrays, signature = spec if isinstance(spec, tuple) else (spec, None)
-        names[name] = generate(name, arrays, signature)
+        names[name] = generate(name, arrays, signature, default=DEFAULTS.get(name))
     for name in UFUNCS:
         numpy_ufunc = getattr(_np, name)
         names[name] = ufunc(name, numpy_ufunc.nin, numpy_ufunc.nout)
