@@ -12,8 +12,8 @@ import string
 from collections import Counter
 
 import numpy as np
-import unumpy as unp
 
+from .. import _api as unp
 from .. import _multimethods as _mm
 from .._core import DiffArray, call
 from .._registry import defjvp, defvjp
