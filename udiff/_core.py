@@ -144,8 +144,11 @@ class DiffArray:
             Return the full Jacobian, shaped ``self.shape + x.shape``, built in
             one batched sweep.
         create_graph : bool
-            Record the sweep itself, so that the result can be differentiated
-            again (Hessians, third derivatives).
+            Record the sweep itself.  Without it the sweep records nothing
+            (fastest), and the result is re-derived with recording the first
+            time it is differentiated again, so ``y.to(x).to(x)`` is the
+            second derivative either way; the result then keeps ``self``'s
+            graph alive while it lives.
         chunk_size : int, optional
             With ``jacobian=True``, push at most this many seeds at a time.
 
