@@ -235,8 +235,8 @@ def _depends_on(a, variable_ids):
             continue
         seen.add(id(node))
         stack.extend(p for _, _, p in node._parents)
-        if node._fn is LAZY:
-            stack.extend(node._args.inputs())
+        if node._fn is LAZY:  # _args: (its derivation, its index)
+            stack.extend(node._args[0].inputs())
     return False
 
 
