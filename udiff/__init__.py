@@ -45,6 +45,13 @@ from .differential_operators import (  # noqa: E402
     value_and_grad,
     vjp,
 )
+from ._tree import (  # noqa: E402
+    register_pytree_node,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_unflatten,
+)
 from . import testing  # noqa: E402
 
 __all__ = [
@@ -66,5 +73,10 @@ __all__ = [
     "jacfwd",
     "hessian",
     "hvp",
+    "tree_flatten",
+    "tree_unflatten",
+    "tree_leaves",
+    "tree_map",
+    "register_pytree_node",
     "testing",
 ]
