@@ -308,3 +308,20 @@ def test_mlp_hessian_vs_finite_differences(inner):
     v = RNG.normal(size=W1.shape)
     hv = udiff.hvp(lambda w: mlp_loss(w, X, W2, LABELS), (chunked(W1, inner),), (chunked(v, inner),), inner=inner)
     numpy.testing.assert_allclose(compute(hv), numpy.einsum("abij,ij->ab", h, v), atol=1e-12)
+
+
+def test_nested_operators_do_not_confuse_their_variables(inner):
+    # An inner operator differentiates with respect to a fresh variable: the outer
+    # variable's other uses are constants to it (JAX gives these numbers).
+    a0 = chunked(numpy.array([2.0, -1.0]), inner)
+
+    def inner_grad(a):
+        z = a * 1.0
+        return udiff.grad(lambda b: np.sum(b * z), inner=inner)(a)
+
+    g = udiff.grad(lambda a: np.sum(inner_grad(a)), inner=inner)(a0)
+    numpy.testing.assert_allclose(compute(g), [1.0, 1.0])
+    # d/dx [x * d/dy (x + y)] = d/dx [x] = 1 (Siskind and Pearlmutter's example).
+    g = udiff.grad(lambda x: x * udiff.grad(lambda y: x + y, inner=inner)(x), inner=inner)(
+        chunked(numpy.array(1.0), inner))
+    assert float(compute(g)) == 1.0

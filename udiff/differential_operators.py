@@ -20,7 +20,7 @@ import numpy as np
 import uarray as ua
 
 from ._backend import DiffArrayBackend
-from ._core import DiffArray, tracing
+from ._core import DiffArray, apply, tracing
 from ._sweeps import (
     _finish, _seed, differentiate, forward_sweep, forward_sweep_many, reverse_sweep_many,
 )
@@ -105,7 +105,10 @@ def _parameter_names(f, nargs):
 def _variable(leaf, path, backend):
     """A leaf of a differentiated argument as a DiffArray variable, or a clear error."""
     if type(leaf) is DiffArray:
-        value = leaf
+        # An operator inside another: a fresh variable that depends on the outer one,
+        # so that the inner derivative does not also run through everything else
+        # computed from it (the outer one's other uses are constants to the inner).
+        value = apply(backend, "numpy.positive", (leaf,), {})
     elif backend.inner.is_array(leaf) or isinstance(leaf, (int, float, complex, np.generic)) \
             or isinstance(leaf, np.ndarray):
         value = DiffArray(
