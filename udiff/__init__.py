@@ -46,6 +46,7 @@ from .differential_operators import (  # noqa: E402
     vjp,
 )
 from . import testing  # noqa: E402
+from ._custom import checkpoint, custom_jvp, custom_vjp, stop_gradient  # noqa: E402
 
 __all__ = [
     "DiffArray",
@@ -67,4 +68,8 @@ __all__ = [
     "hessian",
     "hvp",
     "testing",
+    "custom_vjp",
+    "custom_jvp",
+    "stop_gradient",
+    "checkpoint",
 ]
