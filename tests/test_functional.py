@@ -52,10 +52,20 @@ def test_grad(inner):
     numpy.testing.assert_allclose(compute(g), df_dx(A, B))
 
 
-def test_grad_accepts_lists_and_numpy_on_dask(inner):
-    g = udiff.grad(lambda x: np.sum(x * x), inner=inner)([1.0, 2.0, 3.0])
+def test_grad_accepts_numbers_and_numpy_on_dask(inner):
+    g = udiff.grad(lambda x: np.sum(x * x), inner=inner)(numpy.array([1.0, 2.0, 3.0]))
     assert_inner_array(g, inner)
     numpy.testing.assert_allclose(compute(g), [2.0, 4.0, 6.0])
+    g = udiff.grad(lambda x: x * x, inner=inner)(3.0)
+    assert_inner_array(g, inner)
+    assert compute(g) == 6.0
+
+
+def test_a_list_is_a_container_not_an_array(inner):
+    # A list of numbers is a list of variables (JAX's semantics), never stacked.
+    g = udiff.grad(lambda x: x[0] * x[1] * x[2], inner=inner)([1.0, 2.0, 3.0])
+    assert type(g) is list and len(g) == 3
+    assert [float(compute(v)) for v in g] == [6.0, 3.0, 2.0]
 
 
 def test_argnums(inner):

@@ -29,19 +29,11 @@ def _leaf(value, inner=udiff.numpy_backend, mode="vjp"):
 
 
 # -- 1. outputs the functional API does not understand ------------------------------------
-@pytest.mark.parametrize("output, what", [
-    (lambda x: (2.0 * x, 3.0 * x), "a tuple of 2 items"),
-    (lambda x: [x], "a list of 1 items"),
-    (lambda x: {"y": x}, "a dict of 1 items"),
-    (lambda x: None, "None"),
-    (lambda x: "loss", "builtins.str"),
-    (lambda x: object(), "builtins.object"),
-])
-@pytest.mark.parametrize("operator", ["grad", "jacobian", "jacfwd", "vjp", "jvp", "hessian",
-                                      "hvp", "value_and_grad"])
-def test_non_array_output_raises(output, what, operator):
-    x = numpy.array([1.0, 2.0, 3.0])
-    calls = {
+_OPERATORS = ["grad", "jacobian", "jacfwd", "vjp", "jvp", "hessian", "hvp", "value_and_grad"]
+
+
+def _call(operator, output, x):
+    return {
         "grad": lambda: udiff.grad(output)(x),
         "value_and_grad": lambda: udiff.value_and_grad(output)(x),
         "jacobian": lambda: udiff.jacobian(output)(x),
@@ -50,9 +42,34 @@ def test_non_array_output_raises(output, what, operator):
         "jvp": lambda: udiff.jvp(output, (x,), (x,)),
         "hessian": lambda: udiff.hessian(output)(x),
         "hvp": lambda: udiff.hvp(output, (x,), (x,)),
-    }
-    with pytest.raises(TypeError, match="returned (a )?" + what.replace("(", r"\(")):
-        calls[operator]()
+    }[operator]()
+
+
+@pytest.mark.parametrize("output, what", [
+    (lambda x: None, "None"),
+    (lambda x: "loss", "a builtins.str"),
+    (lambda x: object(), "a builtins.object"),
+    (lambda x: (x, "loss"), r"a builtins.str at output\[1\]"),
+    (lambda x: {"y": [x, object()]}, r"a builtins.object at output\['y'\]\[1\]"),
+])
+@pytest.mark.parametrize("operator", _OPERATORS)
+def test_non_array_output_raises(output, what, operator):
+    x = numpy.array([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="returned " + what):
+        _call(operator, output, x)
+
+
+@pytest.mark.parametrize("output, what", [
+    (lambda x: (2.0 * x, 3.0 * x), r"\(\*, \*\)"),
+    (lambda x: [np.sum(x)], r"\[\*\]"),
+    (lambda x: {"y": np.sum(x)}, r"\{'y': \*\}"),
+])
+@pytest.mark.parametrize("operator", ["grad", "value_and_grad", "hessian", "hvp"])
+def test_scalar_operators_refuse_container_outputs(output, what, operator):
+    # grad needs one scalar: a container (even of one scalar) is refused, as in JAX.
+    x = numpy.array([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="scalar output, but <lambda> returned " + what):
+        _call(operator, output, x)
 
 
 def test_constant_outputs_have_zero_derivatives():

@@ -45,6 +45,13 @@ from .differential_operators import (  # noqa: E402
     value_and_grad,
     vjp,
 )
+from ._tree import (  # noqa: E402
+    register_pytree_node,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_unflatten,
+)
 from . import testing  # noqa: E402
 from ._custom import checkpoint, custom_jvp, custom_vjp, stop_gradient  # noqa: E402
 
@@ -67,6 +74,11 @@ __all__ = [
     "jacfwd",
     "hessian",
     "hvp",
+    "tree_flatten",
+    "tree_unflatten",
+    "tree_leaves",
+    "tree_map",
+    "register_pytree_node",
     "testing",
     "custom_vjp",
     "custom_jvp",

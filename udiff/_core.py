@@ -134,12 +134,13 @@ class DiffArray:
 
         Parameters
         ----------
-        x : DiffArray or sequence of DiffArray
-            The variables.  A sequence gives a tuple, computed in one sweep in
-            reverse mode.
+        x : DiffArray, or a container of DiffArrays
+            The variables.  A list or tuple gives a tuple, computed in one
+            sweep in reverse mode; another container (a dict, a named tuple,
+            nested containers) gives the derivatives in the same container.
         grad_variables : array_like, optional
-            The cotangent (reverse) or tangent (forward) seed; a sequence of
-            them when ``x`` is a sequence in forward mode.
+            The cotangent (reverse) or tangent (forward) seed; in forward
+            mode, one tangent per variable in ``x``'s structure.
         jacobian : bool
             Return the full Jacobian, shaped ``self.shape + x.shape``, built in
             one batched sweep.

@@ -10,12 +10,13 @@ import numpy as np
 
 from . import _registry
 from ._core import LAZY, DiffArray
+from ._tree import describe, tree_flatten, tree_flatten_with_paths, tree_unflatten
 
 _SEQ = (list, tuple)
 
 
-def _toposort(y, xs):
-    """The nodes that depend on some ``x`` and lead to ``y``, parents first.
+def _toposort(ys, xs):
+    """The nodes that depend on some ``x`` and lead to some ``y``, parents first.
 
     Nodes are their own dictionary keys: a DiffArray hashes by identity (its
     ``==`` is elementwise, but dictionaries compare identical keys first and
@@ -24,30 +25,34 @@ def _toposort(y, xs):
     x_set = set(xs)
     reaches = {}
     order = []
-    visited = {y}
-    if y._fn is LAZY and y not in x_set:
-        _rederive(y)
-    stack = [(y, iter(y._parents))]
-    while stack:
-        node, parents = stack[-1]
-        for _, _, parent in parents:
-            if parent not in visited:
-                visited.add(parent)
-                if parent._fn is LAZY and parent not in x_set:
-                    _rederive(parent)
-                stack.append((parent, iter(parent._parents)))
-                break
-        else:
-            stack.pop()
-            hit = node in x_set
-            if not hit:
-                for _, _, parent in node._parents:
-                    if reaches[parent]:
-                        hit = True
-                        break
-            reaches[node] = hit
-            if hit:
-                order.append(node)
+    visited = set()
+    for y in ys:
+        if y in visited:
+            continue
+        visited.add(y)
+        if y._fn is LAZY and y not in x_set:
+            _rederive(y)
+        stack = [(y, iter(y._parents))]
+        while stack:
+            node, parents = stack[-1]
+            for _, _, parent in parents:
+                if parent not in visited:
+                    visited.add(parent)
+                    if parent._fn is LAZY and parent not in x_set:
+                        _rederive(parent)
+                    stack.append((parent, iter(parent._parents)))
+                    break
+            else:
+                stack.pop()
+                hit = node in x_set
+                if not hit:
+                    for _, _, parent in node._parents:
+                        if reaches[parent]:
+                            hit = True
+                            break
+                reaches[node] = hit
+                if hit:
+                    order.append(node)
     return order
 
 
@@ -159,10 +164,18 @@ def _accumulate(adjoint, node, c):
 
 def reverse_sweep(y, xs, seed, recorded):
     """Cotangents of ``xs`` given cotangent ``seed`` of ``y`` (None where unreached)."""
-    order = _toposort(y, xs)
+    return reverse_sweep_many([y], xs, [seed], recorded)
+
+
+def reverse_sweep_many(ys, xs, seeds, recorded):
+    """Cotangents of ``xs`` given cotangents ``seeds`` of the outputs ``ys``, in one sweep."""
+    order = _toposort(ys, xs)
     on_path = set(order)
     x_set = set(xs)
-    adjoint = {y: seed} if on_path else {}
+    adjoint = {}
+    for y, seed in zip(ys, seeds):
+        if y in on_path:
+            _accumulate(adjoint, y, seed)
     found = {}
     no_kwargs = {}
     for node in reversed(order):
@@ -196,10 +209,15 @@ def reverse_sweep(y, xs, seed, recorded):
 
 def forward_sweep(y, xs, seeds, recorded):
     """The tangent of ``y`` given tangents ``seeds`` of ``xs`` (None if unreached)."""
-    order = _toposort(y, xs)
+    return forward_sweep_many([y], xs, seeds, recorded)[0]
+
+
+def forward_sweep_many(ys, xs, seeds, recorded):
+    """The tangents of the outputs ``ys`` (None where unreached), in one sweep."""
+    order = _toposort(ys, xs)
     on_path = set(order)
     tangents = dict(zip(xs, seeds))
-    sources = set(tangents)
+    sources = set(tangents) | set(ys)  # tangents kept to the end
     uses = {}
     for node in order:
         for _, _, parent in node._parents:
@@ -225,7 +243,7 @@ def forward_sweep(y, xs, seeds, recorded):
             uses[parent] -= 1
             if uses[parent] == 0 and parent not in sources:
                 del tangents[parent]
-    return tangents.get(y)
+    return [tangents.get(y) for y in ys]
 
 
 def _seq_tangent(arg, entries, tangents):
@@ -312,6 +330,8 @@ def _finish(backend, g, x, batch, recorded):
         g = np.real(g)
     if g.dtype != dtype:
         g = g.astype(dtype)
+    if isinstance(g, np.generic):  # NumPy's 0-d results are scalars: a variable is an array
+        g = np.asarray(g)
     if tuple(g.shape) != batch + x.shape and not np.isnan(x.shape).any():
         # (a Dask array of unknown chunk sizes has NaN in its shape: nothing to compare)
         g = np.broadcast_to(g, batch + x.shape)
@@ -320,6 +340,10 @@ def _finish(backend, g, x, batch, recorded):
 
 def differentiate(y, x, grad_variables, jacobian, create_graph, chunk_size, mode=None):
     """Implements :meth:`DiffArray.to`; ``mode`` overrides the backend's."""
+    if type(x) is not DiffArray and not (
+            type(x) in _SEQ and all(type(v) is DiffArray for v in x)):
+        return _differentiate_container(
+            y, x, grad_variables, jacobian, create_graph, chunk_size, mode)
     backend = y._backend
     many = isinstance(x, _SEQ)
     xs = list(x) if many else [x]
@@ -346,6 +370,31 @@ def differentiate(y, x, grad_variables, jacobian, create_graph, chunk_size, mode
     if not create_graph:
         results = _lazy_results(results, backend, (y, x, grad_variables, jacobian, chunk_size, mode))
     return tuple(results) if many else results[0]
+
+
+def _differentiate_container(y, x, grad_variables, jacobian, create_graph, chunk_size, mode):
+    """``y.to(params)`` for a container of variables: derivatives in the same container.
+
+    A top-level list or tuple still gives a tuple (as for a sequence of variables).
+    """
+    leaves, paths, treedef = tree_flatten_with_paths(x, "x")
+    for leaf, path in zip(leaves, paths):
+        if type(leaf) is not DiffArray:
+            raise TypeError(
+                f"can only differentiate with respect to DiffArrays, but {path} is a "
+                f"{type(leaf).__module__}.{type(leaf).__qualname__}"
+            )
+    seeds = grad_variables
+    if grad_variables is not None and (mode or y._backend.mode) == "jvp":
+        seeds, seeds_def = tree_flatten(grad_variables)
+        if seeds_def != treedef:
+            raise ValueError(
+                f"grad_variables must have the variables' structure {describe(treedef)}, "
+                f"got {describe(seeds_def)}"
+            )
+    results = differentiate(y, leaves, seeds, jacobian, create_graph, chunk_size, mode)
+    out = tree_unflatten(treedef, results)
+    return tuple(out) if type(out) is list else out
 
 
 def _reverse(backend, y, xs, seed, jacobian, recorded, chunk_size):

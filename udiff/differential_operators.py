@@ -6,7 +6,14 @@ functions and receives DiffArrays; the operators accept and return inner
 arrays (``numpy.ndarray``, Dask or CuPy arrays).  Called on DiffArrays (one
 operator inside another) they return DiffArrays that can be differentiated
 again, so ``grad(grad(f))`` works.
+
+Arguments and results may be containers of arrays (dicts, lists, tuples,
+named tuples, ``None``, and registered classes: see :mod:`udiff._tree`): every
+array leaf of a differentiated argument is a variable, and derivatives come
+back in the same containers, as in JAX.  Keyword arguments are passed to
+``f`` and not differentiated.
 """
+import inspect
 import warnings
 
 import numpy as np
@@ -14,7 +21,10 @@ import uarray as ua
 
 from ._backend import DiffArrayBackend
 from ._core import DiffArray, tracing
-from ._sweeps import differentiate, forward_sweep
+from ._sweeps import (
+    _finish, _seed, differentiate, forward_sweep, forward_sweep_many, reverse_sweep_many,
+)
+from ._tree import describe, tree_flatten, tree_flatten_with_paths, tree_map, tree_unflatten
 from .backends import inner_of, numpy_backend
 
 _BACKENDS = {}
@@ -28,7 +38,9 @@ def _backend(inner, mode="vjp"):
     return _BACKENDS[key]
 
 
-def _argnums(argnums, nargs):
+def _argnums(argnums, argnum, nargs):
+    if argnum is not None:  # autograd's spelling
+        argnums = argnum
     many = isinstance(argnums, (tuple, list))
     nums = tuple(argnums) if many else (argnums,)
     for n in nums:
@@ -40,42 +52,116 @@ def _argnums(argnums, nargs):
     return tuple(n % nargs for n in nums), many
 
 
-def _trace(f, args, nums, backend):
-    """Call ``f`` with arguments ``nums`` as DiffArray variables; return (out, variables)."""
+# -- tracing: arguments become variables, outputs are checked --------------------------
+
+
+class _Trace:
+    """One traced call of ``f``: its variables, their containers, and its outputs."""
+
+    __slots__ = ("variables", "structures", "nested", "out", "out_leaves", "out_def", "aux")
+
+
+def _trace(f, args, kwargs, nums, backend, has_aux=False):
+    """Call ``f`` with the array leaves of the arguments ``nums`` as DiffArray variables."""
+    trace = _Trace()
     args = list(args)
-    variables = []
-    nested = False
+    names = _parameter_names(f, len(args))
+    trace.variables, trace.structures, trace.nested = [], [], False
     for n in nums:
-        a = args[n]
-        if type(a) is DiffArray:
-            nested = True
-        else:
-            value = a if backend.inner.is_array(a) else backend.inner.asarray(a)
-            a = DiffArray(value, backend)
-        args[n] = a
-        variables.append(a)
-    with _set_backend(backend), tracing(variables):
-        out = f(*args)
-    if type(out) is not DiffArray:
-        out = DiffArray(_constant_output(f, out, backend), backend)
-    return out, variables, nested
-
-
-def _constant_output(f, out, backend):
-    """An output that is no DiffArray: an array or number (a constant), or an error."""
-    if backend.inner.is_array(out) or isinstance(out, (int, float, complex, np.generic)):
-        return backend.inner.asarray(out)
-    name = getattr(f, "__qualname__", None) or repr(f)
+        leaves, paths, treedef = tree_flatten_with_paths(args[n], names[n])
+        variables = [_variable(leaf, path, backend) for leaf, path in zip(leaves, paths)]
+        trace.nested = trace.nested or any(type(leaf) is DiffArray for leaf in leaves)
+        args[n] = tree_unflatten(treedef, variables)
+        trace.variables.extend(variables)
+        trace.structures.append(treedef)
+    with _set_backend(backend), tracing(trace.variables):
+        out = f(*args, **kwargs)
+    trace.aux = None
+    if has_aux:
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise TypeError(
+                f"{_name(f)} was differentiated with has_aux=True, so it must return a pair "
+                f"(output, aux), but it returned {_what(out)}"
+            )
+        out, trace.aux = out
     if out is None:
-        what = "None (does it end without `return`?)"
-    elif isinstance(out, (tuple, list, dict)):
-        what = f"a {type(out).__name__} of {len(out)} items"
+        _not_an_array(f, out, "output")
+    trace.out = out
+    leaves, paths, trace.out_def = tree_flatten_with_paths(out, "output")
+    trace.out_leaves = [_output(f, leaf, path, backend) for leaf, path in zip(leaves, paths)]
+    return trace
+
+
+def _parameter_names(f, nargs):
+    """Names for the positional arguments in error messages: ``params``, or ``argument 0``."""
+    try:
+        params = [p.name for p in inspect.signature(f).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return [params[i] if i < len(params) else f"argument {i}" for i in range(nargs)]
+
+
+def _variable(leaf, path, backend):
+    """A leaf of a differentiated argument as a DiffArray variable, or a clear error."""
+    if type(leaf) is DiffArray:
+        value = leaf
+    elif backend.inner.is_array(leaf) or isinstance(leaf, (int, float, complex, np.generic)) \
+            or isinstance(leaf, np.ndarray):
+        value = DiffArray(
+            leaf if backend.inner.is_array(leaf) else backend.inner.asarray(leaf), backend)
     else:
-        what = f"a {type(out).__module__}.{type(out).__qualname__}"
+        raise TypeError(
+            f"cannot differentiate with respect to {path}, a {_type_name(leaf)}: the leaves "
+            "of a differentiated argument must be arrays or numbers (containers: dict, list, "
+            "tuple, named tuple, None, or a class registered with udiff.register_pytree_node)"
+        )
+    if np.dtype(value.dtype).kind not in "fc":
+        raise TypeError(
+            f"cannot differentiate with respect to {path}, of dtype {value.dtype}: variables "
+            "must be floating-point or complex (as in JAX and autograd); pass it as a float "
+            "array, or leave it out of argnums"
+        )
+    return value
+
+
+def _output(f, leaf, path, backend):
+    """An output leaf as a DiffArray: an array or number is a constant; anything else raises."""
+    if type(leaf) is DiffArray:
+        return leaf
+    if backend.inner.is_array(leaf) or isinstance(leaf, (int, float, complex, np.generic)) \
+            or isinstance(leaf, np.ndarray):
+        return DiffArray(leaf if backend.inner.is_array(leaf) else backend.inner.asarray(leaf),
+                         backend)
+    _not_an_array(f, leaf, path)
+
+
+def _not_an_array(f, out, path):
     raise TypeError(
-        f"udiff differentiates functions that return one array, but {name} returned {what}; "
-        "return a single array (containers of arrays are not supported yet)"
+        f"udiff differentiates functions that return arrays (or containers of arrays), but "
+        f"{_name(f)} returned {_what(out)}" + ("" if path == "output" else f" at {path}")
+        + "; return arrays"
     )
+
+
+def _name(f):
+    return getattr(f, "__qualname__", None) or repr(f)
+
+
+def _type_name(obj):
+    kind = type(obj)
+    return kind.__qualname__ if kind.__module__ == "builtins" else \
+        f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _what(out):
+    if out is None:
+        return "None (does it end without `return`?)"
+    if type(out) is DiffArray:
+        return f"one array (of shape {out.shape})"
+    if isinstance(out, (tuple, list, dict)):
+        return f"a {type(out).__name__} of {len(out)} items"
+    return f"a {type(out).__module__}.{type(out).__qualname__}"
 
 
 def _set_backend(backend):
@@ -87,66 +173,129 @@ def _set_backend(backend):
         return ua.set_backend(backend, coerce=True)
 
 
-def _result(value, nested):
+# -- results: leaves back into containers ----------------------------------------------
+
+
+def _plain(tree, nested):
+    """``tree`` with DiffArray leaves replaced by their inner arrays (unless nested)."""
     if nested:
-        return value
-    if isinstance(value, tuple):
-        return tuple(v.value for v in value)
-    return value.value
+        return tree
+    return tree_map(lambda a: a.value if type(a) is DiffArray else a, tree)
 
 
-def value_and_grad(f, argnums=0, inner=numpy_backend):
+def _per_argument(trace, leaves, many):
+    """Derivative leaves, one per variable, in the containers of the arguments."""
+    trees, start = [], 0
+    for treedef in trace.structures:
+        trees.append(tree_unflatten(treedef, leaves[start:start + treedef.num_leaves]))
+        start += treedef.num_leaves
+    return tuple(trees) if many else trees[0]
+
+
+def _single_output(trace, f, name):
+    """The one scalar output of ``f``, for grad, hessian and hvp."""
+    if type(trace.out) is not DiffArray and trace.out_def.kind is not None:
+        raise TypeError(
+            f"{name} needs a function with a scalar output, but {_name(f)} returned "
+            f"{describe(trace.out_def)}; use udiff.jacobian or udiff.vjp for containers"
+        )
+    out = trace.out_leaves[0]
+    if out.size != 1 or out.ndim:
+        raise ValueError(
+            f"{name} needs a function with a scalar output, got shape {out.shape}; "
+            "use udiff.jacobian for the full Jacobian or udiff.vjp for a "
+            "vector-Jacobian product"
+        )
+    return out
+
+
+def _output_tree(trace, leaves):
+    return tree_unflatten(trace.out_def, leaves)
+
+
+def _with_aux(trace, result, has_aux):
+    return (result, _plain(trace.aux, trace.nested)) if has_aux else result
+
+
+# -- the operators -----------------------------------------------------------------------
+
+
+def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
     """A function returning ``(f(*args), gradient of f at args)``.
 
     Parameters
     ----------
     f : callable
-        Returns a scalar.
+        Returns a scalar (with ``has_aux``, a pair ``(scalar, aux)``).
     argnums : int or tuple of int
         Which positional arguments to differentiate (a tuple gives a tuple).
+        Each may be an array or a container of arrays (dict, list, tuple,
+        named tuple): its gradient is the same container.
     inner : uarray backend
         Where the arithmetic runs (``udiff.numpy_backend``, ``udiff.dask_backend``...).
+    has_aux : bool
+        ``f`` returns ``(output, aux)``; the result is ``((value, aux), gradient)``
+        and ``aux`` is passed through undifferentiated.
+    argnum : int or tuple of int, optional
+        autograd's spelling of ``argnums``.
+
+    Keyword arguments given to the returned function are passed to ``f``
+    and not differentiated.
 
     Examples
     --------
     >>> import numpy, udiff, udiff.numpy as np
-    >>> value, g = udiff.value_and_grad(lambda x: np.sum(x * x))(numpy.array([1.0, 2.0]))
+    >>> def loss(params, x):
+    ...     error = np.sum((params["w"] * x + params["b"]) ** 2)
+    ...     return error, {"error": error}
+    >>> params = {"w": numpy.array([1.0, 2.0]), "b": numpy.array(0.5)}
+    >>> (value, aux), g = udiff.value_and_grad(loss, has_aux=True)(params, numpy.ones(2))
+    >>> g
+    {'b': array(8.), 'w': array([3., 5.])}
     """
 
-    def value_and_grad_f(*args):
-        nums, many = _argnums(argnums, len(args))
-        out, xs, nested = _trace(f, args, nums, _backend(inner))
-        if out.size != 1 or out.ndim:
-            raise ValueError(
-                f"grad needs a function with a scalar output, got shape {out.shape}; "
-                "use udiff.jacobian for the full Jacobian or udiff.vjp for a "
-                "vector-Jacobian product"
-            )
-        grads = differentiate(out, xs if many else xs[0], None, False, nested, None, "vjp")
-        return _result(out, nested), _result(grads, nested)
+    def value_and_grad_f(*args, **kwargs):
+        nums, many = _argnums(argnums, argnum, len(args))
+        trace = _trace(f, args, kwargs, nums, _backend(inner), has_aux)
+        out = _single_output(trace, f, "grad")
+        grads = differentiate(out, trace.variables, None, False, trace.nested, None, "vjp")
+        value = _plain(out, trace.nested)
+        grads = _per_argument(trace, list(_plain(grads, trace.nested)), many)
+        return (_with_aux(trace, value, has_aux), grads)
 
     return value_and_grad_f
 
 
-def grad(f, argnums=0, inner=numpy_backend):
+def grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
     """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``.
+
+    Takes the parameters of :func:`value_and_grad`; with ``has_aux`` the
+    result is ``(gradient, aux)``.
 
     Examples
     --------
     >>> import numpy, udiff, udiff.numpy as np
     >>> udiff.grad(lambda x: np.sum(np.sin(x)))(numpy.array([0.0]))
     array([1.])
+    >>> udiff.grad(lambda p: np.sum(p[0] * p[1]))([numpy.array(2.0), numpy.array(3.0)])
+    [array(3.), array(2.)]
     """
-    vg = value_and_grad(f, argnums, inner)
+    vg = value_and_grad(f, argnums, inner, has_aux=has_aux, argnum=argnum)
 
-    def grad_f(*args):
-        return vg(*args)[1]
+    def grad_f(*args, **kwargs):
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
 
     return grad_f
 
 
-def vjp(f, *primals, inner=numpy_backend):
+def vjp(f, *primals, inner=numpy_backend, has_aux=False):
     """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` gives a tuple, one per primal.
+
+    The primals and the output may be containers of arrays; the cotangent
+    has the output's structure, and each result the structure of its primal.
+    With ``has_aux``, ``f`` returns ``(output, aux)`` and the result is
+    ``(output, vjp_fn, aux)``.
 
     Examples
     --------
@@ -155,17 +304,39 @@ def vjp(f, *primals, inner=numpy_backend):
     >>> vjp_fn(numpy.array([1.0, 0.0]))
     (array([2., 0.]),)
     """
-    nums = tuple(range(len(primals)))
-    out, xs, nested = _trace(f, primals, nums, _backend(inner))
+    backend = _backend(inner)
+    trace = _trace(f, primals, {}, tuple(range(len(primals))), backend, has_aux)
 
     def vjp_fn(cotangent):
-        return _result(differentiate(out, xs, cotangent, False, nested, None, "vjp"), nested)
+        recorded = trace.nested
+        seeds = [_seed(backend, s, y, "the cotangent" + path, recorded)
+                 for (s, path), y in zip(_cotangent_leaves(trace, cotangent), trace.out_leaves)]
+        grads = reverse_sweep_many(trace.out_leaves, trace.variables, seeds, recorded)
+        grads = [_finish(backend, g, x, (), recorded) for g, x in zip(grads, trace.variables)]
+        return _per_argument(trace, list(_plain(grads, recorded)), True)
 
-    return _result(out, nested), vjp_fn
+    out = _plain(_output_tree(trace, trace.out_leaves), trace.nested)
+    return (out, vjp_fn, _plain(trace.aux, trace.nested)) if has_aux else (out, vjp_fn)
 
 
-def jvp(f, primals, tangents, inner=numpy_backend):
+def _cotangent_leaves(trace, cotangent):
+    """``(seed, path)`` per output leaf, in the output's structure."""
+    leaves, paths, treedef = tree_flatten_with_paths(cotangent, "")
+    if treedef != trace.out_def:
+        raise ValueError(
+            f"the cotangent must have the output's structure {describe(trace.out_def)}, "
+            f"got {describe(treedef)}"
+        )
+    return [(s, p) for s, p in zip(leaves, paths)]
+
+
+def jvp(f, primals, tangents, inner=numpy_backend, *, has_aux=False):
     """``(f(*primals), J @ tangents)``, pushed forward in one sweep.
+
+    ``primals`` is a tuple of arguments (a bare array is one argument), each
+    an array or a container of arrays; ``tangents`` has the same structure.
+    The tangent of the output has the output's structure.  With
+    ``has_aux``, the result is ``(output, tangent, aux)``.
 
     Examples
     --------
@@ -175,25 +346,43 @@ def jvp(f, primals, tangents, inner=numpy_backend):
     """
     primals, tangents = _primals_and_tangents("jvp", primals, tangents)
     backend = _backend(inner, "jvp")
-    out, xs, nested = _trace(f, primals, tuple(range(len(primals))), backend)
+    trace = _trace(f, primals, {}, tuple(range(len(primals))), backend, has_aux)
+    nested = trace.nested
+    seeds = _tangent_leaves(trace, tangents, backend, nested)
+    t_out = forward_sweep_many(trace.out_leaves, trace.variables, seeds, nested)
+    t_out = [_finish(backend, t, y, (), nested) for t, y in zip(t_out, trace.out_leaves)]
+    out = _plain(_output_tree(trace, trace.out_leaves), nested)
+    t_out = _plain(_output_tree(trace, t_out), nested)
+    return (out, t_out, _plain(trace.aux, nested)) if has_aux else (out, t_out)
+
+
+def _tangent_leaves(trace, tangents, backend, recorded):
+    """The tangent of each variable, checked against it: DiffArrays if ``recorded``."""
+    leaves = []
+    for i, (tangent, treedef) in enumerate(zip(tangents, trace.structures)):
+        t_leaves, t_def = tree_flatten(tangent)
+        if t_def != treedef:
+            raise ValueError(
+                f"tangent {i} has structure {describe(t_def)}, but its primal has "
+                f"{describe(treedef)}"
+            )
+        leaves.extend(t_leaves)
     seeds = []
-    for i, (x, t) in enumerate(zip(xs, tangents)):
-        t_value = t.value if type(t) is DiffArray and not nested else t
+    for i, (x, t) in enumerate(zip(trace.variables, leaves)):
+        t_value = t.value if type(t) is DiffArray and not recorded else t
         _check_tangent(i, x, t_value)
-        if not nested and not backend.inner.is_array(t_value):
+        if not recorded and not backend.inner.is_array(t_value):
             t_value = backend.inner.asarray(t_value)
-        seeds.append(t_value if not nested or type(t_value) is DiffArray else DiffArray(t_value, backend))
-    t_out = forward_sweep(out, xs, seeds, nested)
-    if t_out is None:
-        t_out = np.zeros_like(out.value, dtype=float)
-        t_out = DiffArray(t_out, backend) if nested else t_out
-    elif not nested and type(t_out) is DiffArray:
-        t_out = t_out.value
-    return _result(out, nested), t_out
+        if recorded and type(t_value) is not DiffArray:
+            t_value = DiffArray(t_value if backend.inner.is_array(t_value)
+                                else backend.inner.asarray(t_value), backend)
+        seeds.append(t_value)
+    return seeds
 
 
-def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend):
-    """The Jacobian of ``f``, shaped ``out.shape + x.shape``, from one batched sweep.
+def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend, *,
+             has_aux=False, argnum=None):
+    """The Jacobian of ``f``, shaped ``out.shape + x.shape``, from batched sweeps.
 
     Parameters
     ----------
@@ -202,6 +391,11 @@ def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend):
         forward mode pushes one-hot tangents (one per input element).
     chunk_size : int, optional
         Push at most this many seeds at a time, to bound memory.
+    has_aux : bool
+        ``f`` returns ``(output, aux)``; the result is ``(jacobian, aux)``.
+
+    Outputs and arguments may be containers: the result has the output's
+    structure, each entry the structure of the arguments (JAX's layout).
 
     Examples
     --------
@@ -214,27 +408,35 @@ def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend):
         raise ValueError(f"mode must be 'rev' or 'fwd', not {mode!r}")
     sweep = "vjp" if mode == "rev" else "jvp"
 
-    def jacobian_f(*args):
-        nums, many = _argnums(argnums, len(args))
-        out, xs, nested = _trace(f, args, nums, _backend(inner, sweep))
-        jac = differentiate(out, xs if many else xs[0], None, True, nested, chunk_size, sweep)
-        return _result(jac, nested)
+    def jacobian_f(*args, **kwargs):
+        nums, many = _argnums(argnums, argnum, len(args))
+        trace = _trace(f, args, kwargs, nums, _backend(inner, sweep), has_aux)
+        rows = []
+        for y in trace.out_leaves:
+            jac = differentiate(y, trace.variables, None, True, trace.nested, chunk_size, sweep)
+            rows.append(_per_argument(trace, list(_plain(jac, trace.nested)), many))
+        return _with_aux(trace, _output_tree(trace, rows), has_aux)
 
     return jacobian_f
 
 
-def jacrev(f, argnums=0, chunk_size=None, inner=numpy_backend):
+def jacrev(f, argnums=0, chunk_size=None, inner=numpy_backend, **options):
     """:func:`jacobian` in reverse mode."""
-    return jacobian(f, argnums, "rev", chunk_size, inner)
+    return jacobian(f, argnums, "rev", chunk_size, inner, **options)
 
 
-def jacfwd(f, argnums=0, chunk_size=None, inner=numpy_backend):
+def jacfwd(f, argnums=0, chunk_size=None, inner=numpy_backend, **options):
     """:func:`jacobian` in forward mode."""
-    return jacobian(f, argnums, "fwd", chunk_size, inner)
+    return jacobian(f, argnums, "fwd", chunk_size, inner, **options)
 
 
-def hessian(f, argnums=0, inner=numpy_backend):
+def hessian(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
     """The Hessian of scalar-valued ``f``: forward mode over the recorded gradient.
+
+    With a tuple ``argnums`` the result is a nested tuple of blocks
+    (``H[i][j]`` differentiates by arguments ``argnums[i]`` and
+    ``argnums[j]``); for a container argument, a container of containers
+    (JAX's layout).  Each block is shaped ``x_i.shape + x_j.shape``.
 
     Examples
     --------
@@ -242,16 +444,22 @@ def hessian(f, argnums=0, inner=numpy_backend):
     >>> udiff.hessian(lambda x: np.sum(x * x * x))(numpy.array([1.0, 2.0]))
     array([[ 6.,  0.],
            [ 0., 12.]])
+    >>> h = udiff.hessian(lambda x, y: np.sum(x * y * y), argnums=(0, 1))(
+    ...     numpy.array(2.0), numpy.array(3.0))
+    >>> h[0][1], h[1][1]
+    (array(6.), array(4.))
     """
 
-    def hessian_f(*args):
-        nums, _ = _argnums(argnums, len(args))
-        if len(nums) != 1:
-            raise ValueError("hessian takes a single argnum")
-        out, (x,), nested = _trace(f, args, nums, _backend(inner))
-        _check_scalar(out, "hessian")
-        g = differentiate(out, x, None, False, True, None, "vjp")
-        return _result(differentiate(g, x, None, True, nested, None, "jvp"), nested)
+    def hessian_f(*args, **kwargs):
+        nums, many = _argnums(argnums, argnum, len(args))
+        trace = _trace(f, args, kwargs, nums, _backend(inner), has_aux)
+        out = _single_output(trace, f, "hessian")
+        xs = trace.variables
+        grads = differentiate(out, xs, None, False, True, None, "vjp")
+        rows = [_per_argument(trace, list(_plain(
+            differentiate(g, xs, None, True, trace.nested, None, "jvp"), trace.nested)), many)
+            for g in grads]
+        return _with_aux(trace, _per_argument(trace, rows, many), has_aux)
 
     return hessian_f
 
@@ -259,7 +467,9 @@ def hessian(f, argnums=0, inner=numpy_backend):
 def hvp(f, primals, tangents, inner=numpy_backend):
     """Hessian-vector product of scalar-valued ``f``, forward over reverse.
 
-    Costs about as much as two gradients, never the full Hessian.
+    Costs about as much as two gradients, never the full Hessian.  Primals
+    and tangents may be containers of arrays; the result has the primals'
+    structure (one primal: its own; several: a tuple).
 
     Examples
     --------
@@ -269,18 +479,17 @@ def hvp(f, primals, tangents, inner=numpy_backend):
     """
     primals, tangents = _primals_and_tangents("hvp", primals, tangents)
     backend = _backend(inner)
-    out, xs, nested = _trace(f, primals, tuple(range(len(primals))), backend)
-    _check_scalar(out, "hvp")
-    for i, (x, t) in enumerate(zip(xs, tangents)):
-        _check_tangent(i, x, t)
+    trace = _trace(f, primals, {}, tuple(range(len(primals))), backend)
+    out = _single_output(trace, f, "hvp")
+    xs = trace.variables
+    nested = trace.nested
+    seeds = _tangent_leaves(trace, tangents, backend, True)
     grads = differentiate(out, xs, None, False, True, None, "vjp")
-    seeds = [t if type(t) is DiffArray else DiffArray(
-        t if backend.inner.is_array(t) else backend.inner.asarray(t), backend) for t in tangents]
     results = []
-    for g in grads:
-        t = forward_sweep(g, xs, seeds, True)
-        results.append(_result(t if t is not None else g * 0.0, nested))
-    return results[0] if len(results) == 1 else tuple(results)
+    for g, x in zip(grads, xs):
+        t = _finish(backend, forward_sweep(g, xs, seeds, True), x, (), True)
+        results.append(_plain(t, nested))
+    return _per_argument(trace, results, len(primals) > 1)
 
 
 def _primals_and_tangents(name, primals, tangents):
@@ -301,8 +510,3 @@ def _check_tangent(i, x, t):
             f"has shape {x.shape} and dtype {x.dtype}: a tangent must match its primal's "
             "shape and be floating (complex for a complex primal)"
         )
-
-
-def _check_scalar(out, name):
-    if out.size != 1 or out.ndim:
-        raise ValueError(f"{name} needs a function with a scalar output, got shape {out.shape}")
