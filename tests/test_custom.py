@@ -73,7 +73,7 @@ clip_gradient.defvjp(lambda x: (x, None), lambda _, g: (np.clip(g, -1.0, 1.0),))
 def fixed_point(step, inner, a, z0):
     """The fixed point of ``z = step(a, z)`` by iteration from ``z0``."""
     z = z0
-    for _ in range(40):
+    for _ in range(12):
         z = step(a, z)
     return z
 
@@ -92,7 +92,7 @@ def _fixed_point_bwd(step, inner, res, g):
     _, vjp_a = udiff.vjp(lambda a: step(a, z), np.positive(a), inner=inner)
     _, vjp_z = udiff.vjp(lambda z: step(a, z), np.positive(z), inner=inner)
     w = g
-    for _ in range(40):
+    for _ in range(12):
         w = g + vjp_z(w)[0]
     return vjp_a(w)[0], None
 
@@ -291,6 +291,72 @@ def test_custom_jvp_with_several_outputs(inner):
     check_grads(f, [chunked(X, inner)], order=2, inner=inner)
 
 
+# -- containers ------------------------------------------------------------------------
+@udiff.custom_vjp
+def affine_stats(params, x):
+    """A dict of parameters in, a dict of outputs out."""
+    y = params["w"] * x + params["b"]
+    return {"y": y, "mean": np.mean(y)}
+
+
+def _affine_stats_fwd(params, x):
+    # Not affine_stats(params, x): hessian differentiates fwd's body forward (as JAX).
+    y = params["w"] * x + params["b"]
+    return {"y": y, "mean": np.mean(y)}, (params["w"], x)
+
+
+def _affine_stats_bwd(res, g):
+    w, x = res
+    gy = g["y"] + g["mean"] / x.shape[0]
+    return {"w": gy * x, "b": np.sum(gy)}, gy * w
+
+
+affine_stats.defvjp(_affine_stats_fwd, _affine_stats_bwd)
+
+
+def test_custom_vjp_of_containers(inner):
+    params = {"w": chunked(Y, inner), "b": 0.5}
+
+    def loss(params, x):
+        out = affine_stats(params, x)
+        return np.sum(np.sin(out["y"])) + out["mean"] ** 2
+
+    def plain(params, x):
+        y = params["w"] * x + params["b"]
+        return np.sum(np.sin(y)) + np.mean(y) ** 2
+
+    x = chunked(X, inner)
+    got = udiff.grad(loss, (0, 1), inner=inner)(params, x)
+    expected = udiff.grad(plain, (0, 1), inner=inner)(params, x)
+    for a, b in zip(udiff.tree_leaves(got), udiff.tree_leaves(expected)):
+        numpy.testing.assert_allclose(compute(a), compute(b))
+    h = udiff.hessian(lambda x: loss(params, x), inner=inner)(x)
+    numpy.testing.assert_allclose(compute(h), compute(
+        udiff.hessian(lambda x: plain(params, x), inner=inner)(x)))
+
+
+def test_custom_jvp_and_checkpoint_of_containers(inner):
+    @udiff.custom_jvp
+    def scaled(p):
+        return [p["a"] * p["s"], np.exp(p["a"])]
+
+    @scaled.defjvp
+    def _(primals, tangents):
+        (p,), (t,) = primals, tangents
+        return scaled(p), [t["a"] * p["s"] + p["a"] * t["s"], np.exp(p["a"]) * t["a"]]
+
+    layer = udiff.checkpoint(lambda p: {"out": np.tanh(p["a"] * p["s"])})
+    p = {"a": chunked(X, inner), "s": chunked(numpy.array(1.5), inner)}
+    for f, plain in [(lambda p: scaled(p)[0] + scaled(p)[1], lambda p: p["a"] * p["s"]
+                      + np.exp(p["a"])),
+                     (lambda p: layer(p)["out"], lambda p: np.tanh(p["a"] * p["s"]))]:
+        for mode in ("fwd", "rev"):
+            got = udiff.jacobian(f, mode=mode, inner=inner)(p)
+            expected = udiff.jacobian(plain, mode=mode, inner=inner)(p)
+            for k in p:
+                numpy.testing.assert_allclose(compute(got[k]), compute(expected[k]))
+
+
 # -- bad input ---------------------------------------------------------------------------
 def _custom_vjp(bwd, fwd=lambda x, y: (x * y, (x, y))):
     @udiff.custom_vjp
@@ -312,8 +378,23 @@ def test_bwd_with_the_wrong_number_of_cotangents_raises():
 
 def test_bwd_with_a_wrong_shape_raises_naming_the_argument():
     f = _custom_vjp(lambda res, g: (g, np.sum(g)))
-    with pytest.raises(ValueError, match=r"product .* shape \(\) for argument 1 \(y\)"):
+    with pytest.raises(ValueError, match=r"product returned a cotangent of shape \(\) for y,"):
         udiff.grad(lambda y: np.sum(f(X, y)))(Y)
+
+
+def test_bwd_with_a_wrong_structure_raises_naming_the_argument():
+    @udiff.custom_vjp
+    def affine(params, x):
+        return params["w"] * x + params["b"]
+
+    affine.defvjp(lambda p, x: (affine(p, x), (p, x)),
+                  lambda res, g: ({"w": g * res[1]}, None))
+    with pytest.raises(ValueError, match=r"affine .* structure \{'w': \*\} for argument params"):
+        udiff.grad(lambda p: np.sum(affine(p, X)))({"w": Y, "b": 1.0})
+    affine.defvjp(lambda p, x: (affine(p, x), (p, x)),
+                  lambda res, g: ({"w": g * res[1], "b": g}, None))
+    with pytest.raises(ValueError, match=r"shape \(3,\) for params\['b'\], which has shape \(\)"):
+        udiff.grad(lambda p: np.sum(affine(p, X)))({"w": Y, "b": 1.0})
 
 
 def test_jvp_with_a_wrong_shape_raises():

@@ -30,6 +30,8 @@ import uarray as ua
 from . import _core, _registry
 from ._core import DiffArray
 from ._sweeps import forward_sweep, reverse_sweep
+from ._tree import (describe, tree_flatten, tree_flatten_with_paths, tree_leaves, tree_map,
+                    tree_unflatten)
 
 __all__ = ["custom_vjp", "custom_jvp", "checkpoint", "stop_gradient"]
 
@@ -39,7 +41,7 @@ def stop_gradient(x):
 
     Parameters
     ----------
-    x : DiffArray, array, or a tuple or list of them
+    x : DiffArray, array, or a container of them
         Anything that is not a DiffArray is returned unchanged.
 
     Examples
@@ -48,30 +50,41 @@ def stop_gradient(x):
     >>> udiff.grad(lambda x: np.sum(x * udiff.stop_gradient(x)))(numpy.array([1.0, 2.0]))
     array([1., 2.])
     """
-    if type(x) is DiffArray:
-        return DiffArray(x.value, x._backend)
-    if isinstance(x, (tuple, list)):
-        return _same_kind(x, [stop_gradient(a) for a in x])
-    return x
+    return tree_map(lambda a: DiffArray(a.value, a._backend) if type(a) is DiffArray else a, x)
 
 
 class _Call:
     """What a custom node's rules need besides its arguments (shared by its outputs)."""
 
-    __slots__ = ("backend", "static", "diff", "avals", "kind", "residuals", "reversed")
+    __slots__ = ("backend", "static", "defs", "paths", "diff", "avals", "out_def", "residuals",
+                 "reversed")
 
-    def __init__(self, backend, static, diff, avals, kind, residuals):
+    def __init__(self, backend, static, defs, paths, diff, avals, out_def, residuals):
         self.backend = backend  # the DiffArrayBackend of the call
         self.static = static  # {position: value} of the nondiff_argnums
-        self.diff = diff  # the positions (among the others) that hold DiffArrays
-        self.avals = avals  # ((shape, dtype), ...) of the outputs
-        self.kind = kind  # the outputs' container type (None: one array)
+        self.defs = defs  # the structure of each other argument (a container or a leaf)
+        self.paths = paths  # each leaf's name: x, params['w']
+        self.diff = diff  # the leaves that are DiffArrays, by index
+        self.avals = avals  # ((shape, dtype), ...) of the output's leaves
+        self.out_def = out_def  # the output's structure
         self.residuals = residuals  # custom_vjp: what fwd returned for bwd
         self.reversed = False  # custom_vjp: a recorded reverse sweep has passed here
 
     def __reduce__(self):
-        return (_Call, (self.backend, self.static, self.diff, self.avals, self.kind,
-                        self.residuals))
+        return (_Call, (self.backend, self.static, self.defs, self.paths, self.diff, self.avals,
+                        self.out_def, self.residuals))
+
+    def arguments(self, leaves):
+        """All positional arguments, with the containers rebuilt around ``leaves``."""
+        return _merge(self.static, self.dynamic(leaves))
+
+    def dynamic(self, leaves):
+        """The differentiable arguments (not nondiff_argnums), rebuilt around ``leaves``."""
+        out, k = [], 0
+        for d in self.defs:
+            out.append(tree_unflatten(d, leaves[k:k + d.num_leaves]))
+            k += d.num_leaves
+        return tuple(out)
 
 
 class _CustomFunction:
@@ -109,20 +122,15 @@ class _CustomFunction:
     # -- calling ---------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         args = self._positional(args, kwargs)
-        for i, a in enumerate(args):
-            if i in self.nondiff_argnums and _holds_diffarray(a):
+        for i in self.nondiff_argnums:
+            if any(type(a) is DiffArray for a in tree_leaves(args[i])):
                 raise TypeError(
                     f"{self._kind} {self.__name__}: argument {i} is in nondiff_argnums but holds "
                     "a DiffArray; pass its .value to mean a constant, or differentiate it (leave "
                     "it out of nondiff_argnums)"
                 )
-            if type(a) is not DiffArray and _holds_diffarray(a):
-                raise TypeError(
-                    f"{self._kind} {self.__name__}: argument {i} is a {type(a).__name__} holding "
-                    "DiffArrays; pass the arrays as separate positional arguments"
-                )
         dynamic = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
-        backend = next((a._backend for a in dynamic if type(a) is DiffArray), None)
+        backend = next((a._backend for a in tree_leaves(dynamic) if type(a) is DiffArray), None)
         if backend is None:
             return self._unrecorded(args)
         self._check_defined()
@@ -149,7 +157,7 @@ class _CustomFunction:
     def _unrecorded(self, args):
         """The body on arguments that hold no DiffArray: a plain call."""
         out = self.fun(*args)
-        for o in out if isinstance(out, (tuple, list)) else [out]:
+        for o in tree_leaves(out):
             if type(o) is DiffArray and _traced(o):
                 raise TypeError(
                     f"{self._kind} {self.__name__} closes over a DiffArray that is being "
@@ -161,42 +169,48 @@ class _CustomFunction:
         """Raise if the rules this kind needs are not defined yet."""
 
     def _record(self, backend, args, dynamic):
-        raw = tuple(a.value if type(a) is DiffArray else a for a in dynamic)
         static = {i: args[i] for i in self.nondiff_argnums}
-        out, residuals = self._primal(backend, static, raw)
-        outs, kind = _outputs(self, out, backend)
-        diff = frozenset(j for j, a in enumerate(dynamic) if type(a) is DiffArray)
-        parents = tuple((0, (j,), a) for j, a in enumerate(dynamic) if type(a) is DiffArray)
-        avals = tuple((tuple(np.shape(o)), np.result_type(o)) for o in outs)
-        kwargs = {"call": _Call(backend, static, diff, avals, kind, residuals)}
-        if kind is None:
+        leaves, paths, defs = [], [], []
+        for pos, a in zip((i for i in range(len(args)) if i not in static), dynamic):
+            found, names, d = tree_flatten_with_paths(a, self._param(pos))
+            leaves += found
+            paths += names
+            defs.append(d)
+        raw = tuple(_value(a) for a in leaves)
+        diff = frozenset(j for j, a in enumerate(leaves) if type(a) is DiffArray)
+        call = _Call(backend, static, tuple(defs), tuple(paths), diff, None, None, None)
+        out, call.residuals = self._primal(call, raw)
+        outs, call.out_def = _outputs(self, out, backend)
+        call.avals = tuple((tuple(np.shape(o)), np.result_type(o)) for o in outs)
+        parents = tuple((0, (j,), a) for j, a in enumerate(leaves) if type(a) is DiffArray)
+        kwargs = {"call": call}
+        if call.out_def.kind is None:  # one array
             return DiffArray(outs[0], backend, parents, self, (raw,), kwargs)
         self._register_outputs(len(outs))
-        return _same_kind(out, [
+        return tree_unflatten(call.out_def, [
             DiffArray(o, backend, parents, (self, i), (raw,), kwargs) for i, o in enumerate(outs)
         ])
 
-    def _primal(self, backend, static, raw):
-        """``(output, residuals)`` of the call on inner arrays."""
-        with _backend_set(backend.inner):
-            return self.fun(*_merge(static, raw)), None
-
-    # -- helpers for the rules ---------------------------------------------------
-    def _name_arg(self, j, static):
-        """``argument 2 (y)`` for dynamic argument ``j``."""
-        pos = [i for i in range(len(static) + j + 1) if i not in static][j]
+    def _param(self, pos):
+        """The name of positional parameter ``pos``, for messages."""
         try:
             names = list(inspect.signature(self.fun).parameters)
         except ValueError:
             names = []
-        return f"argument {pos}" + (f" ({names[pos]})" if pos < len(names) else "")
+        return names[pos] if pos < len(names) else f"args[{pos}]"
 
+    def _primal(self, call, raw):
+        """``(output, residuals)`` of the call on inner arrays."""
+        with _backend_set(call.backend.inner):
+            return self.fun(*call.arguments(raw)), None
+
+    # -- helpers for the rules ---------------------------------------------------
     def _body_vjp(self, body, index, ans, args, call, g):
         """Cotangents of the arguments, by sweeping ``body`` re-run recorded."""
         recorded = type(ans) is DiffArray
         variables, inputs = _variables(call, args, recorded)
         with _backend_set(call.backend):
-            out = _pick(self, body(*_merge(call.static, inputs)), index)
+            out = _pick(self, call, body(*call.arguments(inputs)), index)
         xs = [v for v in variables if v is not None]
         cts = reverse_sweep(out, xs, g, recorded) if _depends(out) else [None] * len(xs)
         nb = np.ndim(g) - len(call.avals[index or 0][0])
@@ -209,7 +223,7 @@ class _CustomFunction:
         recorded = type(ans) is DiffArray
         variables, inputs = _variables(call, args, recorded)
         with _backend_set(call.backend):
-            out = _pick(self, body(*_merge(call.static, inputs)), index)
+            out = _pick(self, call, body(*call.arguments(inputs)), index)
         pairs = [(v, t[j]) for j, v in enumerate(variables) if v is not None and t[j] is not None]
         tangent = None
         if _depends(out) and pairs:
@@ -278,9 +292,9 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
                 f"{self.__name__}.defvjp(fwd, bwd) before differentiating it"
             )
 
-    def _primal(self, backend, static, raw):
-        with _backend_set(backend.inner):
-            return self._split_fwd(self.fwd(*_merge(static, raw)))
+    def _primal(self, call, raw):
+        with _backend_set(call.backend.inner):
+            return self._split_fwd(self.fwd(*call.arguments(raw)))
 
     def _split_fwd(self, pair):
         if not isinstance(pair, tuple) or len(pair) != 2:
@@ -297,7 +311,7 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
             # is a function of them: a second derivative goes through bwd.
             call.reversed = True
             with _backend_set(call.backend):
-                _, residuals = self._split_fwd(self.fwd(*_merge(call.static, args)))
+                _, residuals = self._split_fwd(self.fwd(*call.arguments(args)))
         else:
             residuals = call.residuals
         shape = call.avals[index or 0][0]
@@ -310,22 +324,33 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
     def _bwd(self, index, args, call, residuals, g):
         """One call of bwd: the cotangents of the arguments, checked."""
         recorded = type(g) is DiffArray
-        if index is None:
-            gs = g
-        else:
-            gs = [g if i == index else _zeros(shape, dtype, call.backend, recorded)
-                  for i, (shape, dtype) in enumerate(call.avals)]
-            gs = call.kind(*gs) if hasattr(call.kind, "_fields") else call.kind(gs)
+        gs = tree_unflatten(call.out_def, [
+            g if i == (index or 0) else _zeros(shape, dtype, call.backend, recorded)
+            for i, (shape, dtype) in enumerate(call.avals)])
         backend = call.backend if recorded else call.backend.inner
         with _backend_set(backend):
             cts = self.bwd(*call.static.values(), residuals, gs)
-        if not isinstance(cts, (tuple, list)) or len(cts) != len(args):
+        n = len(call.defs)
+        if not isinstance(cts, (tuple, list)) or len(cts) != n:
             raise ValueError(
-                f"the bwd of custom_vjp {self.__name__} must return a tuple of {len(args)} "
+                f"the bwd of custom_vjp {self.__name__} must return a tuple of {n} "
                 f"cotangent(s), one per positional argument (None for zero), not "
                 f"{_describe(cts)}"
             )
-        return [self._checked(cts[j], args[j], j, call, recorded) if j in call.diff
+        leaves = []
+        for k, (ct, d) in enumerate(zip(cts, call.defs)):
+            if ct is None:
+                found = [None] * d.num_leaves
+            else:
+                found, ct_def = tree_flatten(ct)
+                if ct_def != d:
+                    raise ValueError(
+                        f"the bwd of custom_vjp {self.__name__} returned a cotangent of structure "
+                        f"{describe(ct_def)} for argument {self._param(_position(call, k))}, "
+                        f"of structure {describe(d)}"
+                    )
+            leaves += found
+        return [self._checked(leaves[j], args[j], j, call, recorded) if j in call.diff
                 else None for j in range(len(args))]
 
     def _checked(self, ct, arg, j, call, recorded):
@@ -336,7 +361,7 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
         if tuple(np.shape(ct)) != tuple(np.shape(value)):
             raise ValueError(
                 f"the bwd of custom_vjp {self.__name__} returned a cotangent of shape "
-                f"{tuple(np.shape(ct))} for {self._name_arg(j, call.static)}, which has shape "
+                f"{tuple(np.shape(ct))} for {call.paths[j]}, which has shape "
                 f"{tuple(np.shape(value))}"
             )
         return _as_kind(ct, call.backend, recorded)
@@ -418,13 +443,13 @@ class custom_jvp(_CustomFunction):  # noqa: N801  (JAX's name)
     def _call_jvp(self, index, call, primals, tangents, recorded):
         backend = call.backend if recorded else call.backend.inner
         with _backend_set(backend):
-            pair = self.jvp(*call.static.values(), tuple(primals), tuple(tangents))
+            pair = self.jvp(*call.static.values(), call.dynamic(primals), call.dynamic(tangents))
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise TypeError(
                 f"the jvp of custom_jvp {self.__name__} must return a pair (output, tangent), "
                 f"not {_describe(pair)}"
             )
-        return _pick(self, pair[1], index, what="tangent")
+        return _pick(self, call, pair[1], index, what="tangent")
 
     def _jvp(self, index, t, ans, args, call):
         recorded = type(ans) is DiffArray
@@ -546,18 +571,6 @@ def _merge(static, dynamic):
                  for i in range(len(static) + len(dynamic)))
 
 
-def _same_kind(seq, items):
-    if hasattr(seq, "_fields"):
-        return type(seq)(*items)
-    return list(items) if type(seq) is list else tuple(items)
-
-
-def _holds_diffarray(a):
-    if type(a) is DiffArray:
-        return True
-    return isinstance(a, (tuple, list)) and any(_holds_diffarray(b) for b in a)
-
-
 def _describe(obj):
     if isinstance(obj, (tuple, list)):
         return f"a {type(obj).__name__} of {len(obj)} items"
@@ -578,9 +591,8 @@ def _is_array(a):
 
 
 def _outputs(f, out, backend):
-    """The output arrays of a call on inner arrays, and the container kind (None: one array)."""
-    many = isinstance(out, (tuple, list))
-    outs = list(out) if many else [out]
+    """The output arrays (leaves) of a call on inner arrays, and the output's structure."""
+    outs, out_def = tree_flatten(out)
     for k, o in enumerate(outs):
         if type(o) is DiffArray:
             # Run on inner arrays, the body made a DiffArray from one it closes over.
@@ -594,25 +606,28 @@ def _outputs(f, out, backend):
             outs[k] = o = o.value
         if not _is_array(o):
             raise TypeError(
-                f"{f._kind} {f.__name__} must return an array or a tuple of arrays, not "
-                f"{_describe(out if not many else o)}"
+                f"{f._kind} {f.__name__} must return arrays (or containers of arrays), not "
+                f"{_describe(o)}"
             )
         if not backend.inner.is_array(o):
             outs[k] = backend.inner.asarray(o)
-    return outs, (type(out) if many else None)
+    return outs, out_def
 
 
-def _pick(f, out, index, what="output"):
-    """Output ``index`` (None: the only one) of a result of ``f``'s body or rule."""
-    if index is None:
-        if isinstance(out, (tuple, list)):
-            raise TypeError(f"{f._kind} {f.__name__}: a {what} is a {_describe(out)}, "
-                            "where its primal output is one array")
-        return out
-    if not isinstance(out, (tuple, list)):
-        raise TypeError(f"{f._kind} {f.__name__}: a {what} is {_describe(out)}, where its "
-                        "primal output is a tuple")
-    return out[index]
+def _pick(f, call, out, index, what="output"):
+    """Leaf ``index`` (None: the only one) of a result of ``f``'s body or rule."""
+    leaves, out_def = tree_flatten(out)
+    if out_def != call.out_def:
+        raise TypeError(
+            f"{f._kind} {f.__name__}: a {what} has the structure {describe(out_def)}, where "
+            f"its output has the structure {describe(call.out_def)}"
+        )
+    return leaves[index or 0]
+
+
+def _position(call, k):
+    """The position among all arguments of differentiable argument ``k``."""
+    return [i for i in range(len(call.static) + k + 1) if i not in call.static][k]
 
 
 def _traced(a):
