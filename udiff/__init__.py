@@ -53,6 +53,7 @@ from ._tree import (  # noqa: E402
     tree_unflatten,
 )
 from . import testing  # noqa: E402
+from ._custom import checkpoint, custom_jvp, custom_vjp, stop_gradient  # noqa: E402
 
 __all__ = [
     "DiffArray",
@@ -79,4 +80,8 @@ __all__ = [
     "tree_map",
     "register_pytree_node",
     "testing",
+    "custom_vjp",
+    "custom_jvp",
+    "stop_gradient",
+    "checkpoint",
 ]

@@ -113,7 +113,9 @@ def key_of(func):
         return _foreign_key(func)
     raise TypeError(
         f"{func!r} is not a function udiff knows; declare it as a uarray multimethod "
-        "in the 'numpy' domain first"
+        "in the 'numpy' domain first (to give a Python function a derivative of its own, "
+        "decorate it with @udiff.custom_vjp and call f.defvjp(fwd, bwd), or @udiff.custom_jvp "
+        "and f.defjvp(jvp))"
     )
 
 

@@ -1,0 +1,563 @@
+"""custom_vjp, custom_jvp, stop_gradient and checkpoint (issue 10, points 3 and 4)."""
+import copy
+import functools
+import threading
+
+import numpy
+import pytest
+import uarray as ua
+import udiff.numpy as np
+
+import udiff
+from conftest import chunked, compute, rule_keys
+from udiff.testing import check_grads
+
+pytestmark = pytest.mark.filterwarnings("ignore:uarray.skip_backend:DeprecationWarning")
+
+X = numpy.array([0.3, 1.2, -0.5])
+Y = numpy.array([1.5, -0.7, 2.0])
+
+
+# -- the functions under test ------------------------------------------------------------
+@udiff.custom_vjp
+def sin_times(x, y):
+    return np.sin(x) * y
+
+
+def _sin_times_fwd(x, y):
+    return np.sin(x) * y, (np.cos(x), np.sin(x), y)
+
+
+def _sin_times_bwd(res, g):
+    cos, sin, y = res
+    return cos * g * y, sin * g
+
+
+sin_times.defvjp(_sin_times_fwd, _sin_times_bwd)
+
+
+@udiff.custom_jvp
+def sin_times_j(x, y):
+    return np.sin(x) * y
+
+
+@sin_times_j.defjvp
+def _sin_times_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    return sin_times_j(x, y), np.cos(x) * y * tx + np.sin(x) * ty
+
+
+sin_times_ck = udiff.checkpoint(lambda x, y: np.sin(x) * y)
+
+
+@udiff.custom_jvp
+def log1pexp(x):
+    return np.log(1.0 + np.exp(x))
+
+
+@log1pexp.defjvp
+def _log1pexp_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return log1pexp(x), t / (1.0 + np.exp(-x))
+
+
+@udiff.custom_vjp
+def clip_gradient(x):
+    return x
+
+
+clip_gradient.defvjp(lambda x: (x, None), lambda _, g: (np.clip(g, -1.0, 1.0),))
+
+
+@functools.partial(udiff.custom_vjp, nondiff_argnums=(0, 1))
+def fixed_point(step, inner, a, z0):
+    """The fixed point of ``z = step(a, z)`` by iteration from ``z0``."""
+    z = z0
+    for _ in range(12):
+        z = step(a, z)
+    return z
+
+
+def _fixed_point_fwd(step, inner, a, z0):
+    z = fixed_point(step, inner, a, z0)
+    return z, (a, z)
+
+
+def _fixed_point_bwd(step, inner, res, g):
+    # The implicit function theorem: w = g + w dstep/dz, then dz*/da = w dstep/da.
+    # The partial derivatives are taken at new variables np.positive(a) and
+    # np.positive(z): in a second derivative a and z are DiffArrays, z depends
+    # on a, and udiff.vjp at a itself would differentiate through z too.
+    a, z = res
+    _, vjp_a = udiff.vjp(lambda a: step(a, z), np.positive(a), inner=inner)
+    _, vjp_z = udiff.vjp(lambda z: step(a, z), np.positive(z), inner=inner)
+    w = g
+    for _ in range(12):
+        w = g + vjp_z(w)[0]
+    return vjp_a(w)[0], None
+
+
+fixed_point.defvjp(_fixed_point_fwd, _fixed_point_bwd)
+
+
+def newton_sqrt_step(a, z):
+    return 0.5 * (z + a / z)
+
+
+def numeric_grad(f, x, eps=1e-6):
+    """Central finite differences of scalar ``f`` at NumPy ``x``."""
+    g = numpy.zeros_like(x)
+    for i in numpy.ndindex(x.shape):
+        e = numpy.zeros_like(x)
+        e[i] = eps
+        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+# -- custom_vjp ------------------------------------------------------------------------
+def test_custom_vjp_reverse_to_order_2(inner):
+    x, y = chunked(X, inner), chunked(Y, inner)
+    check_grads(lambda x, y: sin_times(x, y) * x, [x, y], modes=("rev",), order=2, inner=inner)
+
+
+def test_custom_vjp_uses_bwd_not_the_body(inner):
+    @udiff.custom_vjp
+    def double_gradient(x):
+        return np.sin(x)
+
+    double_gradient.defvjp(lambda x: (np.sin(x), np.cos(x)), lambda c, g: (2.0 * c * g,))
+    g = udiff.grad(lambda x: np.sum(double_gradient(x)), inner=inner)(chunked(X, inner))
+    numpy.testing.assert_allclose(compute(g), 2.0 * numpy.cos(X))
+
+
+def test_custom_vjp_forward_over_reverse(inner):
+    """hessian, hvp and jacfwd(grad) differentiate fwd's body and bwd, as JAX does."""
+    x, y = chunked(X, inner), chunked(Y, inner)
+
+    def loss(x):
+        return np.sum(sin_times(x, y) ** 2)
+
+    expected = udiff.hessian(lambda x: np.sum((np.sin(x) * y) ** 2), inner=inner)(x)
+    numpy.testing.assert_allclose(compute(udiff.hessian(loss, inner=inner)(x)), compute(expected))
+    numpy.testing.assert_allclose(
+        compute(udiff.jacfwd(udiff.grad(loss, inner=inner), inner=inner)(x)), compute(expected))
+    v = chunked(numpy.array([1.0, -2.0, 0.5]), inner)
+    hv = udiff.hvp(loss, (x,), (v,), inner=inner)
+    numpy.testing.assert_allclose(compute(hv), compute(expected) @ compute(v))
+
+
+def test_custom_vjp_reverse_over_reverse_matches_finite_differences():
+    def grad_sum(x):
+        return np.sum(udiff.grad(lambda b: np.sum(sin_times(b, Y) ** 2))(x) * x)
+
+    expected = numeric_grad(lambda a: numpy.sum(2 * numpy.sin(a) * Y ** 2 * numpy.cos(a) * a), X)
+    numpy.testing.assert_allclose(udiff.grad(grad_sum)(X), expected, rtol=1e-6)
+
+
+def test_custom_vjp_forward_mode_raises_naming_the_function():
+    with pytest.raises(TypeError, match="forward-mode .* custom_vjp function sin_times"):
+        udiff.jacfwd(lambda x: sin_times(x, Y))(X)
+    with pytest.raises(TypeError, match="custom_vjp function sin_times"):
+        udiff.jvp(lambda x: sin_times(x, Y), (X,), (X,))
+
+
+def test_custom_vjp_jacrev_pushes_each_seed_through_bwd(inner):
+    """A bwd written for one cotangent (np.sum(g)) is right under jacrev's batched seeds."""
+    @udiff.custom_vjp
+    def scaled(x):
+        return x * np.sum(x)
+
+    scaled.defvjp(lambda x: (x * np.sum(x), x),
+                  lambda x, g: (g * np.sum(x) + np.sum(g * x),))
+    jac = udiff.jacrev(scaled, inner=inner)(chunked(X, inner))
+    numpy.testing.assert_allclose(compute(jac), numpy.sum(X) * numpy.eye(3) + X[:, None])
+
+
+def test_custom_vjp_with_several_outputs(inner):
+    @udiff.custom_vjp
+    def polar(x, y):
+        return np.sqrt(x * x + y * y), x * y
+
+    def polar_fwd(x, y):
+        return polar(x, y), (x, y, np.sqrt(x * x + y * y))
+
+    def polar_bwd(res, g):
+        x, y, r = res
+        gr, gp = g
+        return gr * x / r + gp * y, gr * y / r + gp * x
+
+    polar.defvjp(polar_fwd, polar_bwd)
+    x, y = chunked(X, inner), chunked(Y, inner)
+
+    def f(x, y):
+        r, p = polar(x, y)
+        return r * 2.0 + np.sin(p)
+
+    check_grads(f, [x, y], modes=("rev",), order=2, inner=inner)
+
+
+def test_custom_vjp_nondiff_argnums_and_keywords():
+    @functools.partial(udiff.custom_vjp, nondiff_argnums=(1,))
+    def power(x, n=3):
+        return x ** n
+
+    power.defvjp(lambda x, n: (x ** n, x), lambda n, x, g: (n * x ** (n - 1) * g,))
+    numpy.testing.assert_allclose(udiff.grad(lambda x: np.sum(power(x)))(X), 3 * X ** 2)
+    numpy.testing.assert_allclose(udiff.grad(lambda x: np.sum(power(x, n=2)))(X), 2 * X)
+
+
+def test_fixed_point_differentiated_implicitly(inner):
+    a = chunked(numpy.array([2.0, 9.0, 0.5]), inner)
+    z0 = chunked(numpy.ones(3), inner)
+
+    def root(a):
+        return fixed_point(newton_sqrt_step, inner, a, z0)
+
+    numpy.testing.assert_allclose(compute(root(a)), numpy.sqrt(compute(a)))
+    g = udiff.grad(lambda a: np.sum(root(a)), inner=inner)(a)
+    numpy.testing.assert_allclose(compute(g), 0.5 / numpy.sqrt(compute(a)))
+    second = udiff.grad(lambda a: np.sum(udiff.grad(lambda b: np.sum(root(b)), inner=inner)(a)),
+                        inner=inner)(a)
+    numpy.testing.assert_allclose(compute(second), -0.25 * compute(a) ** -1.5)
+    fd = numeric_grad(lambda b: numpy.sum(0.5 / numpy.sqrt(b)), compute(a))
+    numpy.testing.assert_allclose(compute(second), fd, rtol=1e-6)
+
+
+def test_gradient_clipping_and_its_hessian():
+    def loss(x):
+        return np.sum(clip_gradient(x) ** 3)
+
+    x = numpy.array([0.5, 2.0])
+    numpy.testing.assert_allclose(udiff.grad(loss)(x), [0.75, 1.0])
+    # JAX 0.10 gives [[3, 0], [0, 0]]: the clipped part of the gradient is constant.
+    numpy.testing.assert_allclose(udiff.hessian(loss)(x), [[3.0, 0.0], [0.0, 0.0]])
+
+
+# -- custom_jvp ------------------------------------------------------------------------
+def test_custom_jvp_both_modes_to_order_2(inner):
+    x, y = chunked(X, inner), chunked(Y, inner)
+    check_grads(lambda x, y: sin_times_j(x, y) * x, [x, y], order=2, inner=inner)
+
+
+def test_custom_jvp_jacobians(inner):
+    x = chunked(X, inner)
+    expected = numpy.diag(numpy.cos(X) * Y)
+    for jac in (udiff.jacfwd, udiff.jacrev):
+        got = jac(lambda x: sin_times_j(x, chunked(Y, inner)), inner=inner)(x)
+        numpy.testing.assert_allclose(compute(got), expected, atol=1e-15)
+
+
+def test_custom_jvp_uses_its_rule_in_both_modes():
+    @udiff.custom_jvp
+    def f(x):
+        return np.sin(x)
+
+    f.defjvp(lambda p, t: (f(p[0]), 3.0 * t[0]))
+    numpy.testing.assert_allclose(udiff.grad(lambda x: np.sum(f(x)))(X), [3.0] * 3)
+    numpy.testing.assert_allclose(udiff.jvp(f, (X,), (numpy.ones(3),))[1], [3.0] * 3)
+
+
+def test_log1pexp_is_finite_at_large_x(inner):
+    x = chunked(numpy.array([-3.0, 0.0, 1000.0]), inner)
+    expected = numpy.array([1 / (1 + numpy.exp(3.0)), 0.5, 1.0])
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        g = udiff.grad(lambda x: np.sum(log1pexp(x)), inner=inner)(x)
+        t = udiff.jvp(log1pexp, (x,), (chunked(numpy.ones(3), inner),), inner=inner)[1]
+        h = udiff.hessian(lambda x: np.sum(log1pexp(x)), inner=inner)(x)
+        naive = udiff.grad(lambda x: np.sum(np.log(1.0 + np.exp(x))))(compute(x))
+    numpy.testing.assert_allclose(compute(g), expected)
+    numpy.testing.assert_allclose(compute(t), expected)
+    s = expected * (1 - expected)
+    numpy.testing.assert_allclose(compute(h), numpy.diag(s), atol=1e-15)
+    assert not numpy.isfinite(naive[2])
+    check_grads(lambda x: log1pexp(x), [chunked(numpy.array([-1.0, 0.3, 2.0]), inner)],
+                order=2, inner=inner)
+
+
+def test_custom_jvp_with_several_outputs(inner):
+    @udiff.custom_jvp
+    def sincos(x):
+        return np.sin(x), np.cos(x)
+
+    @sincos.defjvp
+    def _(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return sincos(x), (np.cos(x) * t, -np.sin(x) * t)
+
+    def f(x):
+        s, c = sincos(x)
+        return s * c + c
+
+    check_grads(f, [chunked(X, inner)], order=2, inner=inner)
+
+
+# -- containers ------------------------------------------------------------------------
+@udiff.custom_vjp
+def affine_stats(params, x):
+    """A dict of parameters in, a dict of outputs out."""
+    y = params["w"] * x + params["b"]
+    return {"y": y, "mean": np.mean(y)}
+
+
+def _affine_stats_fwd(params, x):
+    # Not affine_stats(params, x): hessian differentiates fwd's body forward (as JAX).
+    y = params["w"] * x + params["b"]
+    return {"y": y, "mean": np.mean(y)}, (params["w"], x)
+
+
+def _affine_stats_bwd(res, g):
+    w, x = res
+    gy = g["y"] + g["mean"] / x.shape[0]
+    return {"w": gy * x, "b": np.sum(gy)}, gy * w
+
+
+affine_stats.defvjp(_affine_stats_fwd, _affine_stats_bwd)
+
+
+def test_custom_vjp_of_containers(inner):
+    params = {"w": chunked(Y, inner), "b": 0.5}
+
+    def loss(params, x):
+        out = affine_stats(params, x)
+        return np.sum(np.sin(out["y"])) + out["mean"] ** 2
+
+    def plain(params, x):
+        y = params["w"] * x + params["b"]
+        return np.sum(np.sin(y)) + np.mean(y) ** 2
+
+    x = chunked(X, inner)
+    got = udiff.grad(loss, (0, 1), inner=inner)(params, x)
+    expected = udiff.grad(plain, (0, 1), inner=inner)(params, x)
+    for a, b in zip(udiff.tree_leaves(got), udiff.tree_leaves(expected)):
+        numpy.testing.assert_allclose(compute(a), compute(b))
+    h = udiff.hessian(lambda x: loss(params, x), inner=inner)(x)
+    numpy.testing.assert_allclose(compute(h), compute(
+        udiff.hessian(lambda x: plain(params, x), inner=inner)(x)))
+
+
+def test_custom_jvp_and_checkpoint_of_containers(inner):
+    @udiff.custom_jvp
+    def scaled(p):
+        return [p["a"] * p["s"], np.exp(p["a"])]
+
+    @scaled.defjvp
+    def _(primals, tangents):
+        (p,), (t,) = primals, tangents
+        return scaled(p), [t["a"] * p["s"] + p["a"] * t["s"], np.exp(p["a"]) * t["a"]]
+
+    layer = udiff.checkpoint(lambda p: {"out": np.tanh(p["a"] * p["s"])})
+    p = {"a": chunked(X, inner), "s": chunked(numpy.array(1.5), inner)}
+    for f, plain in [(lambda p: scaled(p)[0] + scaled(p)[1], lambda p: p["a"] * p["s"]
+                      + np.exp(p["a"])),
+                     (lambda p: layer(p)["out"], lambda p: np.tanh(p["a"] * p["s"]))]:
+        for mode in ("fwd", "rev"):
+            got = udiff.jacobian(f, mode=mode, inner=inner)(p)
+            expected = udiff.jacobian(plain, mode=mode, inner=inner)(p)
+            for k in p:
+                numpy.testing.assert_allclose(compute(got[k]), compute(expected[k]))
+
+
+# -- bad input ---------------------------------------------------------------------------
+def _custom_vjp(bwd, fwd=lambda x, y: (x * y, (x, y))):
+    @udiff.custom_vjp
+    def product(x, y):
+        return x * y
+
+    product.defvjp(fwd, bwd)
+    return product
+
+
+def test_bwd_with_the_wrong_number_of_cotangents_raises():
+    f = _custom_vjp(lambda res, g: (g * res[1],))
+    with pytest.raises(ValueError, match="bwd of custom_vjp product must return a tuple of 2"):
+        udiff.grad(lambda x: np.sum(f(x, Y)))(X)
+    f = _custom_vjp(lambda res, g: g * res[1])
+    with pytest.raises(ValueError, match="product .* not a numpy.ndarray"):
+        udiff.grad(lambda x: np.sum(f(x, Y)))(X)
+
+
+def test_bwd_with_a_wrong_shape_raises_naming_the_argument():
+    f = _custom_vjp(lambda res, g: (g, np.sum(g)))
+    with pytest.raises(ValueError, match=r"product returned a cotangent of shape \(\) for y,"):
+        udiff.grad(lambda y: np.sum(f(X, y)))(Y)
+
+
+def test_bwd_with_a_wrong_structure_raises_naming_the_argument():
+    @udiff.custom_vjp
+    def affine(params, x):
+        return params["w"] * x + params["b"]
+
+    affine.defvjp(lambda p, x: (affine(p, x), (p, x)),
+                  lambda res, g: ({"w": g * res[1]}, None))
+    with pytest.raises(ValueError, match=r"affine .* structure \{'w': \*\} for argument params"):
+        udiff.grad(lambda p: np.sum(affine(p, X)))({"w": Y, "b": 1.0})
+    affine.defvjp(lambda p, x: (affine(p, x), (p, x)),
+                  lambda res, g: ({"w": g * res[1], "b": g}, None))
+    with pytest.raises(ValueError, match=r"shape \(3,\) for params\['b'\], which has shape \(\)"):
+        udiff.grad(lambda p: np.sum(affine(p, X)))({"w": Y, "b": 1.0})
+
+
+def test_jvp_with_a_wrong_shape_raises():
+    @udiff.custom_jvp
+    def f(x):
+        return x
+
+    f.defjvp(lambda p, t: (p[0], np.sum(t[0])))
+    for mode in ("fwd", "rev"):
+        with pytest.raises(ValueError, match=r"custom_jvp f returned a tangent of shape \(\)"):
+            udiff.jacobian(f, mode=mode)(X)
+
+
+def test_undefined_rules_and_undecorated_functions_raise():
+    @udiff.custom_vjp
+    def f(x):
+        return x
+
+    @udiff.custom_jvp
+    def h(x):
+        return x
+
+    numpy.testing.assert_allclose(f(X), X)  # outside differentiation: the body
+    with pytest.raises(NotImplementedError, match="no VJP defined for the custom_vjp function f"):
+        udiff.grad(lambda x: np.sum(f(x)))(X)
+    with pytest.raises(NotImplementedError, match="no JVP defined for the custom_jvp function h"):
+        udiff.grad(lambda x: np.sum(h(x)))(X)
+    with pytest.raises(TypeError, match="custom_vjp"):
+        udiff.defvjp(lambda x: x, lambda ans, x: lambda g: g)
+    with pytest.raises(TypeError, match="pair"):
+        _custom_vjp(lambda res, g: (g, g), fwd=lambda x, y: x * y)(udiff.DiffArray(
+            X, udiff.DiffArrayBackend()), Y)
+
+
+def test_closing_over_a_differentiated_array_raises():
+    def loss(w):
+        layer = udiff.checkpoint(lambda h: np.tanh(h * w))
+        return np.sum(layer(2.0 * w))
+
+    with pytest.raises(TypeError, match="checkpoint <lambda> closes over a DiffArray"):
+        udiff.grad(loss)(Y)
+
+    def loss2(w):
+        scaled = udiff.custom_jvp(lambda h: h * w)
+        scaled.defjvp(lambda p, t: (p[0] * w, t[0] * w))
+        return np.sum(scaled(X))
+
+    with pytest.raises(TypeError, match="custom_jvp <lambda> closes over a DiffArray"):
+        udiff.grad(loss2)(Y)
+
+
+# -- stop_gradient ---------------------------------------------------------------------
+def test_stop_gradient(inner):
+    x = chunked(X, inner)
+    g = udiff.grad(lambda x: np.sum(x * udiff.stop_gradient(x)), inner=inner)(x)
+    numpy.testing.assert_allclose(compute(g), X)
+    t = udiff.jvp(lambda x: x * udiff.stop_gradient(x), (x,), (x,), inner=inner)[1]
+    numpy.testing.assert_allclose(compute(t), X * X)
+    assert udiff.stop_gradient(x) is x
+    for mode in ("vjp", "jvp"):
+        with ua.set_backend(udiff.DiffArrayBackend(inner, mode), coerce=True):
+            v = np.asarray(x)
+            a, b = udiff.stop_gradient((v * 2.0, v))
+            y = a * v + b
+            numpy.testing.assert_allclose(compute(y.to(v)), 2 * X)
+    numpy.testing.assert_allclose(
+        compute(udiff.hessian(lambda x: np.sum(udiff.stop_gradient(x) * x ** 2), inner=inner)(x)),
+        numpy.diag(2 * X))
+
+
+# -- checkpoint ------------------------------------------------------------------------
+def test_checkpoint_both_modes_to_order_2(inner):
+    x, y = chunked(X, inner), chunked(Y, inner)
+    check_grads(lambda x, y: sin_times_ck(x, y) * x, [x, y], order=2, inner=inner)
+
+
+def test_checkpoint_records_one_node_holding_inputs_and_output():
+    layer = udiff.checkpoint(lambda h, w: np.tanh(h @ w))
+    w = numpy.eye(3) * 0.5
+    keys = rule_keys(lambda h, w: layer(layer(h, w), w), [numpy.ones((2, 3)), w])
+    assert keys == {layer}
+    backend = udiff.DiffArrayBackend()
+    with ua.set_backend(backend, coerce=True):
+        h, wd = np.ones((2, 3)), np.asarray(w)
+        out = layer(h, wd)
+    assert out._fn is layer and [p for _, _, p in out._parents] == [h, wd]
+    assert out._args == ((h.value, wd.value),)
+
+
+def test_checkpointed_network_matches_the_plain_one(inner):
+    rng = numpy.random.default_rng(0)
+    ws = [chunked(rng.standard_normal((4, 4)) * 0.5, inner) for _ in range(3)]
+    h0 = chunked(rng.standard_normal((3, 4)), inner)
+    layer = udiff.checkpoint(lambda h, w: np.tanh(h @ w))
+
+    def net(ws, layer):
+        h = h0
+        for w in ws:
+            h = layer(h, w)
+        return np.sum(h * h)
+
+    def plain(*ws):
+        return net(ws, lambda h, w: np.tanh(h @ w))
+
+    def checkpointed(*ws):
+        return net(ws, layer)
+
+    argnums = (0, 1, 2)
+    g = udiff.grad(checkpointed, argnums, inner=inner)(*ws)
+    expected = udiff.grad(plain, argnums, inner=inner)(*ws)
+    for a, b in zip(g, expected):
+        numpy.testing.assert_allclose(compute(a), compute(b))
+    numpy.testing.assert_allclose(compute(udiff.hessian(checkpointed, 1, inner=inner)(*ws)),
+                                  compute(udiff.hessian(plain, 1, inner=inner)(*ws)))
+
+
+def test_checkpoint_with_several_outputs_and_a_constant():
+    ck = udiff.checkpoint(lambda x, c: (np.sin(x) * c, np.exp(x)))
+
+    def f(x):
+        a, b = ck(x, 2.0)
+        return a * b
+
+    check_grads(f, [X], order=2)
+
+
+# -- graphs, dtypes and threads ----------------------------------------------------------
+def test_custom_nodes_survive_a_deep_copy():
+    backend = udiff.DiffArrayBackend()
+    with ua.set_backend(backend, coerce=True):
+        x = np.asarray(X)
+        y = sin_times(x, Y) + sin_times_j(x, Y) + sin_times_ck(x, Y)
+    y2 = copy.deepcopy(y)
+    x2 = y2._parents[1][2]._parents[0][2]
+    numpy.testing.assert_allclose(y2.to(x2).value, 3 * numpy.cos(X) * Y)
+
+
+def test_float32_gradients_stay_float32():
+    x = X.astype(numpy.float32)
+    for f in (sin_times, sin_times_j, sin_times_ck):
+        g = udiff.grad(lambda x: np.sum(f(x, 2.0 * x)))(x)
+        assert g.dtype == numpy.float32, f
+
+
+def test_custom_functions_from_several_threads():
+    rng = numpy.random.default_rng(1)
+    points = [rng.standard_normal(3) for _ in range(8)]
+    results = [None] * len(points)
+
+    def work(k):
+        x = points[k]
+        results[k] = (
+            udiff.grad(lambda x: np.sum(sin_times(x, Y)))(x),
+            udiff.jacfwd(lambda x: sin_times_j(x, Y))(x),
+            udiff.hessian(lambda x: np.sum(sin_times_ck(x, Y)))(x),
+        )
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(points))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for x, (g, jac, hess) in zip(points, results):
+        numpy.testing.assert_allclose(g, numpy.cos(x) * Y)
+        numpy.testing.assert_allclose(jac, numpy.diag(numpy.cos(x) * Y))
+        numpy.testing.assert_allclose(hess, numpy.diag(-numpy.sin(x) * Y))

@@ -1,0 +1,699 @@
+"""Custom derivatives of Python functions, ``stop_gradient`` and ``checkpoint``.
+
+A call of a custom function (:func:`custom_vjp`, :func:`custom_jvp`,
+:func:`checkpoint`) on DiffArrays is ONE graph node, whatever its body
+computes.  Its arguments are gathered in one tuple argument, so that a sweep
+calls its rule once per node (as for ``concatenate``); its key is the
+function object itself (``(f, i)`` for output ``i`` of several), and its
+rules sit in ``_registry``'s tables like any other function's, so the sweeps
+of ``_sweeps`` need nothing special.  The node's ``call=`` keyword holds
+what the rules need besides the arguments (a :class:`_Call`).
+
+In a plain sweep the rules run on inner arrays.  In a recorded sweep
+(``create_graph``, ``hessian``, ``grad(grad(f))``) they receive DiffArrays
+and run the user's rules on them, re-running what they need (the residuals
+of ``fwd``, the body of a checkpoint) recorded from the node's inputs, so
+that the derivative is connected to them and can be differentiated again.
+
+Jacobians push seeds with extra leading axes; the user's ``bwd`` and ``jvp``
+are written for one seed, so a batch of seeds is pushed one at a time.
+Rules that trace the body (checkpoint, the transposed ``jvp``) need no loop:
+the traced operations are udiff's own.
+"""
+import functools
+import inspect
+import warnings
+
+import numpy as np
+import uarray as ua
+
+from . import _core, _registry
+from ._core import DiffArray
+from ._sweeps import forward_sweep, reverse_sweep
+from ._tree import (describe, tree_flatten, tree_flatten_with_paths, tree_leaves, tree_map,
+                    tree_unflatten)
+
+__all__ = ["custom_vjp", "custom_jvp", "checkpoint", "stop_gradient"]
+
+
+def stop_gradient(x):
+    """``x`` as a constant: its value, with a zero derivative.
+
+    Parameters
+    ----------
+    x : DiffArray, array, or a container of them
+        Anything that is not a DiffArray is returned unchanged.
+
+    Examples
+    --------
+    >>> import numpy, udiff, udiff.numpy as np
+    >>> udiff.grad(lambda x: np.sum(x * udiff.stop_gradient(x)))(numpy.array([1.0, 2.0]))
+    array([1., 2.])
+    """
+    return tree_map(lambda a: DiffArray(a.value, a._backend) if type(a) is DiffArray else a, x)
+
+
+class _Call:
+    """What a custom node's rules need besides its arguments (shared by its outputs)."""
+
+    __slots__ = ("backend", "static", "defs", "paths", "diff", "avals", "out_def", "residuals",
+                 "reversed")
+
+    def __init__(self, backend, static, defs, paths, diff, avals, out_def, residuals):
+        self.backend = backend  # the DiffArrayBackend of the call
+        self.static = static  # {position: value} of the nondiff_argnums
+        self.defs = defs  # the structure of each other argument (a container or a leaf)
+        self.paths = paths  # each leaf's name: x, params['w']
+        self.diff = diff  # the leaves that are DiffArrays, by index
+        self.avals = avals  # ((shape, dtype), ...) of the output's leaves
+        self.out_def = out_def  # the output's structure
+        self.residuals = residuals  # custom_vjp: what fwd returned for bwd
+        self.reversed = False  # custom_vjp: a recorded reverse sweep has passed here
+
+    def __reduce__(self):
+        return (_Call, (self.backend, self.static, self.defs, self.paths, self.diff, self.avals,
+                        self.out_def, self.residuals))
+
+    def arguments(self, leaves):
+        """All positional arguments, with the containers rebuilt around ``leaves``."""
+        return _merge(self.static, self.dynamic(leaves))
+
+    def dynamic(self, leaves):
+        """The differentiable arguments (not nondiff_argnums), rebuilt around ``leaves``."""
+        out, k = [], 0
+        for d in self.defs:
+            out.append(tree_unflatten(d, leaves[k:k + d.num_leaves]))
+            k += d.num_leaves
+        return tuple(out)
+
+
+class _CustomFunction:
+    """A Python function whose call on DiffArrays is one node with rules of its own."""
+
+    _kind = "custom function"
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(sorted(int(n) for n in nondiff_argnums))
+        self._nouts = 0
+        self._register(None)
+
+    def __repr__(self):
+        return f"<udiff.{self._kind} {self.__name__}>"
+
+    def __setstate__(self, state):
+        # An unpickled (or deep-copied) function is a new key: register its rules.
+        self.__dict__.update(state)
+        self._nouts = 0
+        self._register(None)
+
+    # -- the rule tables -------------------------------------------------------
+    def _register(self, index):
+        key = self if index is None else (self, index)
+        _registry._VJP[key] = (lambda ans, args, call: lambda g: self._vjp(index, ans, args, call, g),)
+        _registry._JVP[key] = (lambda t, ans, args, call: self._jvp(index, t, ans, args, call),)
+
+    def _register_outputs(self, n):
+        for i in range(self._nouts, n):
+            self._register(i)
+        self._nouts = max(self._nouts, n)
+
+    # -- calling ---------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        args = self._positional(args, kwargs)
+        for i in self.nondiff_argnums:
+            if any(type(a) is DiffArray for a in tree_leaves(args[i])):
+                raise TypeError(
+                    f"{self._kind} {self.__name__}: argument {i} is in nondiff_argnums but holds "
+                    "a DiffArray; pass its .value to mean a constant, or differentiate it (leave "
+                    "it out of nondiff_argnums)"
+                )
+        dynamic = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
+        backend = next((a._backend for a in tree_leaves(dynamic) if type(a) is DiffArray), None)
+        if backend is None:
+            return self._unrecorded(args)
+        self._check_defined()
+        return self._record(backend, args, dynamic)
+
+    def _positional(self, args, kwargs):
+        """The arguments by position, keywords and defaults resolved (JAX's rule)."""
+        try:
+            bound = inspect.signature(self.fun).bind(*args, **kwargs)
+        except ValueError:  # no signature (a builtin)
+            bound = None
+        if bound is None:
+            if kwargs:
+                raise TypeError(f"{self._kind} {self.__name__} takes no keyword arguments")
+            return args
+        bound.apply_defaults()
+        if bound.kwargs:
+            raise TypeError(
+                f"{self._kind} {self.__name__}: keyword-only arguments "
+                f"({', '.join(bound.kwargs)}) cannot be differentiated; make them positional"
+            )
+        return bound.args
+
+    def _unrecorded(self, args):
+        """The body on arguments that hold no DiffArray: a plain call."""
+        out = self.fun(*args)
+        for o in tree_leaves(out):
+            if type(o) is DiffArray and _traced(o):
+                raise TypeError(
+                    f"{self._kind} {self.__name__} closes over a DiffArray that is being "
+                    "differentiated, and its rule cannot see it; pass that array as an argument"
+                )
+        return out
+
+    def _check_defined(self):
+        """Raise if the rules this kind needs are not defined yet."""
+
+    def _record(self, backend, args, dynamic):
+        static = {i: args[i] for i in self.nondiff_argnums}
+        leaves, paths, defs = [], [], []
+        for pos, a in zip((i for i in range(len(args)) if i not in static), dynamic):
+            found, names, d = tree_flatten_with_paths(a, self._param(pos))
+            leaves += found
+            paths += names
+            defs.append(d)
+        raw = tuple(_value(a) for a in leaves)
+        diff = frozenset(j for j, a in enumerate(leaves) if type(a) is DiffArray)
+        call = _Call(backend, static, tuple(defs), tuple(paths), diff, None, None, None)
+        out, call.residuals = self._primal(call, raw)
+        outs, call.out_def = _outputs(self, out, backend)
+        call.avals = tuple((tuple(np.shape(o)), np.result_type(o)) for o in outs)
+        parents = tuple((0, (j,), a) for j, a in enumerate(leaves) if type(a) is DiffArray)
+        kwargs = {"call": call}
+        if call.out_def.kind is None:  # one array
+            return DiffArray(outs[0], backend, parents, self, (raw,), kwargs)
+        self._register_outputs(len(outs))
+        return tree_unflatten(call.out_def, [
+            DiffArray(o, backend, parents, (self, i), (raw,), kwargs) for i, o in enumerate(outs)
+        ])
+
+    def _param(self, pos):
+        """The name of positional parameter ``pos``, for messages."""
+        try:
+            names = list(inspect.signature(self.fun).parameters)
+        except ValueError:
+            names = []
+        return names[pos] if pos < len(names) else f"args[{pos}]"
+
+    def _primal(self, call, raw):
+        """``(output, residuals)`` of the call on inner arrays."""
+        with _backend_set(call.backend.inner):
+            return self.fun(*call.arguments(raw)), None
+
+    # -- helpers for the rules ---------------------------------------------------
+    def _body_vjp(self, body, index, ans, args, call, g):
+        """Cotangents of the arguments, by sweeping ``body`` re-run recorded."""
+        recorded = type(ans) is DiffArray
+        variables, inputs = _variables(call, args, recorded)
+        with _backend_set(call.backend):
+            out = _pick(self, call, body(*call.arguments(inputs)), index)
+        xs = [v for v in variables if v is not None]
+        cts = reverse_sweep(out, xs, g, recorded) if _depends(out) else [None] * len(xs)
+        nb = np.ndim(g) - len(call.avals[index or 0][0])
+        found = iter(cts)
+        return [None if v is None else _full(next(found), args[j], g, nb, call.backend, recorded)
+                for j, v in enumerate(variables)]
+
+    def _body_jvp(self, body, index, t, ans, args, call):
+        """The tangent of output ``index``, by sweeping ``body`` re-run recorded."""
+        recorded = type(ans) is DiffArray
+        variables, inputs = _variables(call, args, recorded)
+        with _backend_set(call.backend):
+            out = _pick(self, call, body(*call.arguments(inputs)), index)
+        pairs = [(v, t[j]) for j, v in enumerate(variables) if v is not None and t[j] is not None]
+        tangent = None
+        if _depends(out) and pairs:
+            tangent = forward_sweep(out, [v for v, _ in pairs], [s for _, s in pairs], recorded)
+        j, seed = next((j, s) for j, s in enumerate(t) if s is not None)
+        nb = np.ndim(seed) - np.ndim(_value(args[j]))
+        return _full(tangent, ans, seed, nb, call.backend, recorded)
+
+
+class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
+    """A function with a reverse-mode derivative of its own (JAX's ``custom_vjp``).
+
+    Decorate a function written with ``udiff.numpy``, then give its rule with
+    ``f.defvjp(fwd, bwd)``: ``fwd(*args) -> (output, residuals)`` computes
+    the output and whatever ``bwd`` needs; ``bwd(residuals, g)`` returns a
+    tuple of cotangents, one per positional argument (``None`` for a zero
+    cotangent), shaped like the arguments.  ``g`` is shaped like the output
+    (a tuple of cotangents when ``f`` returns a tuple).
+
+    Differentiated in reverse mode (``grad``, ``vjp``, ``jacrev``, ``y.to(x)``
+    in ``vjp`` mode), a call is one node whose VJP is ``bwd``; outside any
+    differentiation ``f`` runs its body.  As in JAX, forward mode raises
+    TypeError, except over a reverse sweep (``hessian``, ``hvp``,
+    ``jacfwd(grad(f))``), where the output's tangent is that of ``fwd``'s
+    body and ``bwd``'s operations are differentiated: write ``bwd`` with
+    ``udiff.numpy`` so that this works, to any order.
+
+    Parameters
+    ----------
+    fun : callable
+        The function.  Its positional arguments are arrays (or numbers);
+        keyword arguments are resolved to positions by its signature.
+    nondiff_argnums : tuple of int
+        Arguments that are not arrays to differentiate (numbers, callables,
+        options): passed first to ``bwd``, as ``bwd(*nondiff, residuals, g)``.
+
+    Examples
+    --------
+    Gradient clipping: the identity, whose gradient is clipped to [-1, 1].
+
+    >>> import numpy, udiff, udiff.numpy as np
+    >>> @udiff.custom_vjp
+    ... def clip_gradient(x):
+    ...     return x
+    >>> clip_gradient.defvjp(lambda x: (x, None), lambda _, g: (np.clip(g, -1.0, 1.0),))
+    >>> udiff.grad(lambda x: np.sum(3.0 * clip_gradient(x)))(numpy.array([1.0, 2.0]))
+    array([1., 1.])
+    """
+
+    _kind = "custom_vjp"
+
+    def __init__(self, fun, nondiff_argnums=()):
+        self.fwd = self.bwd = None
+        super().__init__(fun, nondiff_argnums)
+
+    def defvjp(self, fwd, bwd):
+        """Define the rule: ``fwd(*args) -> (out, residuals)``, ``bwd(residuals, g) -> tuple``."""
+        if not callable(fwd) or not callable(bwd):
+            raise TypeError(f"custom_vjp {self.__name__}.defvjp takes two functions, fwd and bwd")
+        self.fwd, self.bwd = fwd, bwd
+
+    def _check_defined(self):
+        if self.bwd is None:
+            raise NotImplementedError(
+                f"no VJP defined for the custom_vjp function {self.__name__}: call "
+                f"{self.__name__}.defvjp(fwd, bwd) before differentiating it"
+            )
+
+    def _primal(self, call, raw):
+        with _backend_set(call.backend.inner):
+            return self._split_fwd(self.fwd(*call.arguments(raw)))
+
+    def _split_fwd(self, pair):
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise TypeError(
+                f"the fwd of custom_vjp {self.__name__} must return a pair (output, residuals), "
+                f"not {_describe(pair)}"
+            )
+        return pair
+
+    def _vjp(self, index, ans, args, call, g):
+        recorded = type(ans) is DiffArray
+        if recorded:
+            # The residuals, recorded from the inputs, so that the cotangent
+            # is a function of them: a second derivative goes through bwd.
+            call.reversed = True
+            with _backend_set(call.backend):
+                _, residuals = self._split_fwd(self.fwd(*call.arguments(args)))
+        else:
+            residuals = call.residuals
+        shape = call.avals[index or 0][0]
+        nb = np.ndim(g) - len(shape)
+        if nb and not np.prod(np.shape(g)[:nb], dtype=np.int64):  # no seeds at all
+            return [_full(None, a, g, nb, call.backend, recorded) if j in call.diff else None
+                    for j, a in enumerate(args)]
+        return _batched(g, nb, lambda g1: self._bwd(index, args, call, residuals, g1))
+
+    def _bwd(self, index, args, call, residuals, g):
+        """One call of bwd: the cotangents of the arguments, checked."""
+        recorded = type(g) is DiffArray
+        gs = tree_unflatten(call.out_def, [
+            g if i == (index or 0) else _zeros(shape, dtype, call.backend, recorded)
+            for i, (shape, dtype) in enumerate(call.avals)])
+        backend = call.backend if recorded else call.backend.inner
+        with _backend_set(backend):
+            cts = self.bwd(*call.static.values(), residuals, gs)
+        n = len(call.defs)
+        if not isinstance(cts, (tuple, list)) or len(cts) != n:
+            raise ValueError(
+                f"the bwd of custom_vjp {self.__name__} must return a tuple of {n} "
+                f"cotangent(s), one per positional argument (None for zero), not "
+                f"{_describe(cts)}"
+            )
+        leaves = []
+        for k, (ct, d) in enumerate(zip(cts, call.defs)):
+            if ct is None:
+                found = [None] * d.num_leaves
+            else:
+                found, ct_def = tree_flatten(ct)
+                if ct_def != d:
+                    raise ValueError(
+                        f"the bwd of custom_vjp {self.__name__} returned a cotangent of structure "
+                        f"{describe(ct_def)} for argument {self._param(_position(call, k))}, "
+                        f"of structure {describe(d)}"
+                    )
+            leaves += found
+        return [self._checked(leaves[j], args[j], j, call, recorded) if j in call.diff
+                else None for j in range(len(args))]
+
+    def _checked(self, ct, arg, j, call, recorded):
+        """``ct`` as an array of the sweep's kind, shaped like ``arg``, or ValueError."""
+        value = _value(arg)
+        if ct is None:
+            return _zeros(np.shape(value), _floating(np.result_type(value)), call.backend, recorded)
+        if tuple(np.shape(ct)) != tuple(np.shape(value)):
+            raise ValueError(
+                f"the bwd of custom_vjp {self.__name__} returned a cotangent of shape "
+                f"{tuple(np.shape(ct))} for {call.paths[j]}, which has shape "
+                f"{tuple(np.shape(value))}"
+            )
+        return _as_kind(ct, call.backend, recorded)
+
+    def _jvp(self, index, t, ans, args, call):
+        if not call.reversed:
+            raise TypeError(
+                f"can't apply forward-mode differentiation (jvp) to the custom_vjp function "
+                f"{self.__name__}: it has a reverse-mode rule only; use reverse mode (grad, "
+                "vjp, jacrev), or define it with udiff.custom_jvp (forward over reverse, as in "
+                f"hessian, works where fwd computes the output without calling "
+                f"{self.__name__} itself)"
+            )
+        # Forward over reverse (hessian, hvp): the tangent of fwd's body, as JAX.
+        return self._body_jvp(lambda *a: self.fwd(*a)[0], index, t, ans, args, call)
+
+
+class custom_jvp(_CustomFunction):  # noqa: N801  (JAX's name)
+    """A function with a forward-mode derivative of its own (JAX's ``custom_jvp``).
+
+    Decorate a function written with ``udiff.numpy``, then give its rule with
+    ``f.defjvp(jvp)`` (or decorate the rule with ``@f.defjvp``):
+    ``jvp(primals, tangents) -> (output, tangent_out)``, where ``primals``
+    and ``tangents`` are tuples with one entry per positional argument.  The
+    tangent must be linear in ``tangents``.
+
+    A call is one node whose JVP is ``jvp``; in reverse mode its VJP is the
+    transpose of ``jvp`` (found by differentiating ``jvp`` with respect to
+    its tangents), so ``f`` works in both modes and to any order (write
+    ``jvp`` with ``udiff.numpy``).  Outside any differentiation ``f`` runs
+    its body.
+
+    Parameters
+    ----------
+    fun : callable
+        The function, of positional arrays (keywords are resolved by its
+        signature).
+    nondiff_argnums : tuple of int
+        Arguments that are not differentiated: passed first to ``jvp``, as
+        ``jvp(*nondiff, primals, tangents)``, and left out of ``primals``.
+
+    Examples
+    --------
+    A ``log(1 + exp(x))`` whose derivative is finite for large ``x``:
+
+    >>> import numpy, udiff, udiff.numpy as np
+    >>> @udiff.custom_jvp
+    ... def log1pexp(x):
+    ...     return np.log(1.0 + np.exp(x))
+    >>> @log1pexp.defjvp
+    ... def log1pexp_jvp(primals, tangents):
+    ...     (x,), (t,) = primals, tangents
+    ...     return log1pexp(x), t * (1.0 - 1.0 / (1.0 + np.exp(x)))
+    >>> with numpy.errstate(over="ignore"):  # exp(1000) overflows in the value
+    ...     udiff.grad(lambda x: np.sum(log1pexp(x)))(numpy.array([0.0, 1000.0]))
+    array([0.5, 1. ])
+    """
+
+    _kind = "custom_jvp"
+
+    def __init__(self, fun, nondiff_argnums=()):
+        self.jvp = None
+        super().__init__(fun, nondiff_argnums)
+
+    def defjvp(self, jvp):
+        """Define the rule ``jvp(primals, tangents) -> (out, tangent_out)``; returns ``jvp``."""
+        if not callable(jvp):
+            raise TypeError(f"custom_jvp {self.__name__}.defjvp takes a function")
+        self.jvp = jvp
+        return jvp
+
+    def _check_defined(self):
+        if self.jvp is None:
+            raise NotImplementedError(
+                f"no JVP defined for the custom_jvp function {self.__name__}: call "
+                f"{self.__name__}.defjvp(jvp) before differentiating it"
+            )
+
+    def _call_jvp(self, index, call, primals, tangents, recorded):
+        backend = call.backend if recorded else call.backend.inner
+        with _backend_set(backend):
+            pair = self.jvp(*call.static.values(), call.dynamic(primals), call.dynamic(tangents))
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(
+                f"the jvp of custom_jvp {self.__name__} must return a pair (output, tangent), "
+                f"not {_describe(pair)}"
+            )
+        return _pick(self, call, pair[1], index, what="tangent")
+
+    def _jvp(self, index, t, ans, args, call):
+        recorded = type(ans) is DiffArray
+        shape, dtype = call.avals[index or 0]
+        first = next(j for j, s in enumerate(t) if s is not None)
+        nb = np.ndim(t[first]) - np.ndim(_value(args[first]))
+        batch = tuple(np.shape(t[first])[:nb])
+
+        def one(tangents):
+            tangents = [s if s is not None else
+                        _zeros(np.shape(_value(a)), _floating(np.result_type(_value(a))),
+                               call.backend, recorded)
+                        for s, a in zip(tangents, args)]
+            out = self._call_jvp(index, call, args, tangents, recorded)
+            return self._checked_out(out, shape, dtype, call, recorded)
+
+        if not nb:
+            return one(t)
+        m = int(np.prod(batch, dtype=np.int64))
+        flat = [None if s is None else np.reshape(s, (m,) + tuple(np.shape(s)[nb:])) for s in t]
+        if m == 0:
+            return _zeros(batch + shape, _floating(dtype), call.backend, recorded)
+        per = [one([None if s is None else s[k] for s in flat]) for k in range(m)]
+        return np.reshape(np.stack(per), batch + shape)
+
+    def _checked_out(self, out, shape, dtype, call, recorded):
+        if out is None:
+            return _zeros(shape, _floating(dtype), call.backend, recorded)
+        if tuple(np.shape(out)) != shape:
+            raise ValueError(
+                f"the jvp of custom_jvp {self.__name__} returned a tangent of shape "
+                f"{tuple(np.shape(out))} for an output of shape {shape}"
+            )
+        return _as_kind(out, call.backend, recorded)
+
+    def _vjp(self, index, ans, args, call, g):
+        # The transpose of the JVP: the JVP is linear in the tangents, so its
+        # VJP is the gradient of <g, jvp(primals, tangents)> in the tangents,
+        # at tangents zero, by a sweep over jvp traced on tangent variables.
+        recorded = type(ans) is DiffArray
+        tangents = [DiffArray(np.zeros_like(_value(a), dtype=_floating(np.result_type(_value(a)))),
+                              call.backend) if j in call.diff else
+                    np.zeros_like(_value(a), dtype=_floating(np.result_type(_value(a))))
+                    for j, a in enumerate(args)]
+        out = self._call_jvp(index, call, args, tangents, True)
+        shape, _ = call.avals[index or 0]
+        if out is not None and tuple(np.shape(out)) != shape:
+            raise ValueError(
+                f"the jvp of custom_jvp {self.__name__} returned a tangent of shape "
+                f"{tuple(np.shape(out))} for an output of shape {shape}"
+            )
+        xs = [tangents[j] for j in sorted(call.diff)]
+        cts = reverse_sweep(out, xs, g, recorded) if _depends(out) else [None] * len(xs)
+        nb = np.ndim(g) - len(shape)
+        found = dict(zip(sorted(call.diff), cts))
+        return [_full(found[j], args[j], g, nb, call.backend, recorded) if j in found else None
+                for j in range(len(args))]
+
+
+class _Checkpoint(_CustomFunction):
+    """A function whose intermediates are recomputed in the sweeps (see :func:`checkpoint`)."""
+
+    _kind = "checkpoint"
+
+    def _unrecorded(self, args):
+        # No DiffArray argument: the body is differentiated as written (a
+        # DiffArray it closes over included), only not checkpointed.
+        return self.fun(*args)
+
+    def _vjp(self, index, ans, args, call, g):
+        return self._body_vjp(self.fun, index, ans, args, call, g)
+
+    def _jvp(self, index, t, ans, args, call):
+        return self._body_jvp(self.fun, index, t, ans, args, call)
+
+
+def checkpoint(fun):
+    """``fun``, computed without keeping its intermediates for the sweeps (JAX's ``checkpoint``).
+
+    A call on DiffArrays runs ``fun`` on the inner arrays and records one
+    node that holds only the inputs and the outputs; each sweep that reaches
+    it re-runs ``fun`` recorded and sweeps that small graph, so the memory of
+    a gradient is that of the checkpointed calls' inputs and outputs plus one
+    call's intermediates, for the time of running ``fun`` twice.  Correct in
+    both modes and to any order.  Arrays ``fun`` differentiates must be its
+    arguments (a DiffArray it closes over raises TypeError).
+
+    Examples
+    --------
+    >>> import numpy, udiff, udiff.numpy as np
+    >>> layer = udiff.checkpoint(lambda h, w: np.tanh(h @ w))
+    >>> def loss(w):
+    ...     h = numpy.ones((2, 3))
+    ...     for _ in range(4):
+    ...         h = layer(h, w)
+    ...     return np.sum(h)
+    >>> udiff.grad(loss)(numpy.eye(3) * 0.5).shape
+    (3, 3)
+    """
+    if not callable(fun):
+        raise TypeError(f"checkpoint takes a function, not {_describe(fun)}")
+    return _Checkpoint(fun)
+
+
+# -- helpers ---------------------------------------------------------------------------
+def _backend_set(backend):
+    # uarray 0.9 warns on every set_backend call, about its own internals.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ua.set_backend(backend, coerce=True)
+
+
+def _merge(static, dynamic):
+    """All positional arguments from the nondiff ones (by position) and the others."""
+    if not static:
+        return tuple(dynamic)
+    rest = iter(dynamic)
+    return tuple(static[i] if i in static else next(rest)
+                 for i in range(len(static) + len(dynamic)))
+
+
+def _describe(obj):
+    if isinstance(obj, (tuple, list)):
+        return f"a {type(obj).__name__} of {len(obj)} items"
+    return "None" if obj is None else f"a {type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def _value(a):
+    return a.value if type(a) is DiffArray else a
+
+
+def _floating(dtype):
+    dtype = np.dtype(dtype)
+    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
+
+
+def _is_array(a):
+    return hasattr(a, "shape") and hasattr(a, "dtype") or isinstance(a, (int, float, complex))
+
+
+def _outputs(f, out, backend):
+    """The output arrays (leaves) of a call on inner arrays, and the output's structure."""
+    outs, out_def = tree_flatten(out)
+    for k, o in enumerate(outs):
+        if type(o) is DiffArray:
+            # Run on inner arrays, the body made a DiffArray from one it closes over.
+            if o._parents or o._fn is not None or _traced(o):
+                raise TypeError(
+                    f"{f._kind} {f.__name__} closes over a DiffArray that is being "
+                    "differentiated (its output depends on an array that is not one of its "
+                    "arguments); pass that array as an argument (or its .value to mean a "
+                    "constant)"
+                )
+            outs[k] = o = o.value
+        if not _is_array(o):
+            raise TypeError(
+                f"{f._kind} {f.__name__} must return arrays (or containers of arrays), not "
+                f"{_describe(o)}"
+            )
+        if not backend.inner.is_array(o):
+            outs[k] = backend.inner.asarray(o)
+    return outs, out_def
+
+
+def _pick(f, call, out, index, what="output"):
+    """Leaf ``index`` (None: the only one) of a result of ``f``'s body or rule."""
+    leaves, out_def = tree_flatten(out)
+    if out_def != call.out_def:
+        raise TypeError(
+            f"{f._kind} {f.__name__}: a {what} has the structure {describe(out_def)}, where "
+            f"its output has the structure {describe(call.out_def)}"
+        )
+    return leaves[index or 0]
+
+
+def _position(call, k):
+    """The position among all arguments of differentiable argument ``k``."""
+    return [i for i in range(len(call.static) + k + 1) if i not in call.static][k]
+
+
+def _traced(a):
+    """Whether ``a`` depends on a variable the functional API is differentiating."""
+    stack = getattr(_core._TRACING, "stack", None)
+    return bool(stack) and _core._depends_on(a, {id(v) for vs in stack for v in vs})
+
+
+def _depends(out):
+    """Whether a sweep could reach ``out`` (a DiffArray: a variable or a node)."""
+    return type(out) is DiffArray
+
+
+def _variables(call, args, recorded):
+    """Variables for the arguments that hold DiffArrays (None elsewhere), and the inputs.
+
+    Recorded: the identity of each input (distinct even where one array is
+    passed twice), so the result stays connected to the inputs.  Plain: new
+    leaves holding the inner arrays.
+    """
+    variables = []
+    for j, a in enumerate(args):
+        if j not in call.diff:
+            variables.append(None)
+        elif recorded:
+            variables.append(np.positive(a))
+        else:
+            variables.append(DiffArray(a, call.backend))
+    inputs = [a if v is None else v for a, v in zip(args, variables)]
+    return variables, inputs
+
+
+def _zeros(shape, dtype, backend, recorded):
+    z = backend.inner.asarray(np.zeros(shape, dtype=dtype))
+    return DiffArray(z, backend) if recorded else z
+
+
+def _as_kind(a, backend, recorded):
+    """``a`` as the sweep's kind of array: a DiffArray if recorded, else an inner array."""
+    if type(a) is DiffArray:
+        return a if recorded else a.value
+    if not backend.inner.is_array(a):
+        a = backend.inner.asarray(a)
+    return DiffArray(a, backend) if recorded else a
+
+
+def _full(d, like, seed, nb, backend, recorded):
+    """Derivative ``d`` shaped ``batch + like.shape`` (zeros if None), batch from ``seed``."""
+    shape = tuple(np.shape(seed)[:nb]) + tuple(np.shape(_value(like)))
+    if d is None:
+        return _zeros(shape, _floating(np.result_type(_value(like))), backend, recorded)
+    d = _as_kind(d, backend, recorded)
+    return d if tuple(d.shape) == shape else np.broadcast_to(d, shape)
+
+
+def _batched(g, nb, one):
+    """``one(g)`` per seed of a batch (the ``nb`` leading axes of ``g``), stacked.
+
+    ``one`` returns a list of derivatives (None where there is none).
+    """
+    if not nb:
+        return one(g)
+    batch = tuple(np.shape(g)[:nb])
+    m = int(np.prod(batch, dtype=np.int64))
+    flat = np.reshape(g, (m,) + tuple(np.shape(g)[nb:]))
+    per = [one(flat[k]) for k in range(m)]
+    return [None if per[0][j] is None else
+            np.reshape(np.stack([p[j] for p in per]), batch + tuple(np.shape(per[0][j])))
+            for j in range(len(per[0]))]
