@@ -85,12 +85,11 @@ def _fixed_point_fwd(step, inner, a, z0):
 
 def _fixed_point_bwd(step, inner, res, g):
     # The implicit function theorem: w = g + w dstep/dz, then dz*/da = w dstep/da.
-    # The partial derivatives are taken at new variables np.positive(a) and
-    # np.positive(z): in a second derivative a and z are DiffArrays, z depends
-    # on a, and udiff.vjp at a itself would differentiate through z too.
+    # JAX's example as written: in a second derivative a and z are DiffArrays and
+    # z depends on a, and each vjp still takes its own partial derivative.
     a, z = res
-    _, vjp_a = udiff.vjp(lambda a: step(a, z), np.positive(a), inner=inner)
-    _, vjp_z = udiff.vjp(lambda z: step(a, z), np.positive(z), inner=inner)
+    _, vjp_a = udiff.vjp(lambda a: step(a, z), a, inner=inner)
+    _, vjp_z = udiff.vjp(lambda z: step(a, z), z, inner=inner)
     w = g
     for _ in range(12):
         w = g + vjp_z(w)[0]
