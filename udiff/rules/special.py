@@ -147,16 +147,26 @@ _ELEMENTWISE = {
 }
 
 
+def _cast(value, like):
+    """``value`` in ``like``'s floating dtype: SciPy computes some functions of float32
+    in float64 (``polygamma``), but a float32 variable gets a float32 derivative."""
+    dtype = np.dtype(like.dtype)
+    if dtype.kind not in "fc" or np.dtype(value.dtype) == dtype:
+        return value
+    return value.astype(dtype)
+
+
 def _vjp(deriv, argnum):
     def maker(ans, *args, **kwargs):
-        return lambda g: unbroadcast(g * deriv(ans, *args), ans, args[argnum])
+        x = args[argnum]
+        return lambda g: _cast(unbroadcast(g * deriv(ans, *args), ans, x), x)
 
     return maker
 
 
 def _jvp(deriv, argnum):
     def rule(t, ans, *args, **kwargs):
-        return broadcast_tangent(t, args[argnum], ans) * deriv(ans, *args)
+        return _cast(broadcast_tangent(t, args[argnum], ans) * deriv(ans, *args), ans)
 
     return rule
 
@@ -186,9 +196,9 @@ def _multigammaln_da(a, d):
 
 
 _D_INTEGER = ("d", "the dimension is an integer")
-defvjp(sps.multigammaln, lambda ans, a, d: lambda g: g * _multigammaln_da(a, d),
+defvjp(sps.multigammaln, lambda ans, a, d: lambda g: _cast(g * _multigammaln_da(a, d), a),
        _constant(sps.multigammaln, *_D_INTEGER))
-defjvp(sps.multigammaln, lambda t, ans, a, d: t * _multigammaln_da(a, d),
+defjvp(sps.multigammaln, lambda t, ans, a, d: _cast(t * _multigammaln_da(a, d), ans),
        _constant(sps.multigammaln, *_D_INTEGER))
 
 
@@ -226,11 +236,16 @@ class _LogSumExp:
     """The pieces of logsumexp's derivatives at one point.
 
     With ``S = sum(b exp(a))`` and ``out = log|S|``, ``d out / d a = b exp(a) / S``
-    and ``d out / d b = exp(a) / S``, where ``1 / S = sign(S) exp(-out)``.  Where
-    ``out`` is ``-inf`` (every term is ``-inf``, or every weight 0) the derivative
-    is 0: the shift by ``out`` is replaced by 0 there, so no ``-inf - -inf`` is formed.
-    SciPy (and JAX) drop a term whose weight ``b`` is 0 even where ``a`` is infinite:
-    its derivative in ``a`` is 0.
+    and ``d out / d b = exp(a) / S``, where ``1 / S = sign(S) exp(-out)``.
+
+    * Where every term is zero (every ``a`` is ``-inf`` or every ``b`` 0: the
+      log-semiring's empty sum) the derivative is 0: the shift by ``out = -inf``
+      is replaced by 0 there, so that no ``-inf - -inf`` is formed.
+    * A term whose weight ``b`` is 0 is dropped, as SciPy drops it even where
+      ``a`` is infinite: its derivative in ``a`` is 0 (masked before ``exp``, so
+      that higher derivatives are 0 too).
+    * Where nonzero terms cancel (``S == 0``), ``log|S|`` is ``-inf`` with an
+      unbounded derivative: NaN.
     """
 
     def __init__(self, ans, a, axis, b, keepdims, return_sign):
@@ -245,11 +260,15 @@ class _LogSumExp:
         out = ans if keepdims else np.expand_dims(ans, self.axes)
         out = np.where(out == -np.inf, 0.0, out)
         self.e = np.exp(a - out)  # exp(a) / |S|
-        self.wa = self.e if b is None else np.where(b == 0, 0.0, b * self.e)
-        if return_sign:
-            s = np.sum(self.wa, axis=self.axes, keepdims=True)
-            sign = np.where(s == 0, 1.0, np.sign(s))  # 1 / sign(S) = sign(S)
-            self.e, self.wa = self.e * sign, self.wa * sign
+        if b is None:
+            self.wa = self.e
+            return
+        self.wa = b * np.exp(np.where(b == 0, -np.inf, a) - out)
+        s = np.sum(self.wa, axis=self.axes, keepdims=True)  # sign(S), or 0
+        cancelled = s == 0
+        sign = np.sign(s) if return_sign else 1.0  # without it, out is NaN where S < 0
+        self.wa = np.where(cancelled, np.where(self.wa == 0, 0.0, np.nan), self.wa * sign)
+        self.e = np.where(cancelled, np.nan, self.e * sign)
 
     def expand(self, g):
         return g if self.keepdims else np.expand_dims(g, self.axes)
@@ -263,7 +282,7 @@ def _lse_vjp(argnum):
         lse = _LogSumExp(ans, a, axis, b, keepdims, return_sign)
         w = lse.wa if argnum == 0 else lse.e
         x = a if argnum == 0 else b
-        return lambda g: unbroadcast_to(lse.expand(g) * w, nbatch(g, ans), shape(x))
+        return lambda g: _cast(unbroadcast_to(lse.expand(g) * w, nbatch(g, ans), shape(x)), x)
 
     return maker
 
@@ -273,7 +292,7 @@ def _lse_jvp(argnum):
         lse = _LogSumExp(ans, a, axis, b, keepdims, return_sign)
         w = lse.wa if argnum == 0 else lse.e
         x = a if argnum == 0 else b
-        return lse.reduce(pad_rank(t, ndim(t) - ndim(x), lse.nd) * w)
+        return _cast(lse.reduce(pad_rank(t, ndim(t) - ndim(x), lse.nd) * w), ans)
 
     return rule
 

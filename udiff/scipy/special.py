@@ -47,6 +47,8 @@ _UFUNCS = {
 
 
 # -- udiff's implementations, for libraries whose own would not do (Dask) ---------------------
+# They run under the inner backend with coercion, which would make Python numbers arrays
+# of their default dtype: constants are made with full_like, in the array's dtype.
 def _floating(*arrays):
     """The arrays in their common dtype, made floating (SciPy's promotion)."""
     dtype = _numpy.result_type(*(a.dtype for a in arrays))
@@ -64,7 +66,7 @@ def _logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     a = _np.asarray(a)
     if b is not None:
         a, b = _floating(*_np.broadcast_arrays(a, _np.asarray(b)))
-        a = _np.atleast_1d(_np.where(b == 0, -_numpy.inf, a))  # a zero weight drops its term
+        a = _np.atleast_1d(_np.where(b == 0, _mm.full_like(a, -_numpy.inf), a))  # dropped
         b = _np.atleast_1d(b)
     else:
         a = _np.atleast_1d(_floating(a)[0])
@@ -76,7 +78,7 @@ def _logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         out = out if keepdims else _mm.squeeze(out, axis=axes)
         return (out, _np.sign(out)) if return_sign else out
     m = _np.max(_mm.real(a), axis=axes, keepdims=True)
-    m = _np.where(_np.isfinite(m), m, 0)
+    m = _np.where(_np.isfinite(m), m, _mm.zeros_like(m))
     e = _np.exp(a - m)
     s = _np.sum(e if b is None else b * e, axis=axes, keepdims=True)
     sgn = _np.sign(s)
@@ -85,7 +87,7 @@ def _logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     else:
         out = _np.log(_np.absolute(s)) + m
     if not return_sign and a.dtype.kind != "c":
-        out = _np.where(sgn < 0, _numpy.nan, out)  # the log of a negative sum
+        out = _np.where(sgn < 0, _mm.full_like(out, _numpy.nan), out)  # log of a negative
     if not keepdims:
         out, sgn = _mm.squeeze(out, axis=axes), _mm.squeeze(sgn, axis=axes)
     return (out, sgn) if return_sign else out
@@ -94,7 +96,7 @@ def _logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
 def _shifted(x, axis):
     """``x`` minus its largest entries along ``axis`` (where they are finite)."""
     m = _np.max(x, axis=axis, keepdims=True)
-    return x - _np.where(_np.isfinite(m), m, 0)
+    return x - _np.where(_np.isfinite(m), m, _mm.zeros_like(m))
 
 
 def _softmax(x, axis=None):
