@@ -38,7 +38,8 @@ def _f(func):
     return lambda *args: call(func.key, *args)
 
 
-psi, polygamma, gammaln, betaln = _f(sps.digamma), _f(sps.polygamma), _f(sps.gammaln), _f(sps.betaln)
+psi, polygamma = _f(sps.digamma), _f(sps.polygamma)
+gammaln, betaln = _f(sps.gammaln), _f(sps.betaln)
 expit, erfcx, xlogy, xlog1py = _f(sps.expit), _f(sps.erfcx), _f(sps.xlogy), _f(sps.xlog1py)
 i0, i1, iv, ive = _f(sps.i0), _f(sps.i1), _f(sps.iv), _f(sps.ive)
 j0, j1, jv, y0, y1, yn = _f(sps.j0), _f(sps.j1), _f(sps.jv), _f(sps.y0), _f(sps.y1), _f(sps.yn)
