@@ -741,3 +741,15 @@ def test_errors_are_numpys(fun, inner):
         with ua.set_backend(backend, coerce=True):
             with pytest.raises(type(want.value), match=message):
                 fun(np)
+
+
+def test_eig_at_repeated_eigenvalues_is_jaxs():
+    """At repeated eigenvalues (not differentiable) udiff returns JAX's numbers: the eigenvalue
+    formula's finite value, and NaN for the eigenvectors (it divides by w_j - w_i = 0), never a
+    finite guess for them."""
+    weights = numpy.array([[1.0, 2.0], [3.0, 4.0]])
+    with numpy.errstate(all="ignore"):
+        vals = udiff.grad(lambda a: np.sum(np.real(la.eigvals(a)) * _K1[:2]))(numpy.eye(2))
+        vecs = udiff.grad(lambda a: np.sum(np.abs(la.eig(a)[1]) ** 2 * weights))(numpy.eye(2))
+    numpy.testing.assert_array_equal(vals, [[1.0, 0.0], [0.0, 2.0]])
+    assert numpy.isnan(vecs).all()

@@ -6,8 +6,9 @@ so inner backends resolve it by domain and name (``numpy.linalg.inv``,
 :class:`udiff.DiffArrayBackend` calls are recorded and differentiated (rules
 in :mod:`udiff.rules.linalg`); under a plain inner backend they simply run.
 Where an inner library lacks a function the error names the function and the
-backend, except for ``multi_dot`` and ``matrix_power``, which have default
-implementations written with ``matmul``.
+backend, except for the functions with default implementations written with
+others (``multi_dot``, ``matrix_power``, ``cond``, ``tensorsolve``,
+``tensorinv``, and NumPy 2's spellings ``matmul``, ``vecdot``, ``trace``...).
 
 Examples
 --------
