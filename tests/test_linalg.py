@@ -753,3 +753,28 @@ def test_eig_at_repeated_eigenvalues_is_jaxs():
         vecs = udiff.grad(lambda a: np.sum(np.abs(la.eig(a)[1]) ** 2 * weights))(numpy.eye(2))
     numpy.testing.assert_array_equal(vals, [[1.0, 0.0], [0.0, 2.0]])
     assert numpy.isnan(vecs).all()
+
+
+PLAIN = [  # NumPy 2's spellings and the tensor functions, with NumPy's own arguments
+    ("matmul", (real(2, 3, 4), real(4)), {}), ("outer", (real(3), real(2)), {}),
+    ("tensordot", (real(2, 3), real(3, 2)), {"axes": 1}),
+    ("vecdot", (real(3, 2), real(3, 1)), {"axis": 0}), ("matrix_transpose", (real(2, 3, 4),), {}),
+    ("cross", (real(2, 3), real(3)), {}), ("diagonal", (real(2, 3, 4),), {"offset": -1}),
+    ("trace", (real(2, 4, 3),), {"offset": 1}),
+    ("tensorsolve", (reshaped(well_conditioned(6, 6), 2, 3, 6), real(2, 3)), {}),
+    ("tensorinv", (reshaped(well_conditioned(6, 6), 6, 2, 3),), {"ind": 1}),
+]
+
+
+@pytest.mark.parametrize("name, gens, kwargs", PLAIN, ids=[p[0] for p in PLAIN])
+def test_plain_inner_backends_match_numpy(name, gens, kwargs, inner):
+    """On a plain inner backend (NumPy's own function, Dask's default written with udiff's),
+    NumPy's values, shapes and dtypes."""
+    rng = numpy.random.default_rng(11)
+    args = [gen(rng) for gen in gens]
+    want = getattr(numpy.linalg, name)(*args, **kwargs)
+    with ua.set_backend(inner, coerce=True):
+        got = getattr(la, name)(*(chunked(a, inner) for a in args), **kwargs)
+    value = compute(got)
+    assert value.dtype == want.dtype and value.shape == want.shape
+    numpy.testing.assert_allclose(value, want, rtol=1e-12, atol=1e-12)

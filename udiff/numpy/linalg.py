@@ -469,7 +469,14 @@ def tensordot(x1, x2, /, *, axes=2):
     return (_array(x1), _array(x2))
 
 
-@_create(_replace_first_two, default=lambda x1, x2, /, *, axis=-1: _cm.vecdot(x1, x2, axis))
+def _vecdot(x1, x2, /, *, axis=-1):
+    """``sum(conj(x1) * x2)`` over each operand's own ``axis``, as NumPy's gufunc (never Dask's
+    gufunc, which needs the summed axis in one chunk)."""
+    x1, x2 = (_np_api.moveaxis(x, axis, -1) for x in (x1, x2))
+    return _np_api.sum(_np_api.conj(x1) * x2, axis=-1)
+
+
+@_create(_replace_first_two, default=_vecdot)
 def vecdot(x1, x2, /, *, axis=-1):
     """Dot product of vectors along ``axis``, conjugating ``x1`` (``numpy.linalg.vecdot``)."""
     return (_array(x1), _array(x2))
