@@ -932,6 +932,50 @@ for _p in (None, 1, 2, -2, "fro", numpy.inf, "nuc"):
 case("linalg.cond", well_conditioned(2, 3, 3))
 case("linalg.cond", F(4, 3))
 case("linalg.cond", well_conditioned(3, 3).astype(numpy.float32))
+# eig/eigvals: NumPy's dtype is real when every eigenvalue of a real stack is real; Dask's must
+# be known before computing, and is always complex (as JAX's).
+_EIG_REAL = {"dask": "Dask's eig/eigvals of a real matrix is always complex; NumPy's is real "
+                     "when every eigenvalue is"}
+_ROT = numpy.array([[1.0, 2.0, 0.5], [-1.5, 0.3, 1.0], [0.2, -0.7, 2.0]])  # a complex pair
+for _name in ("linalg.eig", "linalg.eigvals"):
+    case(_name, _ROT)
+    case(_name, numpy.stack([_ROT, _ROT.T + 1.0]))
+    case(_name, C(3, 3))
+    case(_name, _ROT.astype(numpy.float32))
+    case(_name, spd(2, 3, 3), xfail=_EIG_REAL)
+    case(_name, numpy.array([[2, 1], [1, 3]]), xfail=_EIG_REAL)
+    case(_name, F(0, 2, 2), xfail=_EIG_REAL)
+case("linalg.tensorsolve", well_conditioned(6, 6).reshape(2, 3, 2, 3), F(2, 3))
+case("linalg.tensorsolve", well_conditioned(6, 6).reshape(6, 2, 3), F(6))
+case("linalg.tensorsolve", well_conditioned(6, 6).reshape(2, 3, 6), F(6), kw=dict(axes=(0, 1)))
+case("linalg.tensorsolve", well_conditioned(6, 6).reshape(6, 3, 2).astype(numpy.float32), F32(6))
+case("linalg.tensorinv", well_conditioned(6, 6).reshape(2, 3, 6))
+case("linalg.tensorinv", well_conditioned(6, 6).reshape(6, 2, 3), kw=dict(ind=1))
+case("linalg.tensorinv", well_conditioned(4, 4).reshape(2, 2, 2, 2).astype(numpy.float32))
+case("linalg.matmul", F(2, 3, 4), F(4, 2))
+case("linalg.matmul", F(3), F(3))
+case("linalg.matmul", F32(2, 3), F32(3))
+case("linalg.outer", F(3), F(4))
+case("linalg.outer", C(2), F(3))
+case("linalg.outer", I(3), F32(2))
+case("linalg.tensordot", F(2, 3, 4), F(3, 4, 2))
+case("linalg.tensordot", F(2, 3), F(3, 4), kw=dict(axes=1))
+case("linalg.tensordot", F(2, 3), F(4, 2), kw=dict(axes=([0], [1])))
+case("linalg.vecdot", F(3, 4), F(4))
+case("linalg.vecdot", C(2, 3), C(3))
+case("linalg.vecdot", F32(3, 2), F32(3, 1), kw=dict(axis=0))
+case("linalg.matrix_transpose", F(2, 3, 4))
+case("linalg.matrix_transpose", I(3, 2))
+case("linalg.cross", F(4, 3), F(3))
+case("linalg.cross", F(3, 2), F(3, 1), kw=dict(axis=0))
+case("linalg.cross", F32(3), F32(3))
+case("linalg.diagonal", F(2, 3, 4))
+case("linalg.diagonal", F(3, 4), kw=dict(offset=1))
+case("linalg.diagonal", F32(2, 4, 3), kw=dict(offset=-1))
+case("linalg.trace", F(2, 3, 4))
+case("linalg.trace", F(3, 4), kw=dict(offset=-1))
+case("linalg.trace", I(3, 3), kw=dict(dtype=numpy.float32))
+case("linalg.trace", F32(2, 2, 2))
 
 # -- fft --------------------------------------------------------------------------------------------
 for _name in ("fft", "ifft"):

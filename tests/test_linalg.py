@@ -11,6 +11,7 @@ order, on NumPy and on Dask with two or more chunks on every axis (udiff's
 Dask backend puts each matrix in one chunk itself, keeping the chunks of the
 stack axes).
 """
+import re
 import zlib
 from typing import Callable, NamedTuple
 
@@ -218,10 +219,73 @@ case("slogdet_sign_real", lambda a: la.slogdet(-a)[0][..., None, None] * a,
 for _p in (None, 2, -2, "fro", "nuc", 1, -1, numpy.inf, -numpy.inf):
     case(f"cond_{_p}", lambda a, p=_p: la.cond(a, p), distinct_singular_values(3, 3))
 case("cond_stack", la.cond, distinct_singular_values(2, 3, 3))
-COVERED_COMPOSITES = {la.cond}  # composites the cases above exercise (see test_rules)
+COVERED_COMPOSITES = {  # composites the cases exercise (see test_rules)
+    la.cond, la.tensorsolve, la.tensorinv, la.matmul, la.outer, la.tensordot, la.vecdot,
+    la.matrix_transpose, la.cross, la.diagonal, la.trace}
 
 # non-differentiable: constants
 case("matrix_rank", lambda a: a * la.matrix_rank(a), well_conditioned(3, 3))
+
+# eig, eigvals: JAX's derivatives (test_eig_matches_jax).  The eigenvectors are differentiated in
+# LAPACK's gauge (unit 2-norm, largest-magnitude component real), in which NumPy returns them, so
+# they are checked themselves, and also through gauge-invariant functions (|v|^2, v v^H).
+def general(*shape, eigen="pair"):
+    """Non-symmetric (stacks of) matrices ``Q diag(w) Q^-1`` with eigenvalues at least 1 apart:
+    real with a complex-conjugate pair (``"pair"``), real with real eigenvalues (``"real"``),
+    or complex (``"complex"``)."""
+    def gen(rng):
+        n = shape[-1]
+        q = 2.0 * numpy.eye(n) + rng.uniform(-0.5, 0.5, shape)
+        w = numpy.arange(n) * 1.5 - 0.7 * n + rng.uniform(-0.2, 0.2, shape[:-2] + (n,))
+        if eigen == "complex":
+            q = q + 1j * rng.uniform(-0.5, 0.5, shape)
+            w = w + 1j * rng.uniform(-1.0, 1.0, w.shape)
+        b = w[..., :, None] * numpy.eye(n)
+        if eigen == "pair":  # the first two as 0.5 +- 1.5i: a rotation-scaling block
+            b[..., :2, :2] = [[0.5, -1.5], [1.5, 0.5]]
+        return q @ b @ numpy.linalg.inv(q)
+
+    return gen
+
+
+def _vvh(v):
+    return v @ np.conj(np.swapaxes(v, -1, -2))
+
+
+case("eigvals_pair", la.eigvals, general(3, 3))
+case("eigvals_real", la.eigvals, general(3, 3, eigen="real"))
+case("eigvals_complex", la.eigvals, general(3, 3, eigen="complex"))
+case("eigvals_1x1", la.eigvals, real(2, 1, 1))
+case("eigvals_empty_stack", la.eigvals, real(0, 2, 2))
+case("eig_values", lambda a: la.eig(a)[0], general(2, 3, 3, eigen="complex"))
+case("eig_vectors_pair", lambda a: la.eig(a)[1], general(3, 3))
+case("eig_vectors_real_stack", lambda a: la.eig(a)[1], general(2, 3, 3, eigen="real"))
+case("eig_vectors_complex", lambda a: la.eig(a)[1], general(3, 3, eigen="complex"))
+case("eig_vectors_gauge_invariant", lambda a: (lambda v: np.abs(v) ** 2 + _vvh(v))(la.eig(a)[1]),
+     general(3, 3, eigen="complex"))
+case("eig_both", lambda a: (lambda w, v: v * w[..., None, :])(*la.eig(a)), general(2, 2))
+
+# tensorsolve, tensorinv (solve and inv of a reshaped a), and NumPy 2's linalg spellings
+def reshaped(gen, *shape):
+    return lambda rng: gen(rng).reshape(shape)
+
+
+def cplx(*shape):
+    return lambda rng: rng.uniform(-2.0, 2.0, shape) + 1j * rng.uniform(-2.0, 2.0, shape)
+
+
+case("tensorsolve_axes", lambda a, b: la.tensorsolve(a, b, axes=(0,)),
+     reshaped(well_conditioned(6, 6), 6, 2, 3), real(2, 3))
+case("tensorinv", la.tensorinv, reshaped(well_conditioned(6, 6), 2, 3, 6))
+case("tensorinv_ind1", lambda a: la.tensorinv(a, ind=1), reshaped(well_conditioned(6, 6), 6, 3, 2))
+case("linalg_matmul", la.matmul, real(2, 3, 4), real(4, 2))
+case("linalg_outer", la.outer, real(3), real(4))
+case("linalg_tensordot", la.tensordot, real(2, 3, 4), real(3, 4, 2))
+case("linalg_vecdot_complex_axis0", lambda a, b: la.vecdot(a, b, axis=0), cplx(3, 2), cplx(3, 1))
+case("linalg_matrix_transpose", la.matrix_transpose, real(2, 3, 4))
+case("linalg_cross_axis0", lambda a, b: la.cross(a, b, axis=0), real(3, 2), real(3, 1))
+case("linalg_diagonal", lambda a: la.diagonal(a, offset=1), real(2, 3, 4))
+case("linalg_trace", lambda a: la.trace(a, offset=-1), real(2, 3, 4))
 
 CASES_BY_NAME = {c.name: c for c in CASES}
 assert len(CASES_BY_NAME) == len(CASES), "case names must be unique"
@@ -453,6 +517,7 @@ SINGLE = [
     ("eigvalsh", lambda a: la.eigvalsh(sym(a))), ("svd", lambda a: la.svd(a)[0] ** 2),
     ("qr", lambda a: la.qr(a)[1]), ("cond", la.cond),
     ("matrix_power", lambda a: la.matrix_power(a, -2)),
+    ("eigvals", la.eigvals), ("eig", lambda a: la.eig(a)[1] ** 2),
 ]
 
 
@@ -535,3 +600,181 @@ def test_symmetric_input_conventions():
                 lambda a: np.sum(la.eigvalsh(a, UPLO="U") * numpy.arange(1.0, 4.0))):
         g = udiff.grad(fun)(S_)
         numpy.testing.assert_allclose(g, g.T, rtol=1e-12)
+
+
+# -- eig, eigvals: JAX's numbers, dtypes, Dask ----------------------------------------------
+# Made with jax 0.10.2 (jax_enable_x64) by jax.grad, with jax.lax.linalg.eig(a,
+# compute_left_eigenvectors=False, enable_eigvec_derivs=True) for the eigenvectors (vecs(a)):
+#   A_EIG = [[1.0, 2.0, 0.5], [-1.5, 0.3, 1.0], [0.2, -0.7, 2.0]]  (eigenvalues 0.61 +- 1.89i, 2.07)
+#   C_EIG = A_EIG + 1j * [[0.3, -0.2, 0.1], [0.5, 0.4, -0.6], [-0.1, 0.2, 0.7]]
+#   "vals": sum(real(eigvals(a)) * [1, 2, 3] + imag(eigvals(a)) * [0.5, -1, 0.25])
+#   "vecs": sum(real(vecs(a)) * W + imag(vecs(a)) * W2)
+#   "abs2": sum(abs(vecs(a)) ** 2 * W)
+#   "hess": grad of sum(grad(a -> sum(real(eigvals(a)) * [1, 2, 3]))(a) * W)
+A_EIG = numpy.array([[1.0, 2.0, 0.5], [-1.5, 0.3, 1.0], [0.2, -0.7, 2.0]])
+C_EIG = A_EIG + 1j * numpy.array([[0.3, -0.2, 0.1], [0.5, 0.4, -0.6], [-0.1, 0.2, 0.7]])
+W2_ = numpy.array([[0.7, 0.2, -0.4], [-0.3, 0.8, 0.6], [0.1, -0.5, 0.3]])
+_K1, _K2 = numpy.array([1.0, 2.0, 3.0]), numpy.array([0.5, -1.0, 0.25])
+EIG_FUNCTIONS = {
+    "vals": lambda a: np.sum(np.real(la.eigvals(a)) * _K1 + np.imag(la.eigvals(a)) * _K2),
+    "vecs": lambda a: np.sum(np.real(la.eig(a)[1]) * W_ + np.imag(la.eig(a)[1]) * W2_),
+    "abs2": lambda a: np.sum(np.abs(la.eig(a)[1]) ** 2 * W_),
+    "hess": lambda a: np.sum(udiff.grad(lambda b: np.sum(np.real(la.eigvals(b)) * _K1))(a) * W_),
+}
+JAX_EIG = [
+    ("vals", A_EIG, [[1.648400913490492, 0.6283311461247992, 0.43237167302722],
+                     [-0.8681365767454494, 1.6161445275813078, 0.14991390556512119],
+                     [0.8532163182251713, -0.279223540619567, 2.735454558928201]]),
+    ("vals", C_EIG, [[1.7345437908609898 + 0.014352128700228284j,
+                      -0.5663191783734828 + 0.4149263347926025j,
+                      0.26702544925737687 - 0.2578023809475565j],
+                     [0.7873386440980893 - 0.3852842851827955j,
+                      1.3503057956881654 + 0.3076016133182758j,
+                      -0.3575328202302104 + 0.160410816504191j],
+                     [0.653378566185699 - 0.3267001674640416j,
+                      0.4163798028445697 - 0.4573339894810591j,
+                      2.9151504134508444 - 0.07195374201850419j]]),
+    ("vecs", A_EIG, [[-0.14396182703407978, 0.07583276953019971, 0.17745494880374743],
+                     [-0.09558404487790825, 0.07117179385172348, -0.2183370418854968],
+                     [-0.42857413927207455, 0.146695697893391, 0.07279003318235625]]),
+    ("vecs", C_EIG, [[-0.03335730412669381 + 0.21269330358378463j,
+                      -0.011420760384826194 + 0.1393082093105269j,
+                      0.13822986265958237 + 0.12881514514678807j],
+                     [-0.35160119031938364 + 0.016303143810131017j,
+                      0.13279970258147406 - 0.15541990896868144j,
+                      -0.0824017043823265 - 0.104517680588471j],
+                     [-0.04408917720715519 + 0.040883693934049864j,
+                      0.31210588278384493 + 0.29118506615272977j,
+                      -0.0994423984547802 - 0.05727339461510323j]]),
+    ("abs2", A_EIG, [[-0.0062645515045758465, -0.20441428676227005, -0.12853944751188925],
+                     [-0.29609537657603047, -0.007420383960900147, -0.17021277488322129],
+                     [0.1982863204981031, -0.20090219851704824, 0.013684935465476016]]),
+    ("abs2", C_EIG, [[0.002372210190675128 + 0.10242446155592463j,
+                      -0.20822101801151258 + 0.02428954899958477j,
+                      -0.10038547346071106 - 0.12261130954017165j],
+                     [-0.2803210166127178 - 0.09116100912590809j,
+                      0.020290459146989626 - 0.09058996359546259j,
+                      -0.1630095668474729 - 0.09213491885231176j],
+                     [0.17837607592003724 + 0.2006785084740802j,
+                      -0.256502528078755 + 0.05238709906720869j,
+                      -0.022662669337664754 - 0.011834497960462162j]]),
+    ("hess", A_EIG, [[0.000991473994292419, 0.03823831823233466, 0.2518350531015656],
+                     [0.3000136479870029, 0.023946830476663142, 0.44690655888363084],
+                     [-0.5287424695221501, 0.07404381458504175, -0.02493830447095556]]),
+]
+
+
+@pytest.mark.parametrize("name, x, expected", JAX_EIG,
+                         ids=[f"{n}-{'complex' if x.dtype.kind == 'c' else 'real'}"
+                              for n, x, _ in JAX_EIG])
+def test_eig_matches_jax(name, x, expected):
+    """JAX's eig derivatives: the eigenvalues, and the eigenvectors in LAPACK's gauge (unit
+    2-norm, largest-magnitude component real), for real input with complex results (the real
+    part of the pull-back) and for complex input; the Hessian of the eigenvalues."""
+    got = udiff.grad(EIG_FUNCTIONS[name])(x)
+    assert got.dtype == x.dtype
+    numpy.testing.assert_allclose(got, numpy.asarray(expected), rtol=1e-9, atol=1e-12)
+
+
+def test_eig_dtypes_are_numpys(inner):
+    """Real eigenvalues of a real matrix: NumPy's real results (Dask's are complex), complex
+    ones complex; tangents have the value's dtype, gradients the variable's (float32 in, float32
+    out)."""
+    for eigen, kind in (("real", "f"), ("pair", "c")):
+        for dtype in (numpy.float64, numpy.float32):
+            a = general(3, 3, eigen=eigen)(numpy.random.default_rng(9)).astype(dtype)
+            want = numpy.linalg.eigvals(a).dtype
+            assert want.kind == kind
+            if inner is udiff.dask_backend:
+                want = numpy.result_type(want, numpy.complex64)
+            with ua.set_backend(udiff.DiffArrayBackend(inner, "jvp"), coerce=True):
+                x = np.asarray(chunked(a, inner))
+                y = la.eigvals(x)
+                t = y.to(x, grad_variables=numpy.ones((3, 3), dtype))
+            assert y.dtype == t.dtype == want
+            g = udiff.grad(lambda b: np.sum(np.real(la.eig(b)[1]) ** 2))(chunked(a, inner))
+            assert g.dtype == dtype
+
+
+def test_dask_eig_is_complex():
+    """Dask's eig/eigvals are NumPy's values, always complex (the dtype of a lazy result cannot
+    depend on the values), blockwise over chunked stacks; computed outside any backend."""
+    import dask
+
+    rng = numpy.random.default_rng(10)
+    for shape in [(3, 3), (4, 3, 3), (2, 3, 2, 2), (0, 3, 3), (1, 1)]:
+        for dtype, cdtype in [(numpy.float64, numpy.complex128), (numpy.float32, numpy.complex64),
+                              (numpy.complex128, numpy.complex128)]:
+            a = rng.uniform(-1.0, 1.0, shape).astype(dtype)
+            with ua.set_backend(udiff.dask_backend, coerce=True):
+                got = la.eig(chunked(a, udiff.dask_backend))
+                vals = la.eigvals(chunked(a, udiff.dask_backend))
+            want = numpy.linalg.eig(a)
+            assert type(got) is type(want)
+            with dask.config.set(scheduler="threads"):
+                computed = dask.compute(*got, vals)
+            for g, value, w in zip((*got, vals), computed, (*want, want[0])):
+                assert g.dtype == value.dtype == cdtype and value.shape == w.shape
+                tol = 1e-5 if dtype is numpy.float32 else 1e-10
+                numpy.testing.assert_allclose(value, w, rtol=tol, atol=tol)
+
+
+# -- NumPy's errors for the array-API spellings and the tensor functions ------------------------
+ERRORS = [
+    ("outer of a matrix", lambda m: m.linalg.outer(numpy.ones((2, 2)), numpy.ones(2))),
+    ("cross of 2-vectors", lambda m: m.linalg.cross(numpy.ones((3, 2)), numpy.ones(2))),
+    ("matrix_transpose of a vector", lambda m: m.linalg.matrix_transpose(numpy.ones(3))),
+    ("tensorinv with ind=0", lambda m: m.linalg.tensorinv(numpy.ones((2, 2)), 0)),
+    ("tensorsolve of a non-square a", lambda m: m.linalg.tensorsolve(numpy.ones((2, 3)),
+                                                                     numpy.ones(2))),
+]
+
+
+@pytest.mark.parametrize("fun", [f for _, f in ERRORS], ids=[n for n, _ in ERRORS])
+def test_errors_are_numpys(fun, inner):
+    """The same exception and message as NumPy's (up to runs of spaces), on DiffArrays and on
+    the plain inner backend."""
+    with pytest.raises(Exception) as want:
+        fun(numpy)
+    message = r"\s+".join(map(re.escape, str(want.value).split()))
+    for backend in (udiff.DiffArrayBackend(inner), inner):
+        with ua.set_backend(backend, coerce=True):
+            with pytest.raises(type(want.value), match=message):
+                fun(np)
+
+
+def test_eig_at_repeated_eigenvalues_is_jaxs():
+    """At repeated eigenvalues (not differentiable) udiff returns JAX's numbers: the eigenvalue
+    formula's finite value, and NaN for the eigenvectors (it divides by w_j - w_i = 0), never a
+    finite guess for them."""
+    weights = numpy.array([[1.0, 2.0], [3.0, 4.0]])
+    with numpy.errstate(all="ignore"):
+        vals = udiff.grad(lambda a: np.sum(np.real(la.eigvals(a)) * _K1[:2]))(numpy.eye(2))
+        vecs = udiff.grad(lambda a: np.sum(np.abs(la.eig(a)[1]) ** 2 * weights))(numpy.eye(2))
+    numpy.testing.assert_array_equal(vals, [[1.0, 0.0], [0.0, 2.0]])
+    assert numpy.isnan(vecs).all()
+
+
+PLAIN = [  # NumPy 2's spellings and the tensor functions, with NumPy's own arguments
+    ("matmul", (real(2, 3, 4), real(4)), {}), ("outer", (real(3), real(2)), {}),
+    ("tensordot", (real(2, 3), real(3, 2)), {"axes": 1}),
+    ("vecdot", (real(3, 2), real(3, 1)), {"axis": 0}), ("matrix_transpose", (real(2, 3, 4),), {}),
+    ("cross", (real(2, 3), real(3)), {}), ("diagonal", (real(2, 3, 4),), {"offset": -1}),
+    ("trace", (real(2, 4, 3),), {"offset": 1}),
+    ("tensorsolve", (reshaped(well_conditioned(6, 6), 2, 3, 6), real(2, 3)), {}),
+    ("tensorinv", (reshaped(well_conditioned(6, 6), 6, 2, 3),), {"ind": 1}),
+]
+
+
+@pytest.mark.parametrize("name, gens, kwargs", PLAIN, ids=[p[0] for p in PLAIN])
+def test_plain_inner_backends_match_numpy(name, gens, kwargs, inner):
+    """On a plain inner backend (NumPy's own function, Dask's default written with udiff's),
+    NumPy's values, shapes and dtypes."""
+    rng = numpy.random.default_rng(11)
+    args = [gen(rng) for gen in gens]
+    want = getattr(numpy.linalg, name)(*args, **kwargs)
+    with ua.set_backend(inner, coerce=True):
+        got = getattr(la, name)(*(chunked(a, inner) for a in args), **kwargs)
+    value = compute(got)
+    assert value.dtype == want.dtype and value.shape == want.shape
+    numpy.testing.assert_allclose(value, want, rtol=1e-12, atol=1e-12)

@@ -155,6 +155,28 @@ def eigvalsh(a, UPLO="L"):
     return _gufunc(np.linalg.eigvalsh, "(m,m)->(m)", _square(a), UPLO=UPLO)
 
 
+def _complex_eig(m):
+    """NumPy's ``eig`` with complex results whatever the values (NumPy's are real when every
+    eigenvalue of the stack is; a Dask array's dtype must be known before computing)."""
+    out = np.linalg.eig(m)
+    dtype = np.result_type(out.eigenvalues.dtype, np.complex64)
+    return type(out)(*(x.astype(dtype) for x in out))
+
+
+def _complex_eigvals(m):
+    return _complex_eig(m)[0]
+
+
+def eig(a):
+    """``numpy.linalg.eig``: NumPy's ``EigResult``, always complex (as JAX's)."""
+    return _gufunc(_complex_eig, "(m,m)->(m),(m,m)", _square(a))
+
+
+def eigvals(a):
+    """``numpy.linalg.eigvals``, always complex (as JAX's)."""
+    return _gufunc(_complex_eigvals, "(m,m)->(m)", _square(a))
+
+
 def _numpy_adjugate(m):
     u, s, vh = np.linalg.svd(m, full_matrices=False)
     return _adjugate_from_svd(u, s, vh, np.linalg.det(u) * np.linalg.det(vh))
@@ -287,7 +309,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 def overrides():
     """The Dask backend's overrides for ``numpy.linalg``, by qualified name."""
-    functions = (det, slogdet, inv, solve, cholesky, eigh, eigvalsh, svd, qr, pinv,
+    functions = (det, slogdet, inv, solve, cholesky, eigh, eigvalsh, eig, eigvals, svd, qr, pinv,
                  matrix_rank, lstsq, norm)
     return {
         **{f"linalg.{f.__name__}": f for f in functions},

@@ -6,8 +6,9 @@ so inner backends resolve it by domain and name (``numpy.linalg.inv``,
 :class:`udiff.DiffArrayBackend` calls are recorded and differentiated (rules
 in :mod:`udiff.rules.linalg`); under a plain inner backend they simply run.
 Where an inner library lacks a function the error names the function and the
-backend, except for ``multi_dot`` and ``matrix_power``, which have default
-implementations written with ``matmul``.
+backend, except for the functions with default implementations written with
+others (``multi_dot``, ``matrix_power``, ``cond``, ``tensorsolve``,
+``tensorinv``, and NumPy 2's spellings ``matmul``, ``vecdot``, ``trace``...).
 
 Examples
 --------
@@ -23,6 +24,8 @@ Examples
 import numpy as _np
 
 from .. import _api as _np_api
+from .. import _composites as _cm
+from .. import _multimethods as _mm
 from .. import _registry
 from .._declare import array as _array
 from .._declare import multimethod
@@ -35,7 +38,8 @@ _create = multimethod("numpy.linalg")
 __all__ = [
     "norm", "inv", "pinv", "det", "slogdet", "solve", "cholesky", "qr", "eigh",
     "eigvalsh", "svd", "lstsq", "multi_dot", "matrix_power", "matrix_rank", "cond",
-    "vector_norm", "matrix_norm", "svdvals",
+    "vector_norm", "matrix_norm", "svdvals", "eig", "eigvals", "tensorsolve", "tensorinv",
+    "matmul", "outer", "tensordot", "vecdot", "matrix_transpose", "cross", "diagonal", "trace",
 ]
 
 
@@ -347,6 +351,179 @@ def svdvals(x, /):
     return (_array(x),)
 
 
+@_create(_replace_first)
+def eig(a):
+    """Eigenvalues and right eigenvectors of a general square matrix (``numpy.linalg.eig``).
+
+    Values are NumPy's: real when ``a`` is real and every eigenvalue of the
+    stack is real, complex otherwise (on Dask, whose dtype must be known
+    before computing, always complex, as JAX's); the eigenvectors have unit
+    2-norm and their largest-magnitude component real (LAPACK's ``geev``).
+    The derivative is JAX's (``jax.lax.linalg.eig`` with
+    ``enable_eigvec_derivs=True``): that of this normalisation, so the
+    eigenvectors themselves are differentiable.  It is undefined where
+    eigenvalues repeat (it divides by their differences: infinities or NaN)
+    and, for the eigenvectors, where two components tie for the largest
+    magnitude (the normalisation jumps there).  A real ``a`` gets the real
+    part of a complex cotangent's pull-back.
+
+    Examples
+    --------
+    >>> import numpy, udiff, udiff.numpy as np
+    >>> a = numpy.array([[2.0, 1.0], [0.0, 3.0]])
+    >>> udiff.grad(lambda a: np.sum(np.real(np.linalg.eigvals(a)) * [1.0, 2.0]))(a)
+    array([[1., 0.],
+           [1., 2.]])
+    """
+    return (_array(a),)
+
+
+@_create(_replace_first)
+def eigvals(a):
+    """Eigenvalues of a general square matrix (``numpy.linalg.eigvals``).
+
+    Dtypes as :func:`eig`'s.  The derivative ``V^-T diag(g) V^T`` (from the
+    eigenvectors ``V``; ``diag(V^-1 dA V)`` forward) is undefined where
+    eigenvalues repeat.
+    """
+    return (_array(a),)
+
+
+def _tensorsolve(a, b, axes=None):  # numpy.linalg.tensorsolve, with udiff's functions
+    an, bn = _np_api.ndim(a), _np_api.ndim(b)
+    if axes is not None:
+        order = list(range(an))
+        for k in axes:
+            order.remove(k)
+            order.insert(an, k)
+        a = _np_api.transpose(a, order)
+    shape = tuple(_np_api.shape(a))[-(an - bn):]
+    n = int(_np.prod(shape, dtype=_np.int64))
+    if int(_np.prod(_np_api.shape(a), dtype=_np.int64)) != n ** 2:
+        raise _np.linalg.LinAlgError(
+            "Input arrays must satisfy the requirement "
+            "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])")
+    x = solve(_np_api.reshape(a, (n, n)), _np_api.reshape(b, (-1,)))
+    return _np_api.reshape(x, shape)
+
+
+@_create(_replace_first_two, default=_tensorsolve)
+def tensorsolve(a, b, axes=None):
+    """Solve the tensor equation ``tensordot(a, x, x.ndim) = b`` (``numpy.linalg.tensorsolve``).
+
+    Differentiated as :func:`solve` of ``a`` reshaped to a square matrix
+    (undefined where that matrix is singular).
+
+    Examples
+    --------
+    >>> import numpy, udiff, udiff.numpy as np
+    >>> a = numpy.eye(6).reshape(6, 2, 3) * 2.0
+    >>> udiff.grad(lambda b: np.sum(np.linalg.tensorsolve(a, b)))(numpy.ones(6))
+    array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+    """
+    return (_array(a), _array(b))
+
+
+def _tensorinv(a, ind=2):  # numpy.linalg.tensorinv, with udiff's functions
+    shape = tuple(_np_api.shape(a))
+    if ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    n = int(_np.prod(shape[ind:], dtype=_np.int64))
+    return _np_api.reshape(inv(_np_api.reshape(a, (n, -1))), shape[ind:] + shape[:ind])
+
+
+@_create(_replace_first, default=_tensorinv)
+def tensorinv(a, ind=2):
+    """The inverse of ``a`` for ``tensordot(., ., ind)`` (``numpy.linalg.tensorinv``).
+
+    Differentiated as :func:`inv` of ``a`` reshaped to a square matrix
+    (undefined where that matrix is singular).
+    """
+    return (_array(a),)
+
+
+# -- NumPy 2's array-API spellings of core functions, on the last axes --------------------------
+@_create(_replace_first_two, default=lambda x1, x2, /: _np_api.matmul(x1, x2))
+def matmul(x1, x2, /):
+    """Matrix product (``numpy.linalg.matmul``, ``numpy.matmul`` without its options)."""
+    return (_array(x1), _array(x2))
+
+
+def _outer(x1, x2, /):
+    n1, n2 = _np_api.ndim(x1), _np_api.ndim(x2)
+    if n1 != 1 or n2 != 1:
+        raise ValueError(
+            f"Input arrays must be one-dimensional, but they are x1.ndim={n1} and x2.ndim={n2}.")
+    return _mm.outer(x1, x2)
+
+
+@_create(_replace_first_two, default=_outer)
+def outer(x1, x2, /):
+    """Outer product of two vectors (``numpy.linalg.outer``: 1-D arrays only)."""
+    return (_array(x1), _array(x2))
+
+
+@_create(_replace_first_two, default=lambda x1, x2, /, *, axes=2: _mm.tensordot(x1, x2, axes))
+def tensordot(x1, x2, /, *, axes=2):
+    """Tensor dot product (``numpy.linalg.tensordot``)."""
+    return (_array(x1), _array(x2))
+
+
+def _vecdot(x1, x2, /, *, axis=-1):
+    """``sum(conj(x1) * x2)`` over each operand's own ``axis``, as NumPy's gufunc (never Dask's
+    gufunc, which needs the summed axis in one chunk)."""
+    x1, x2 = (_np_api.moveaxis(x, axis, -1) for x in (x1, x2))
+    return _np_api.sum(_np_api.conj(x1) * x2, axis=-1)
+
+
+@_create(_replace_first_two, default=_vecdot)
+def vecdot(x1, x2, /, *, axis=-1):
+    """Dot product of vectors along ``axis``, conjugating ``x1`` (``numpy.linalg.vecdot``)."""
+    return (_array(x1), _array(x2))
+
+
+def _matrix_transpose(x, /):
+    if _np_api.ndim(x) < 2:
+        raise ValueError(
+            f"Input array must be at least 2-dimensional, but it is {_np_api.ndim(x)}")
+    return _np_api.swapaxes(x, -1, -2)
+
+
+@_create(_replace_first, default=_matrix_transpose)
+def matrix_transpose(x, /):
+    """Transpose of the last two axes (``numpy.linalg.matrix_transpose``)."""
+    return (_array(x),)
+
+
+def _cross(x1, x2, /, *, axis=-1):
+    n1, n2 = _np_api.shape(x1)[axis], _np_api.shape(x2)[axis]
+    if n1 != 3 or n2 != 3:
+        raise ValueError(
+            "Both input arrays must be (arrays of) 3-dimensional vectors, "
+            f"but they are {n1} and {n2} dimensional instead.")
+    return _cm.cross(x1, x2, axis=axis)
+
+
+@_create(_replace_first_two, default=_cross)
+def cross(x1, x2, /, *, axis=-1):
+    """Cross product of 3-element vectors along ``axis`` (``numpy.linalg.cross``)."""
+    return (_array(x1), _array(x2))
+
+
+@_create(_replace_first, default=lambda x, /, *, offset=0: _mm.diagonal(x, offset, -2, -1))
+def diagonal(x, /, *, offset=0):
+    """Diagonals of the last two axes (``numpy.linalg.diagonal``)."""
+    return (_array(x),)
+
+
+@_create(_replace_first, default=lambda x, /, *, offset=0, dtype=None: _mm.trace(
+    x, offset, -2, -1, dtype))
+def trace(x, /, *, offset=0, dtype=None):
+    """Sums of the diagonals of the last two axes (``numpy.linalg.trace``)."""
+    return (_array(x),)
+
+
 MULTIMETHODS = {name: globals()[name] for name in __all__}
 _registry.register_namespace(MULTIMETHODS)
-_registry.defcomposite(vector_norm, matrix_norm, svdvals, cond)
+_registry.defcomposite(vector_norm, matrix_norm, svdvals, cond, tensorsolve, tensorinv, matmul,
+                       outer, tensordot, vecdot, matrix_transpose, cross, diagonal, trace)

@@ -440,6 +440,75 @@ defvjp(la.eigvalsh, _eigvalsh_vjp)
 defjvp(la.eigvalsh, _eigvalsh_jvp)
 
 
+# -- eig, eigvals (JAX's jax.lax.linalg.eig with enable_eigvec_derivs=True) ---------------------
+# With P = V^-1 dA V and F_ij = 1 / (w_j - w_i) off the diagonal: dw = diag(P), and
+# dV = U + V diag(c) with U = V (F * P), where c fixes LAPACK geev's gauge (unit 2-norm, the
+# largest-magnitude component k_j of each eigenvector real):
+#   c_j = -Re(v_j^H u_j) - i Im(U_kj) / Re(V_kj).
+# For real V (a real matrix whose eigenvalues are all real) c_j = -v_j^T u_j.
+def _eig_parts(a):
+    """``(w, V, V^-1, F)`` of ``a``, recomputed through ``eig`` (recorded in recorded sweeps)."""
+    w, v = call(la.eig, a)
+    return w, v, _inv(v), _safe_reciprocal_of_differences(w[..., None, :] - w[..., :, None], w)
+
+
+def _largest(v):
+    """One-hot (float) masks of each column's largest-magnitude component (LAPACK's ``k_j``)."""
+    n = shape(v)[-1]
+    k = np.argmax(np.abs(v), axis=-2)
+    return (_like(v, np.arange(n))[:, None] == k[..., None, :]) * np.ones((), _real_dtype(v))
+
+
+def _real_for(a, x):
+    """``x``, or its real part where ``a`` is real: a real variable's derivative."""
+    return x if _is_complex(a) else _re(x)
+
+
+def _eigvals_vjp(ans, a):
+    _, v, vi, _ = _eig_parts(a)
+    return lambda g: _real_for(a, _T(vi) @ (g[..., :, None] * _T(v)))
+
+
+def _eigvals_jvp(t, ans, a):
+    _, v, vi, _ = _eig_parts(a)
+    return np.sum(vi * _T(t @ v), axis=-1)  # diag(V^-1 t V)
+
+
+def _eig_vectors_vjp(ans, a):
+    _, v, vi, f = _eig_parts(a)
+
+    def vjp(g):
+        h = np.sum(g * v, axis=-2)[..., None, :]  # the cotangent of c
+        if _is_complex(v):  # the transpose of U -> c (Re and Im are real-linear)
+            mask = _largest(v)
+            vk = _re(np.sum(mask * v, axis=-2))[..., None, :]
+            gu = g - np.conj(v) * _re(h) - mask * _i_imag(h) / vk
+        else:
+            gu = g - v * h
+        return _real_for(a, _T(vi) @ (f * (_T(v) @ gu)) @ _T(v))
+
+    return vjp
+
+
+def _eig_vectors_jvp(t, ans, a):
+    _, v, vi, f = _eig_parts(a)
+    u = v @ (f * (vi @ t @ v))
+    if not _is_complex(v):
+        return u - v * np.sum(v * u, axis=-2)[..., None, :]
+    mask = _largest(v)
+    vk = _re(np.sum(mask * v, axis=-2))
+    c = -_re(np.sum(np.conj(v) * u, axis=-2)) - _i_imag(np.sum(mask * u, axis=-2)) / vk
+    return u + v * c[..., None, :]
+
+
+defvjp(la.eigvals, _eigvals_vjp)
+defjvp(la.eigvals, _eigvals_jvp)
+defvjp((la.eig, 0), _eigvals_vjp)
+defjvp((la.eig, 0), _eigvals_jvp)
+defvjp((la.eig, 1), _eig_vectors_vjp)
+defjvp((la.eig, 1), _eig_vectors_jvp)
+
+
 # -- svd ------------------------------------------------------------------------------------
 def _reduced_svd(a, full_matrices=True, compute_uv=True, hermitian=False, svd=la.svd):
     """The reduced SVD, recomputed by ``svd`` (the function whose output is differentiated, so
