@@ -252,3 +252,17 @@ def test_atleast_nd_shapes_match_numpy(inner, n):
             numpy.testing.assert_array_equal(compute(mm(v)), ref(a))
         for got, want in zip(mm(*values), ref(*arrays)):
             numpy.testing.assert_array_equal(compute(got), want)
+
+
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("vecdot", [(4, 3), (4, 3)], dict(axis=0)),
+    ("matvec", [(3, 4), (4,)], {}),
+    ("vecmat", [(4,), (4, 3)], {}),
+])
+def test_dask_generalized_ufuncs_on_chunked_core_axes(name, args, kwargs):
+    # NumPy's gufuncs on Dask need one chunk per core axis: udiff runs its own versions.
+    rng = numpy.random.default_rng(0)
+    arrays = [rng.normal(size=s) + 1j * rng.normal(size=s) for s in args]
+    with ua.set_backend(udiff.dask_backend, coerce=True):
+        got = getattr(np, name)(*[chunked(a, udiff.dask_backend) for a in arrays], **kwargs)
+    numpy.testing.assert_allclose(compute(got), getattr(numpy, name)(*arrays, **kwargs))

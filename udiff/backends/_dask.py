@@ -727,9 +727,11 @@ def _overrides():
 
     out = {
         # Ufuncs Dask has no wrapper for: NumPy's ufunc dispatches on Dask arrays.
+        # Not the generalized ones (vecdot, matvec...): Dask runs those on whole
+        # blocks and refuses a core axis split into chunks; udiff's defaults run.
         name: getattr(np, name)
         for name, ufunc in vars(np).items()
-        if isinstance(ufunc, np.ufunc) and not hasattr(da, name)
+        if isinstance(ufunc, np.ufunc) and ufunc.signature is None and not hasattr(da, name)
     }
     out.update(
         {
