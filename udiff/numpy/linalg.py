@@ -527,3 +527,5 @@ MULTIMETHODS = {name: globals()[name] for name in __all__}
 _registry.register_namespace(MULTIMETHODS)
 _registry.defcomposite(vector_norm, matrix_norm, svdvals, cond, tensorsolve, tensorinv, matmul,
                        outer, tensordot, vecdot, matrix_transpose, cross, diagonal, trace)
+# doctest finds examples only in plain functions and classes: these are run through __test__.
+__test__ = {name: f.__doc__ for name, f in MULTIMETHODS.items() if ">>>" in (f.__doc__ or "")}
