@@ -10,6 +10,15 @@ import numpy as np
 import pytest
 
 import udiff
+from udiff import _registry
+
+# udiff's own rule tables, as importing udiff made them.  Tests that walk the tables
+# (every rule has a case, every VJP a JVP...) walk these copies: the rules that
+# tests and docstring examples register for their own functions are not udiff's.
+OWN_VJP = dict(_registry._VJP)
+OWN_JVP = dict(_registry._JVP)
+OWN_NONDIFF = frozenset(_registry._NONDIFF)
+OWN_COMPOSITE = frozenset(_registry._COMPOSITE)
 
 INNERS = {"numpy": udiff.numpy_backend, "dask": udiff.dask_backend}
 if importlib.util.find_spec("cupy") is not None:  # pragma: no cover - needs a GPU
