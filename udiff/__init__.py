@@ -53,6 +53,8 @@ from ._tree import (  # noqa: E402
     tree_unflatten,
 )
 from . import testing  # noqa: E402
+from .batching import BatchingFallbackWarning, vmap  # noqa: E402
+from ._registry import defbatch  # noqa: E402
 
 __all__ = [
     "DiffArray",
@@ -79,4 +81,7 @@ __all__ = [
     "tree_map",
     "register_pytree_node",
     "testing",
+    "vmap",
+    "defbatch",
+    "BatchingFallbackWarning",
 ]

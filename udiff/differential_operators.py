@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 import uarray as ua
 
+from . import _batched
 from ._backend import DiffArrayBackend
 from ._core import DiffArray, tracing
 from ._sweeps import (
@@ -32,6 +33,14 @@ _BACKENDS = {}
 
 def _backend(inner, mode="vjp"):
     inner = inner_of(inner)
+    level = _batched.active_level()
+    if level:
+        # Inside vmap the arrays are batched: differentiate them on the batching
+        # inner backend of the innermost vmap, whose arrays hold the batch (and
+        # which runs each function on whatever library the values belong to).
+        from .batching._inner import inner_at
+
+        inner = inner_at(level)
     key = (inner, mode)
     if key not in _BACKENDS:
         _BACKENDS[key] = DiffArrayBackend(inner, mode)
