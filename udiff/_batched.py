@@ -75,7 +75,8 @@ class BatchedArray:
         )
 
     def __array__(self, dtype=None, copy=None):
-        self._constant("numpy.asarray()")
+        self._constant("numpy.asarray() (or indexing a NumPy array with it: write "
+                       "np.take(x, i, axis=...) for x[i] where x is not batched)")
 
     def __float__(self):
         self._constant("float()")

@@ -13,6 +13,13 @@ from .backends._base import backend_for_value
 _SEQ = (list, tuple)
 
 
+def _dtype_of(value):
+    """The dtype of an inner array, a Python scalar, or a DiffArray held as a value."""
+    if type(value) is DiffArray:
+        return value.dtype
+    return np.result_type(value)
+
+
 class DiffArray:
     """An array that remembers how it was computed.
 
@@ -47,7 +54,7 @@ class DiffArray:
     shape = property(lambda self: tuple(np.shape(self.value)), doc="The shape.")
     ndim = property(lambda self: np.ndim(self.value), doc="The number of axes.")
     size = property(lambda self: int(np.prod(np.shape(self.value), dtype=np.int64)))
-    dtype = property(lambda self: np.result_type(self.value), doc="The dtype.")
+    dtype = property(lambda self: _dtype_of(self.value), doc="The dtype.")
     T = property(
         lambda self: apply(self._backend, "numpy.transpose", (self,), {}), doc="The transpose."
     )

@@ -33,8 +33,11 @@ def axes(a, nd):
 
 
 def rank(value, is_batched):
-    """The rank of one example of an argument."""
-    return ndim(value) - 1 if is_batched else ndim(value)
+    """The rank of one example of an argument (0 for options: dtypes, strings, numbers)."""
+    if is_batched:
+        return ndim(value) - 1
+    return ndim(value) if hasattr(value, "shape") and not isinstance(value, type) \
+        else np.ndim(value) if isinstance(value, (list, tuple)) else 0
 
 
 def pad(value, r, to):

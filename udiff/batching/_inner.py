@@ -13,7 +13,6 @@ import numpy as np
 
 from .. import _core, _registry
 from .._batched import BatchedArray
-from .._core import DiffArray
 from ..backends._base import InnerBackend, PerThreadContexts, backend_for_value
 from . import _dispatch
 
@@ -53,8 +52,9 @@ class BatchingInner(InnerBackend):
         return (inner_at, (self.level,))
 
     def is_array(self, value):
-        return (type(value) is BatchedArray
-                or hasattr(value, "shape") and hasattr(value, "dtype") and type(value) is not DiffArray)
+        # Any array: BatchedArrays, arrays of any library, and the DiffArrays of a
+        # differentiation running outside this vmap (values to this one).
+        return hasattr(value, "shape") and hasattr(value, "dtype")
 
     def native(self, key):
         func = self._cache.get(key)

@@ -1,5 +1,6 @@
 """Batching rules of ``numpy.fft``: the transformed axes shift past the batch axis."""
 from .._registry import defbatch
+from . import _helpers as h
 from ._helpers import axes, axis, call, ndim
 
 ONE = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft"]
@@ -27,9 +28,9 @@ def many(key, default):
 
 
 def shift(key):
-    def rule(size, batched, x, ax=None):
+    def rule(size, batched, x, axes=None):
         nd = ndim(x) - 1
-        return call(key, x, axes(tuple(range(nd)) if ax is None else ax, nd))
+        return call(key, x, h.axes(tuple(range(nd)) if axes is None else axes, nd))
 
     return rule
 

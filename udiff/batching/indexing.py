@@ -82,6 +82,20 @@ def _getitem(size, batched, a, index):
     return call("numpy.moveaxis", out, front, 0) if front else out
 
 
+def _take(size, batched, a, indices, axis=None, out=None, mode="raise"):
+    if out is not None or mode != "raise" or any(batched[2:]):
+        return NotImplemented
+    a_batched, i_batched = batched[:2]
+    if axis is None:
+        flat = int(np.prod(shape(a)[1:] if a_batched else shape(a), dtype=np.int64))
+        a = call("numpy.reshape", a, (size, flat) if a_batched else (flat,))
+        axis = 0
+    nd = ndim(a) - 1 if a_batched else ndim(a)
+    axis = axis % nd if -nd <= axis < nd else axis
+    lead = (slice(None),) * axis
+    return _getitem(size, (a_batched, (False,) * axis + (i_batched,)), a, lead + (indices,))
+
+
 def _index_add(size, batched, values, index, out_shape):
     v_batched, mask = batched[:2]
     out_shape = tuple(out_shape)
@@ -102,5 +116,6 @@ def _scatter_add_along_axis(size, batched, values, indices, ax, length):
 
 
 defbatch("numpy.getitem", _getitem)
+defbatch("numpy.take", _take)
 defbatch("numpy.index_add", _index_add)
 defbatch("numpy.scatter_add_along_axis", _scatter_add_along_axis)

@@ -31,9 +31,9 @@ def _matmul(size, batched, a, b, **kwargs):
     if ra == 0 or rb == 0:
         raise ValueError("matmul: an operand of one example is 0-d (use * to multiply by a scalar)")
     squeeze = []
-    if ba and ra == 1:
+    if ba and ra == 1:  # a row, removed from the result (-2, or -1 if b is a vector)
         a, ra = call("numpy.expand_dims", a, -2), 2
-        squeeze.append(-2)
+        squeeze.append(-2 if rb > 1 or bb else -1)
     if bb and rb == 1:
         b, rb = call("numpy.expand_dims", b, -1), 2
         squeeze.append(-1)

@@ -26,10 +26,11 @@ def reduction(key, default=None, flattens=False):
         if not batched[0]:  # only an option (where=, initial=) is batched
             return NotImplemented
         nd = ndim(a) - 1
-        if axis is not None:
-            return call(key, a, axes(axis, nd), *rest, **kwargs)
-        if not flattens:
-            return call(key, a, tuple(range(1, nd + 1)), *rest, **kwargs)
+        if axis is not None or not flattens:
+            axis = axes(axis, nd) if axis is not None else tuple(range(1, nd + 1))
+            if rest:
+                return call(key, a, axis, *rest, **kwargs)
+            return call(key, a, axis=axis, **kwargs)
         keepdims = kwargs.pop("keepdims", False)
         out = call(key, _flat(size, a), 1, *rest, **kwargs)
         return call("numpy.reshape", out, (size,) + (1,) * nd) if keepdims else out
@@ -41,7 +42,9 @@ def _ufunc_accumulate(key):
     def rule(size, batched, a, axis=0, *rest, **kwargs):
         if not batched[0]:
             return NotImplemented
-        return call(key, a, axes(axis, ndim(a) - 1), *rest, **kwargs)
+        if rest:
+            return NotImplemented
+        return call(key, a, axis=axes(axis, ndim(a) - 1), **kwargs)
 
     return rule
 

@@ -139,8 +139,8 @@ def _column_stack(size, batched, tup):
 def _pad(size, batched, array, pad_width, mode="constant", **kwargs):
     nd = ndim(array) - 1
 
-    def widths(w):
-        return np.concatenate([[(0, 0)], np.broadcast_to(np.asarray(w), (nd, 2))])
+    def widths(w):  # Python ints: Dask's pad takes no NumPy integers
+        return ((0, 0),) + tuple((int(b), int(e)) for b, e in np.broadcast_to(w, (nd, 2)))
 
     for name in ("constant_values", "end_values", "stat_length"):
         if name in kwargs and np.ndim(kwargs[name]) == 2:
