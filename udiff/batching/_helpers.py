@@ -41,7 +41,8 @@ def rank(value, is_batched):
 
 
 def pad(value, r, to):
-    """Batched values of example rank ``r`` with size-1 axes after the batch axis, to rank ``to``."""
+    """Batched values of example rank ``r``, size-1 axes added after the batch axis
+    up to example rank ``to``."""
     if r >= to:
         return value
     return call("numpy.expand_dims", value, tuple(range(1, 1 + to - r)))

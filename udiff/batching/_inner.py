@@ -18,7 +18,7 @@ from . import _dispatch
 
 
 class BatchingBackend(PerThreadContexts):
-    """The uarray backend :func:`udiff.vmap` sets: every multimethod goes to :func:`_dispatch.apply`."""
+    """The uarray backend :func:`udiff.vmap` sets: multimethods go to :func:`_dispatch.apply`."""
 
     __ua_domain__ = "numpy"
 

@@ -72,9 +72,15 @@ def vmap(f, in_axes=0, out_axes=0, axis_size=None):
     if axis_size is not None and (not _is_int(axis_size) or axis_size < 0):
         raise ValueError(f"vmap: axis_size must be a non-negative int, not {axis_size!r}")
 
+    names = {}  # the parameter names for error messages, per number of arguments
+
     @functools.wraps(f)
     def vmapped(*args, **kwargs):
-        items = _inputs(f, args, kwargs, in_axes)
+        if len(args) not in names:
+            from ..differential_operators import _parameter_names
+
+            names[len(args)] = _parameter_names(f, len(args))
+        items = _inputs(f, names[len(args)], args, kwargs, in_axes)
         size = _batch_size(items, axis_size)
         frame = Frame(_batched.active_level() + 1, size)
         leaves = [leaf if axis is None else _to_batched(leaf, axis, frame)
@@ -116,11 +122,8 @@ def _check_spec(spec, what):
 
 
 # -- arguments ----------------------------------------------------------------------------
-def _inputs(f, args, kwargs, in_axes):
+def _inputs(f, names, args, kwargs, in_axes):
     """``(leaf, path, axis)`` for every leaf of the arguments, positional then keyword."""
-    from ..differential_operators import _parameter_names
-
-    names = _parameter_names(f, len(args))
     if isinstance(in_axes, (tuple, list)) and not hasattr(in_axes, "_fields"):
         if len(in_axes) != len(args):
             raise ValueError(

@@ -5,7 +5,7 @@ import string
 import numpy as np
 
 from .._registry import defbatch
-from ._helpers import aligned, call, ndim, pad, rank, shape
+from ._helpers import aligned, call, pad, rank, shape
 
 
 def _letters(n, taken=""):

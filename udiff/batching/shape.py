@@ -54,7 +54,7 @@ def _rollaxis(size, batched, a, axis, start=0):
     nd = ndim(a) - 1
     if not -nd <= start <= nd:
         raise AxisError(f"start={start} is out of range for {nd} dimensions")
-    return call("numpy.rollaxis", a, h.axis(axis, nd), start % (nd + 1) + 1 if start < 0 else start + 1)
+    return call("numpy.rollaxis", a, h.axis(axis, nd), (start + nd if start < 0 else start) + 1)
 
 
 def _expand_dims(size, batched, a, axis):
@@ -161,8 +161,11 @@ def _trace(size, batched, a, offset=0, axis1=0, axis2=1, *rest, **kwargs):
 def _take_along_axis(size, batched, arr, indices, axis):
     arr, indices = (materialized(size, v, b) for v, b in zip((arr, indices), batched))
     if axis is None:
-        return call("numpy.take_along_axis", _ravel(size, None, arr), _ravel(size, None, indices), 1)
-    return call("numpy.take_along_axis", arr, indices, h.axis(axis, ndim(arr) - 1))
+        arr, indices = _ravel(size, None, arr), _ravel(size, None, indices)
+        axis = -1
+    else:
+        axis = h.axis(axis, ndim(arr) - 1)
+    return call("numpy.take_along_axis", arr, indices, axis)
 
 
 def along(key, default=-1, options=0):
