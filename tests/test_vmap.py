@@ -104,6 +104,8 @@ CASES = _ufunc_cases() + [
     c("round", lambda x: np.round(x, 1), F23),
     c("isclose", np.isclose, F23, F3),
     c("sort_complex", np.sort_complex, ((4,), "c"), dask=False),
+    c("asarray", lambda x: np.asarray(x, dtype=numpy.float32), F23),
+    c("array", np.array, F23),
     c("zeros_like", np.zeros_like, F23),
     c("ones_like", lambda x: np.ones_like(x, shape=(4,)), F23),
     c("empty_like", lambda x: np.empty_like(x).shape, F23),
@@ -180,6 +182,9 @@ CASES = _ufunc_cases() + [
     c("ndim", lambda x: numpy.asarray(np.ndim(x)), F23),
     c("size", lambda x: numpy.asarray(np.size(x)), F23),
     c("nbytes", lambda x: numpy.asarray(np.nbytes(x)), F23),
+    c("methods", lambda x: x.sum(axis=0) + x.mean() + x.reshape(3, 2).T.ravel()[:3]
+      + x.max(axis=1).cumsum()[-1] + x.real.std() + x.astype(numpy.float32).clip(0.3, 0.5)[0]
+      + x.dot(numpy.ones(3)).argsort()[0] + x.swapaxes(0, 1).squeeze()[0, 0], F23),
     # indexing
     c("getitem", lambda x: x[1:, ::-1], F23),
     c("getitem fancy", lambda x: x[[0, 1, 0], 1:], ((2, 3, 2), "f")),
@@ -392,7 +397,7 @@ def test_every_batching_rule_has_a_case(monkeypatch):
 # run once per example (correct, with a BatchingFallbackWarning).  Most make arrays
 # from shapes, or return a different length per example (unique, nonzero).
 FALLBACK = {
-    "arange", "argwhere", "array", "asarray", "block", "compress", "empty", "extract", "eye",
+    "arange", "argwhere", "block", "compress", "empty", "extract", "eye",
     "flatnonzero", "full", "geomspace", "identity", "in1d", "intersect1d", "isin",
     "lexsort", "linalg.lstsq", "linalg.multi_dot", "linspace", "logspace", "nonzero",
     "ones", "searchsorted", "setdiff1d", "setxor1d", "tri", "union1d", "unique", "zeros",

@@ -36,6 +36,19 @@ def _sort_complex(size, batched, a):
     return call("numpy.sort_complex", a)
 
 
+def conversion(key):
+    """The rule of ``asarray`` and ``array`` on a batched array: the values, cast."""
+
+    def rule(size, batched, a, dtype=None, *rest, **kwargs):
+        if not batched[0] or rest or set(kwargs) - {"copy", "order"}:
+            return NotImplemented
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            return call("numpy.astype", a, dtype)
+        return call("numpy.copy", a) if key == "numpy.array" and kwargs.get("copy", True) else a
+
+    return rule
+
+
 def like(key):
     """The rule of ``zeros_like``-style functions: the batch axis is kept."""
 
@@ -59,5 +72,7 @@ for _name in OTHERS:
     defbatch("numpy." + _name, elementwise("numpy." + _name))
 defbatch("numpy.where", _where)
 defbatch("numpy.sort_complex", _sort_complex)
+for _name in ("asarray", "array"):
+    defbatch("numpy." + _name, conversion("numpy." + _name))
 for _name in LIKE:
     defbatch("numpy." + _name, like("numpy." + _name))
