@@ -106,6 +106,7 @@ CASES = _ufunc_cases() + [
     c("sort_complex", np.sort_complex, ((4,), "c"), dask=False),
     c("asarray", lambda x: np.asarray(x, dtype=numpy.float32), F23),
     c("array", np.array, F23),
+    c("array of a list", lambda x, y: np.array([x, y, x]), F3, F3),
     c("zeros_like", np.zeros_like, F23),
     c("ones_like", lambda x: np.ones_like(x, shape=(4,)), F23),
     c("empty_like", lambda x: np.empty_like(x).shape, F23),
@@ -197,6 +198,8 @@ CASES = _ufunc_cases() + [
     c("getitem batched split", lambda x, i: x[i, :, 1], ((3, 2, 2), "f"), ((2,), "i"),
       configs=("all", "first")),
     c("getitem batched ellipsis", lambda x, i: x[..., None, i], ((2, 3), "f"), ((), "i"),
+      configs=("all", "first")),
+    c("getitem batched list", lambda x, i, j: x[[i, j, 0]], F3, ((), "i"), ((), "i"),
       configs=("all", "first")),
     c("take", lambda x, i: np.take(x, i, axis=1), ((2, 3), "f"), ((2, 2), "i")),
     # the adjoints of indexing (which per-example gradients run)

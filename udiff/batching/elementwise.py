@@ -7,7 +7,7 @@ import numpy as np
 
 from .._api import UFUNCS
 from .._registry import defbatch
-from ._helpers import aligned, call
+from ._helpers import aligned, call, materialized
 
 # elementwise functions that are not ufuncs (extra arguments are options, not arrays)
 OTHERS = ["where", "astype", "copy", "real", "imag", "angle", "sinc", "round", "isclose",
@@ -36,12 +36,22 @@ def _sort_complex(size, batched, a):
     return call("numpy.sort_complex", a)
 
 
+def stacked(size, items, batched):
+    """A list of arrays (some batched) as one batched array: ``array(items)`` per example."""
+    items = [materialized(size, v, b) for v, b in zip(items, batched)]
+    return call("numpy.stack", items, 1)
+
+
 def conversion(key):
     """The rule of ``asarray`` and ``array`` on a batched array: the values, cast."""
 
     def rule(size, batched, a, dtype=None, *rest, **kwargs):
         if not batched[0] or rest or set(kwargs) - {"copy", "order"}:
             return NotImplemented
+        if isinstance(batched[0], tuple):  # a list of arrays, some batched
+            if any(isinstance(b, tuple) for b in batched[0]):
+                return NotImplemented  # nested lists: left to the loop
+            a = stacked(size, a, batched[0])
         if dtype is not None and np.dtype(dtype) != a.dtype:
             return call("numpy.astype", a, dtype)
         return call("numpy.copy", a) if key == "numpy.array" and kwargs.get("copy", True) else a

@@ -11,6 +11,7 @@ import numpy as np
 from .._registry import defbatch
 from ..rules.selection import _batched_getitem, _batched_index_add, _is_bool
 from ._helpers import axis, call, materialized, ndim, pad, shape
+from .elementwise import stacked
 
 
 def _items(index, mask):
@@ -20,12 +21,16 @@ def _items(index, mask):
     return (index,), (mask,)
 
 
-def _expanded(items, mask, nd):
+def _expanded(size, items, mask, nd):
     """Index entries with lists as arrays, boolean masks as the integer arrays they
     select, and the Ellipsis as full slices."""
     out, out_mask = [], []
     for i, b in zip(items, mask):
-        if isinstance(i, list):
+        if isinstance(i, list) and isinstance(b, tuple):  # a list holding batched indices
+            if any(isinstance(e, tuple) for e in b):
+                raise NotImplementedError("vmap: nested lists of batched indices; use an array")
+            i, b = stacked(size, i, b), True
+        elif isinstance(i, list):
             i = np.asarray(i)
         if _is_bool(i):
             if b:
@@ -53,7 +58,7 @@ def _plan(size, index, mask, nd, batch_first):
     ``batch_first`` False, the unbatched) array, and where NumPy puts the
     ``count`` broadcast axes of its index arrays: at ``front`` of the result,
     where one example's indexing puts them ``before`` axes later."""
-    items, mask = _expanded(*_items(index, mask), nd)
+    items, mask = _expanded(size, *_items(index, mask), nd)
     basic = [i is None or isinstance(i, slice) for i in items]
     advanced = [k for k, b in enumerate(basic) if not b]
     count = max((ndim(i) - 1 if b else ndim(i) for i, b, nb in zip(items, mask, basic)
