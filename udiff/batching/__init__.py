@@ -7,7 +7,7 @@ inner backend of a DiffArrayBackend inside vmap) and ``_vmap``; the rules
 ``linalg``, ``fft``) are registered with :func:`udiff.defbatch` when this
 package is imported.
 """
-from . import elementwise, fft, indexing, linalg, products, reductions, shape  # noqa: F401
+from . import elementwise, fft, indexing, linalg, products, reductions, shape, special  # noqa: F401,E501
 from ._dispatch import BatchingFallbackWarning
 from ._vmap import vmap
 

@@ -12,6 +12,7 @@ unbatched (or constant) values, which it passes on to the functions it calls:
   BatchedArrays up to level ``L``; any other DiffArray (traced outside every
   vmap) is outranked by every BatchedArray.
 """
+import inspect
 import warnings
 
 from .. import _batched, _core, _registry
@@ -70,8 +71,11 @@ def apply(key, args, kwargs):
         return _core.call(key, *args, **kwargs)
     frame = top.frame
     level = top.level
-    batched, values = _unbatched(args, frame)
     kw_batched = kwargs and any(b for b in _unbatched(kwargs.values(), frame)[0])
+    if kw_batched:  # rules see batched arrays by position
+        args, kwargs = _by_position(key, args, kwargs)
+        kw_batched = any(b for b in _unbatched(kwargs.values(), frame)[0])
+    batched, values = _unbatched(args, frame)
     rule = _registry._BATCH.get(key)
     if rule is not None and not kw_batched:
         out = rule(frame.size, batched, *values, **kwargs)
@@ -83,6 +87,27 @@ def apply(key, args, kwargs):
         except BatchingConversionError:
             pass  # the default needs constants: loop over the examples instead
     return fallback(key, frame, args, kwargs)
+
+
+def _by_position(key, args, kwargs):
+    """``(args, kwargs)`` with keyword arguments bound to their positions, as far as the
+    function's signature allows (the parameters before them get their defaults)."""
+    try:
+        signature = inspect.signature(_registry.function(key).arg_extractor)
+        bound = signature.bind(*args, **kwargs)
+    except (AttributeError, TypeError, ValueError):
+        return args, kwargs
+    bound.apply_defaults()
+    positional = [p.name for p in signature.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    args = tuple(bound.arguments[name] for name in positional)
+    kwargs = {k: v for k, v in bound.arguments.items() if k not in positional}
+    for p in signature.parameters.values():
+        if p.kind is p.VAR_KEYWORD:
+            kwargs.update(kwargs.pop(p.name, {}))
+        elif p.kind is p.VAR_POSITIONAL:
+            args += tuple(kwargs.pop(p.name, ()))
+    return args, kwargs
 
 
 def _unbatched(args, frame):

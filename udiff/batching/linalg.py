@@ -6,7 +6,7 @@ from .._registry import defbatch
 from ._helpers import aligned, axes, call, ndim, rank, shape
 
 STACKED = ["inv", "det", "slogdet", "eigh", "eigvalsh", "cholesky", "qr", "svd",
-           "_svd_reduced", "_adjugate", "pinv", "matrix_power", "matrix_rank"]
+           "_svd_reduced", "_adjugate", "pinv", "matrix_power", "matrix_rank", "eig", "eigvals"]
 
 
 def stacked(key):
