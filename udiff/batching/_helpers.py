@@ -9,11 +9,31 @@ BatchedArray) whatever uarray backend is set.
 import numpy as np
 from numpy.exceptions import AxisError
 
-from .._core import call
+from .. import _core
+from ..backends import numpy_backend
 from ..rules._helpers import ndim, shape
 
 __all__ = ["call", "ndim", "shape", "axis", "axes", "rank", "aligned", "materialized",
            "batched_first"]
+
+
+_OPTIONS = {int, float, complex, bool, str, slice, type(None), type(Ellipsis), np.dtype}
+
+
+def _plain(a):
+    """Whether ``a`` is a NumPy array or an option (no array of another kind inside)."""
+    t = type(a)
+    if t is np.ndarray or t in _OPTIONS or isinstance(a, (np.generic, type)):
+        return True
+    return (t is tuple or t is list) and all(map(_plain, a))
+
+
+def call(key, *args, **kwargs):
+    """Run function ``key`` on its arguments' kind of array (``udiff._core.call``), taking
+    NumPy's function directly when every argument is a NumPy array or an option."""
+    if all(map(_plain, args)) and all(map(_plain, kwargs.values())):
+        return numpy_backend.impl(key)(*args, **kwargs)
+    return _core.call(key, *args, **kwargs)
 
 
 def axis(a, nd):
