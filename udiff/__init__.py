@@ -55,6 +55,8 @@ from ._tree import (  # noqa: E402
 )
 from . import testing  # noqa: E402
 from ._custom import checkpoint, custom_jvp, custom_vjp, stop_gradient  # noqa: E402
+from .batching import BatchingFallbackWarning, vmap  # noqa: E402
+from ._registry import defbatch  # noqa: E402
 
 __all__ = [
     "DiffArray",
@@ -85,4 +87,7 @@ __all__ = [
     "custom_jvp",
     "stop_gradient",
     "checkpoint",
+    "vmap",
+    "defbatch",
+    "BatchingFallbackWarning",
 ]

@@ -6,10 +6,18 @@ import warnings
 import numpy as np
 import uarray as ua
 
-from . import _registry
+from . import _batched, _registry
+from ._batched import BatchedArray
 from .backends._base import backend_for_value
 
 _SEQ = (list, tuple)
+
+
+def _dtype_of(value):
+    """The dtype of an inner array, a Python scalar, or a DiffArray held as a value."""
+    if type(value) is DiffArray:
+        return value.dtype
+    return np.result_type(value)
 
 
 class DiffArray:
@@ -46,7 +54,7 @@ class DiffArray:
     shape = property(lambda self: tuple(np.shape(self.value)), doc="The shape.")
     ndim = property(lambda self: np.ndim(self.value), doc="The number of axes.")
     size = property(lambda self: int(np.prod(np.shape(self.value), dtype=np.int64)))
-    dtype = property(lambda self: np.result_type(self.value), doc="The dtype.")
+    dtype = property(lambda self: _dtype_of(self.value), doc="The dtype.")
     T = property(
         lambda self: apply(self._backend, "numpy.transpose", (self,), {}), doc="The transpose."
     )
@@ -303,6 +311,10 @@ def _index_value(index):
     return index
 
 
+class _Outranked(Exception):
+    """A sequence argument holds a BatchedArray of a vmap running inside this backend."""
+
+
 def _unwrap_seq(backend, key, seq, argnum, path, parents):
     """Replace DiffArrays inside a (nested) list/tuple argument by their values."""
     out = None
@@ -317,6 +329,8 @@ def _unwrap_seq(backend, key, seq, argnum, path, parents):
             value = _unwrap_seq(backend, key, a, argnum, path + (j,), parents)
             if value is a:
                 continue
+        elif t is BatchedArray and a.level > getattr(backend.inner, "level", 0):
+            raise _Outranked
         else:
             continue
         if out is None:
@@ -346,11 +360,18 @@ def apply(backend, key, args, kwargs):
             raw[i] = a.value
             parents.append((i, (), a))
         elif (t is list or t is tuple) and a:
-            value = _unwrap_seq(backend, key, a, i, (), parents)
+            try:
+                value = _unwrap_seq(backend, key, a, i, (), parents)
+            except _Outranked:
+                return _batched.dispatch(key, args, kwargs)
             if value is not a:
                 if raw is args:
                     raw = list(args)
                 raw[i] = value
+        elif t is BatchedArray and a.level > getattr(backend.inner, "level", 0):
+            # A vmap running inside this differentiation: it batches the call
+            # (and records it through this backend on the values it holds).
+            return _batched.dispatch(key, args, kwargs)
     if kwargs:
         for a in kwargs.values():
             if type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a):
@@ -484,6 +505,8 @@ def call(key, *args, **kwargs):
     for a in arrays:
         if type(a) is DiffArray:
             return apply(a._backend, key, *_tracked_by_position(key, args, kwargs))
+        if type(a) is BatchedArray:
+            return _batched.dispatch(key, args, kwargs)
     # The array of a library other than NumPy decides (NumPy arrays mix with any).
     first = next((a for a in arrays if type(a).__module__.split(".")[0] != "numpy"),
                  arrays[0] if arrays else None)

@@ -6,7 +6,8 @@ name, signature and defaults, so that any uarray backend of the ``numpy``
 domain can run it, plus
 
 * a fast path: called on a :class:`udiff.DiffArray` it records the operation
-  directly (``_core.apply``), without a uarray dispatch;
+  directly (``_core.apply``), and on a BatchedArray (inside :func:`udiff.vmap`)
+  it runs the batching rule, without a uarray dispatch;
 * a uarray default that runs it on its arguments' own library (NumPy, Dask,
   CuPy) when no backend is set, so that code written with ``udiff.numpy`` is
   plain NumPy outside :class:`udiff.DiffArrayBackend`;
@@ -24,7 +25,9 @@ import numpy as np
 from uarray import Dispatchable, create_multimethod
 
 from . import _registry
+from ._batched import BatchedArray
 from ._core import DiffArray, apply, call
+from . import _batched
 from .backends._base import ndarray
 
 def array(a):
@@ -76,8 +79,11 @@ class Function:
 
     def __call__(self, *args, **kwargs):
         for a in args:
-            if type(a) is DiffArray:
+            t = type(a)
+            if t is DiffArray:
                 return apply(a._backend, self.key, args, kwargs)
+            if t is BatchedArray:
+                return _batched.dispatch(self.key, args, kwargs)
         return self.multimethod(*args, **kwargs)
 
 

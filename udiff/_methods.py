@@ -1,4 +1,5 @@
-"""NumPy's array methods and JAX-style functional updates, for DiffArray.
+"""NumPy's array methods (for DiffArray and vmap's BatchedArray) and JAX-style
+functional updates (for DiffArray).
 
 Every method records through the same machinery as the multimethod it
 stands for, so ``x.sum(axis=0)`` and ``np.sum(x, axis=0)`` give the same
@@ -6,13 +7,16 @@ graph, inside or outside the ``with`` block.
 """
 import numpy as np
 
-from . import _api
+from . import _api, _batched
 from . import _composites as _cm
 from . import _multimethods as _mm
+from ._batched import BatchedArray
 from ._core import DiffArray, _index_value, apply
 
 
 def _call(func, self, *args, **kwargs):
+    if type(self) is BatchedArray:  # inside vmap: the function's batching rule
+        return _batched.dispatch(func.key, (self,) + args, kwargs)
     return apply(self._backend, func.key, (self,) + args, kwargs)
 
 
@@ -103,10 +107,11 @@ _METHODS = {
     "nonzero": lambda self: _call(_api.nonzero, self),
     "argsort": lambda self, axis=-1, kind=None, order=None: _call(_api.argsort, self, axis=axis),
 }
-for _name, _method in _METHODS.items():
-    setattr(DiffArray, _name, _method)
-DiffArray.real = property(lambda self: _call(_mm.real, self), doc="The real part.")
-DiffArray.imag = property(lambda self: _call(_mm.imag, self), doc="The imaginary part.")
+for _cls in (DiffArray, BatchedArray):
+    for _name, _method in _METHODS.items():
+        setattr(_cls, _name, _method)
+    _cls.real = property(lambda self: _call(_mm.real, self), doc="The real part.")
+    _cls.imag = property(lambda self: _call(_mm.imag, self), doc="The imaginary part.")
 
 
 # -- functional updates: x.at[index].set(v) ------------------------------------------------------

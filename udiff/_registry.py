@@ -19,6 +19,7 @@ _VJP = {}
 _JVP = {}
 _NONDIFF = set()
 _COMPOSITE = set()
+_BATCH = {}  # key -> batching rule (udiff.defbatch)
 
 # NumPy callables -> keys, for DiffArray.__array_ufunc__/__array_function__.
 _FROM_NUMPY = {}
@@ -234,6 +235,42 @@ def defcomposite(*funcs):
         if default_of(key) is None:
             raise ValueError(f"{key_name(key)} has no default implementation to differentiate")
         _COMPOSITE.add(key)
+
+
+def defbatch(func, rule):
+    """Define the batching rule of ``func``, which :func:`udiff.vmap` runs.
+
+    Parameters
+    ----------
+    func : multimethod or ufunc
+        As for :func:`defvjp`.
+    rule : callable
+        ``rule(axis_size, batched, *args, **kwargs)`` returns ``func``'s
+        result for every example at once, each output with the batch axis
+        first.  ``args`` and ``kwargs`` are ``func``'s arguments with each
+        batched array replaced by its values stacked on axis 0 (of length
+        ``axis_size``); ``batched`` tells which: one bool per positional
+        argument (a tuple of them for a sequence of arrays).  Unbatched
+        arguments are passed as they are.  A rule computes with NumPy's or
+        udiff's functions (never by converting to ``numpy.ndarray``), so that
+        the values may be DiffArrays, Dask arrays or an outer vmap's batched
+        arrays, and ``grad``, ``vmap`` and ``jacfwd`` nest in any order.
+        A rule may return ``NotImplemented`` for a case it does not batch:
+        the function then runs once per example.
+
+    Examples
+    --------
+    >>> import numpy, uarray as ua, udiff, udiff.numpy as np
+    >>> @ua.create_multimethod(lambda args, kwargs, d: (tuple(d) + args[1:], kwargs),
+    ...                        domain="numpy")
+    ... def unwrap(p):
+    ...     return (ua.Dispatchable(p, np.ndarray),)
+    >>> udiff.defbatch(unwrap, lambda size, batched, p: numpy.unwrap(p))  # along the last axis
+    >>> udiff.vmap(unwrap)(numpy.array([[0.0, 7.0], [0.0, 1.0]]))
+    array([[0.        , 0.71681469],
+           [0.        , 1.        ]])
+    """
+    _BATCH[key_of(func)] = rule
 
 
 def has_rule(key):

@@ -9,6 +9,7 @@ import threading
 import numpy as np
 
 from . import _registry
+from ._batched import BatchedArray
 from ._core import LAZY, DiffArray
 from ._tree import describe, tree_flatten, tree_flatten_with_paths, tree_unflatten
 
@@ -288,7 +289,8 @@ def _seed(backend, value, like, name, recorded):
     """Check a user's seed against ``like`` and put it on the inner backend."""
     if type(value) is DiffArray:
         value = value if recorded else value.value
-    elif not backend.inner.is_array(value):
+    elif not backend.inner.is_array(value) and type(value) is not BatchedArray:
+        # (a batched seed, inside vmap: the sweep batches the rules it runs)
         value = backend.inner.asarray(value, dtype=_float_dtype(like.dtype))
     if np.isnan(like.shape).any():
         raise ValueError(

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 import uarray as ua
 
+from . import _batched
 from ._backend import DiffArrayBackend
 from ._core import DiffArray, apply, tracing
 from ._sweeps import (
@@ -32,6 +33,14 @@ _BACKENDS = {}
 
 def _backend(inner, mode="vjp"):
     inner = inner_of(inner)
+    level = _batched.active_level()
+    if level:
+        # Inside vmap the arrays are batched: differentiate them on the batching
+        # inner backend of the innermost vmap, whose arrays hold the batch (and
+        # which runs each function on whatever library the values belong to).
+        from .batching._inner import inner_at
+
+        inner = inner_at(level)
     key = (inner, mode)
     if key not in _BACKENDS:
         _BACKENDS[key] = DiffArrayBackend(inner, mode)
@@ -70,7 +79,8 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
     for n in nums:
         leaves, paths, treedef = tree_flatten_with_paths(args[n], names[n])
         variables = [_variable(leaf, path, backend) for leaf, path in zip(leaves, paths)]
-        trace.nested = trace.nested or any(type(leaf) is DiffArray for leaf in leaves)
+        trace.nested = trace.nested or any(
+            type(leaf) is DiffArray and not _outer(leaf, backend) for leaf in leaves)
         args[n] = tree_unflatten(treedef, variables)
         trace.variables.extend(variables)
         trace.structures.append(treedef)
@@ -102,9 +112,17 @@ def _parameter_names(f, nargs):
     return [params[i] if i < len(params) else f"argument {i}" for i in range(nargs)]
 
 
+def _outer(leaf, backend):
+    """Whether DiffArray ``leaf`` belongs to a differentiation outside the vmap ``backend``
+    runs in: to this one it is a value (whose operations its own graph records)."""
+    return getattr(leaf._backend.inner, "level", 0) < getattr(backend.inner, "level", 0)
+
+
 def _variable(leaf, path, backend):
     """A leaf of a differentiated argument as a DiffArray variable, or a clear error."""
-    if type(leaf) is DiffArray:
+    if type(leaf) is DiffArray and _outer(leaf, backend):
+        value = DiffArray(leaf, backend)
+    elif type(leaf) is DiffArray:
         # An operator inside another: a fresh variable that depends on the outer one,
         # so that the inner derivative does not also run through everything else
         # computed from it (the outer one's other uses are constants to the inner).
@@ -130,7 +148,7 @@ def _variable(leaf, path, backend):
 
 def _output(f, leaf, path, backend):
     """An output leaf as a DiffArray: an array or number is a constant; anything else raises."""
-    if type(leaf) is DiffArray:
+    if type(leaf) is DiffArray and not _outer(leaf, backend):
         return leaf
     if backend.inner.is_array(leaf) or isinstance(leaf, (int, float, complex, np.generic)) \
             or isinstance(leaf, np.ndarray):
@@ -374,7 +392,8 @@ def _tangent_leaves(trace, tangents, backend, recorded):
     for i, (x, t) in enumerate(zip(trace.variables, leaves)):
         t_value = t.value if type(t) is DiffArray and not recorded else t
         _check_tangent(i, x, t_value)
-        if not recorded and not backend.inner.is_array(t_value):
+        if not recorded and not backend.inner.is_array(t_value) \
+                and type(t_value) is not _batched.BatchedArray:
             t_value = backend.inner.asarray(t_value)
         if recorded and type(t_value) is not DiffArray:
             t_value = DiffArray(t_value if backend.inner.is_array(t_value)

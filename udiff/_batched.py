@@ -1,0 +1,212 @@
+"""BatchedArray, the array :func:`udiff.vmap` computes with, and vmap's per-thread state.
+
+A BatchedArray stands for one array per example of a batch: its ``value``
+holds them all, stacked on axis 0 (a canonical place, so that batching rules
+only ever shift axes by one).  Its shape, rank and indexing are those of one
+example.  Every operation on it (NumPy functions, udiff.numpy functions,
+operators, methods) goes to that function's batching rule
+(:func:`udiff.defbatch`) through :func:`dispatch`, which ``udiff.batching``
+provides.
+
+``value`` may itself be a DiffArray, a Dask array or the BatchedArray of an
+outer vmap: that is how transformations nest.  ``level`` is how deeply the
+vmap that made it is nested (1 for the outermost); a BatchedArray of a deeper
+vmap treats those of outer ones as unbatched values.
+"""
+import threading
+
+import numpy as np
+
+from . import _registry
+
+# dispatch(key, args, kwargs): run function ``key`` on arguments holding
+# BatchedArrays.  Set by udiff.batching when it is imported (udiff imports it).
+dispatch = None
+
+
+class BatchingConversionError(TypeError):
+    """A batched array was converted to a constant (a Python number, a NumPy array)."""
+
+
+class BatchedArray:
+    """One array per example of a vmap batch (see the module docstring).
+
+    Examples
+    --------
+    >>> import numpy, udiff, udiff.numpy as np
+    >>> udiff.vmap(lambda x: np.sum(x * x))(numpy.arange(6.0).reshape(3, 2))
+    array([ 1., 13., 41.])
+    """
+
+    __slots__ = ("value", "level", "frame", "__weakref__")
+    __array_priority__ = 200.0
+
+    def __init__(self, value, level, frame):
+        self.value = value
+        self.level = level
+        self.frame = frame
+
+    shape = property(lambda self: tuple(self.value.shape[1:]), doc="One example's shape.")
+    ndim = property(lambda self: self.value.ndim - 1, doc="One example's rank.")
+    dtype = property(lambda self: np.dtype(self.value.dtype), doc="The dtype.")
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    T = property(lambda self: dispatch("numpy.transpose", (self,), {}), doc="The transpose.")
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d batched array")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self):
+        return f"BatchedArray(level={self.level}, value={self.value!r})"
+
+    __hash__ = object.__hash__
+
+    # Constants cannot be made of one value per example: that is data-dependent
+    # control flow (or a silent drop of the batch axis), which vmap cannot batch.
+    def _constant(self, what):
+        raise BatchingConversionError(
+            f"{what} of a batched array inside udiff.vmap: its value differs between "
+            "examples; keep it an array (np.where for branches), or pass it unbatched "
+            "(in_axes=None)"
+        )
+
+    def __array__(self, dtype=None, copy=None):
+        self._constant("numpy.asarray() (or indexing a NumPy array with it: write "
+                       "np.take(x, i, axis=...) for x[i] where x is not batched)")
+
+    def __float__(self):
+        self._constant("float()")
+
+    def __int__(self):
+        self._constant("int()")
+
+    def __complex__(self):
+        self._constant("complex()")
+
+    def __index__(self):
+        self._constant("using it as an index")
+
+    def __bool__(self):
+        self._constant("bool() (an if or while on it)")
+
+    def item(self, *args):
+        """Refused: one value per example cannot be a Python scalar."""
+        self._constant("item()")
+
+    def tolist(self):
+        """Refused: one value per example cannot be a Python list."""
+        self._constant("tolist()")
+
+    def __array_namespace__(self, api_version=None):
+        """udiff's NumPy namespace, whose functions batch BatchedArrays."""
+        from . import numpy
+
+        return numpy
+
+    def __getitem__(self, index):
+        return dispatch("numpy.getitem", (self, index), {})
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "a batched array does not support item assignment (x[i] = v); use "
+            "np.where(mask, v, x) or build the array from pieces"
+        )
+
+    # -- NumPy protocols -----------------------------------------------------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if kwargs.get("out") is not None:
+            return NotImplemented
+        kwargs.pop("out", None)
+        key = _registry._FROM_NUMPY.get(ufunc)
+        if key is None or method not in ("__call__", "reduce", "accumulate"):
+            return NotImplemented
+        return dispatch(key if method == "__call__" else f"{key}.{method}", inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        direct = _DIRECT.get(func)
+        if direct is not None:
+            return direct(*args, **kwargs)
+        key = _registry._FROM_NUMPY.get(func)
+        if key is None:
+            raise NotImplementedError(
+                f"udiff has no multimethod for numpy.{func.__name__}; it cannot be "
+                "applied to a batched array inside vmap"
+            )
+        return dispatch(key, args, kwargs)
+
+
+def _result_type(*arrays_and_dtypes):
+    return np.result_type(*(np.dtype(a.dtype) if type(a) is BatchedArray else a
+                            for a in arrays_and_dtypes))
+
+
+# NumPy functions that only read a BatchedArray's per-example attributes.
+_DIRECT = {
+    np.shape: lambda a: a.shape,
+    np.ndim: lambda a: a.ndim,
+    np.size: lambda a, axis=None: a.size if axis is None else a.shape[axis],
+    np.result_type: _result_type,
+}
+
+
+def _binary(name):
+    key = "numpy." + name
+
+    def op(self, other):
+        return dispatch(key, (self, other), {})
+
+    def rop(self, other):
+        return dispatch(key, (other, self), {})
+
+    return op, rop
+
+
+for _name, _ufunc in [
+    ("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("truediv", "true_divide"),
+    ("floordiv", "floor_divide"), ("matmul", "matmul"), ("mod", "remainder"),
+    ("pow", "power"), ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
+    ("lshift", "left_shift"), ("rshift", "right_shift"),
+]:
+    _op, _rop = _binary(_ufunc)
+    setattr(BatchedArray, f"__{_name}__", _op)
+    setattr(BatchedArray, f"__r{_name}__", _rop)
+for _name, _ufunc in [("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+                      ("ge", "greater_equal"), ("eq", "equal"), ("ne", "not_equal")]:
+    setattr(BatchedArray, f"__{_name}__", _binary(_ufunc)[0])
+for _name, _ufunc in [("neg", "negative"), ("pos", "positive"), ("abs", "absolute"),
+                      ("invert", "invert")]:
+    setattr(BatchedArray, f"__{_name}__", (lambda key: lambda self: dispatch(key, (self,), {}))(
+        "numpy." + _ufunc))
+BatchedArray.__divmod__ = lambda self, other: dispatch("numpy.divmod", (self, other), {})
+
+
+# -- the vmaps running in this thread ----------------------------------------------------
+_STATE = threading.local()
+
+
+class Frame:
+    """One running vmap call: its nesting level and batch size."""
+
+    __slots__ = ("level", "size")
+
+    def __init__(self, level, size):
+        self.level = level
+        self.size = size
+
+
+def frames():
+    """The vmap calls running in this thread, outermost first."""
+    stack = getattr(_STATE, "frames", None)
+    if stack is None:
+        stack = _STATE.frames = []
+    return stack
+
+
+def active_level():
+    """The nesting level of the innermost running vmap in this thread (0: none)."""
+    stack = getattr(_STATE, "frames", None)
+    return len(stack) if stack else 0
