@@ -230,7 +230,7 @@ REDUCTIONS = {
     "sum": F, "prod": F, "max": D, "min": D, "amax": D, "amin": D, "ptp": D, "mean": F,
     "std": F, "var": F, "nansum": N, "nanprod": N, "nanmax": N, "nanmin": N, "nanmean": N,
     "nanstd": N, "nanvar": N, "all": B, "any": B, "median": D, "average": F,
-    "count_nonzero": I,
+    "count_nonzero": I, "nanmedian": N,
 }
 _NO_KEEPDIMS = {"average"}  # numpy.average takes keepdims but no axis tuples: see below
 for _name, _dom in REDUCTIONS.items():
@@ -297,6 +297,32 @@ case("median", D(4, dtype=numpy.float32))
 for _shape, _kw in (((0, 0), dict(axis=0)), ((0,), {}), ((2, 0), dict(axis=1, keepdims=True)),
                     ((0, 3), dict(axis=0))):
     case("median", numpy.zeros(_shape, numpy.float32), kw=_kw)
+
+# every method NumPy has (positions where n q is a whole number, where the discrete methods
+# switch; q = 0 and 1), integers (discrete methods keep their dtype), the NaN-ignoring variants
+# (a slice of NaNs only, slices with different counts), empty axes
+QUANTILE_METHODS = (
+    "linear", "lower", "higher", "nearest", "midpoint", "inverted_cdf", "averaged_inverted_cdf",
+    "closest_observation", "interpolated_inverted_cdf", "hazen", "weibull", "median_unbiased",
+    "normal_unbiased")
+_QS = [0.0, 0.25, 0.375, 0.5, 0.6, 1.0]
+for _m in QUANTILE_METHODS:
+    case("quantile", D(4, 3), _QS, kw=dict(axis=0, method=_m))
+    case("percentile", I(2, 5), 37.0, kw=dict(axis=(0, 1), method=_m, keepdims=True))
+    case("nanquantile", N(3, 4, nans=(1, 4, 5, 6, 7, 10)), _QS, kw=dict(axis=1, method=_m))
+    case("nanpercentile", N(4, 3, nans=(0, 4, 5)), 62.5, kw=dict(axis=0, method=_m))
+for _name, _q in (("nanquantile", 0.3), ("nanpercentile", [30.0, 80.0])):
+    case(_name, N(2, 3, 4, nans=(0, 5, 13)), _q, kw=dict(axis=(0, 2)))
+    case(_name, N(3, 4, nans=(2,)), _q, kw=dict(axis=None, keepdims=True))
+    case(_name, N(3, 4, nans=(2,), dtype=numpy.float32), _q, kw=dict(axis=-1))
+    case(_name, N(5, dtype=numpy.float32), numpy.float32(0.5))
+    case(_name, I(3, 4), _q, kw=dict(axis=0))
+    case(_name, D(), _q, label="0d")
+    case(_name, numpy.zeros((0, 3)), _q, kw=dict(axis=0))
+    case(_name, numpy.zeros((2, 0)), _q, kw=dict(axis=1, keepdims=True))
+case("quantile", F(3, 4) * numpy.array([1.0, numpy.nan, 1.0, 1.0]), [0.0, 0.5], kw=dict(axis=0))
+for _shape, _kw in (((0, 3), dict(axis=0)), ((0,), {}), ((2, 0), dict(axis=(0, 1)))):
+    case("nanmedian", numpy.zeros(_shape), kw=_kw)
 
 # -- scans and differences ---------------------------------------------------------------------
 for _name, _dom in (("cumsum", F), ("cumprod", F), ("nancumsum", N), ("nancumprod", N)):
@@ -1038,10 +1064,7 @@ on_dask(["unique[f83x2_axis=0]"], raises="unique with axis= .* dask inner backen
 # NotImplementedError naming the function and the option, on every inner backend.
 for _c in CASES:
     _reason = (
-        "udiff's quantile takes only method='linear'" if "method=" in _c.label
-        else "udiff's quantile/median take one axis or None, not a tuple"
-        if _c.name in ("quantile", "percentile", "median") and "axis=(" in _c.label
-        else "udiff's gradient takes edge_order=1" if _c.id == "gradient[f85_edge_order=2]"
+        "udiff's gradient takes edge_order=1" if _c.id == "gradient[f85_edge_order=2]"
         else "udiff's gradient takes scalar spacings" if _c.id == "gradient[f85_f85]"
         else None)
     if _reason:

@@ -485,6 +485,23 @@ composite(U.cross, "2d_vectors", U.cross, real(4, 2), real(4, 2))
 composite(U.quantile, "axis0", lambda x: U.quantile(x, 0.3, axis=0), distinct(5, 3))
 composite(U.percentile, "many", lambda x: U.percentile(x, [10, 50]), distinct(5, 3))
 composite(U.median, "keepdims", lambda x: U.median(x, axis=1, keepdims=True), distinct(3, 4))
+# every method is lerp(s[lo], s[hi], gamma) with constants lo, hi, gamma (test_forward_values
+# checks them); these cases check the derivative of both kinds, fixed weights and ends
+composite(U.quantile, "methods", lambda x: np.stack(
+    [U.quantile(x, [0.0, 0.3, 0.5, 1.0], axis=0, method=m)
+     for m in ("averaged_inverted_cdf", "midpoint", "hazen", "inverted_cdf")]), distinct(4, 3))
+composite(U.quantile, "axes02", lambda x: U.quantile(x, 0.4, axis=(0, 2), keepdims=True),
+          distinct(2, 3, 2))
+composite(U.percentile, "size1", lambda x: U.percentile(x, [20, 70], axis=0, method="hazen"),
+          real(1, 3))
+composite(U.median, "axes_all", lambda x: U.median(x, axis=(0, 1)), distinct(2, 3))
+composite(U.nanquantile, "nans", lambda x: U.nanquantile(x, [0.2, 0.9], axis=1, method="weibull"),
+          with_nans(3, 4, nans=[1, 5, 6]))
+composite(U.nanpercentile, "nans", lambda x: U.nanpercentile(x, 40.0, axis=(0, 1)),
+          with_nans(2, 3, nans=[4]))
+composite(U.nanmedian, "nans", lambda x: U.nanmedian(x, axis=0, keepdims=True),
+          with_nans(4, 3, nans=[0, 4, 5]))
+composite(U.nanmedian, "size0", lambda x: U.nanmedian(x, axis=1), real(0, 3))
 composite(U.nanmean, "nans", lambda x: U.nanmean(x, axis=0), with_nans(3, 2, nans=[1]))
 composite(U.nanvar, "nans", lambda x: U.nanvar(x, axis=0), with_nans(3, 2, nans=[1]))
 composite(U.nanstd, "ddof", lambda x: U.nanstd(x, ddof=1), real(3, 4))
