@@ -810,6 +810,11 @@ for _sub, _shapes in [("ij,jk->ik", [(2, 3), (3, 2)]), ("ij,j,jk->k", [(2, 3), (
     case("einsum", _sub, *[F(*s) for s in _shapes])
 case("einsum", "ij,jk->ik", F32(2, 3), F32(3, 2))
 case("einsum", "ij,j->i", I(2, 3), I(3))
+# the sublist form: integers for letters, Ellipsis, an implicit output
+case("einsum", F(2, 3), [0, 1], F(3, 4), [1, 2], [0, 2])
+case("einsum", F(2, 3, 3), [Ellipsis, 0, 0], [Ellipsis])
+case("einsum", F(2, 3), [5, 30], F(3), [30])
+case("einsum", F32(3), [0], F32(3), [0], [])
 case("kron", F(2, 3), F(3, 2))
 case("kron", F(2), F(3))
 case("kron", F32(2, 2), I(2))

@@ -377,6 +377,9 @@ case("einsum_three", lambda x, y, z: mm.einsum("ij,j,jk->k", x, y, z),
 case("einsum_trace", lambda x: mm.einsum("ii", x), real(3, 3))
 case("einsum_diag", lambda x: mm.einsum("ii->i", x), real(3, 3))
 case("einsum_implicit", lambda x, y: mm.einsum("ij,jk", x, y), real(2, 3), real(3, 2))
+case("einsum_sublist", lambda x, y: mm.einsum(x, [0, 1], y, [1, 2], [0, 2]), real(2, 3), real(3, 2))
+case("einsum_sublist_implicit", lambda x, y, z: np.einsum(x, [Ellipsis, 0, 1], y, [1], z, [0]),
+     real(2, 3, 2), real(2), real(3))
 case("einsum_ellipsis", lambda x, y: mm.einsum("...ij,...jk->...ik", x, y),
      real(2, 2, 3), real(3, 2))
 case("trace", mm.trace, real(3, 3))
