@@ -29,6 +29,16 @@ def scatter_add_along_axis(xp):
     return scatter
 
 
+def put_along_axis(xp):
+    """``xp.put_along_axis`` with ``jax.numpy``'s ``inplace=``: ``False`` returns a new array."""
+    def put(arr, indices, values, axis, inplace=True):
+        out = arr if inplace else arr.copy()
+        xp.put_along_axis(out, indices, values, axis)
+        return None if inplace else out
+
+    return put
+
+
 def _expand_masks(index):
     """Boolean arrays in an index, replaced by the integer arrays they select."""
     out = []

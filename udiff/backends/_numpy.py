@@ -1,7 +1,7 @@
 """The NumPy inner backend."""
 import numpy as np
 
-from ._base import InnerBackend, register, scatter_add_along_axis, index_add
+from ._base import InnerBackend, index_add, put_along_axis, register, scatter_add_along_axis
 
 
 def _in1d(ar1, ar2, assume_unique=False, invert=False):
@@ -17,6 +17,7 @@ def _overrides():
             np.count_nonzero(a, axis, keepdims=keepdims)),
         "scatter_add_along_axis": scatter_add_along_axis(np),
         "index_add": index_add(np),
+        "put_along_axis": put_along_axis(np),
     }
 
 
