@@ -550,6 +550,37 @@ composite(U.cov, "columns_y", lambda x, y: U.cov(x, y, rowvar=False), real(5, 2)
 composite(U.corrcoef, "rows", U.corrcoef, real(3, 5))
 composite(U.ascontiguousarray, "2d", lambda x: U.ascontiguousarray(x) * x, real(3, 4))
 composite(U.asfortranarray, "2d", lambda x: U.asfortranarray(x) * x, real(3, 4))
+# issue 10's NumPy functions
+composite(U.vander, "n4", lambda x: U.vander(x, 4), real(3))
+composite(U.vander, "size1_increasing", lambda x: U.vander(x, increasing=True), real(1))
+composite(U.polyadd, "pad", U.polyadd, real(2), real(4))
+composite(U.polysub, "pad", U.polysub, real(3), real(2))
+composite(U.polymul, "2x3", U.polymul, real(2), real(3))
+composite(U.polyder, "m2", lambda p: U.polyder(p, 2), real(4))
+composite(U.polyint, "k", lambda p, k: U.polyint(p, 2, k), real(3), real(2))
+# polyfit is linalg.lstsq's derivative, whose second order on Dask is slow (pinv's SVD rules):
+# one case to order 2, the weights and the covariance to order 1
+composite(U.polyfit, "xy", lambda x, y: U.polyfit(x, y, 1), distinct(3), real(3))
+composite(U.polyfit, "weights", lambda x, y, w: U.polyfit(x, y, 1, w=w), distinct(4), real(4, 2),
+          pos(4), order=1)
+composite(U.polyfit, "cov", lambda x, y: U.polyfit(x, y, 1, cov=True)[1], distinct(4), real(4),
+          order=1)
+composite(U.roots, "complex", U.roots, pos(3),
+          xfail=None if hasattr(U.linalg, "eigvals") else everywhere(
+              "roots needs udiff.numpy.linalg.eigvals (the linalg branch of issue 10)"))
+composite(U.diagflat, "k1", lambda v: U.diagflat(v, 1), real(2, 2))
+composite(U.real_if_close, "real", lambda x: U.real_if_close(x + 0j), real(3))
+composite(U.put_along_axis, "repeated", lambda x, v: U.put_along_axis(
+    x, numpy.array([[0, 2, 0], [-1, 1, 1]]), v, 1, inplace=False), real(2, 4), real(2, 3))
+composite(U.put_along_axis, "flat_size0", lambda x, v: U.put_along_axis(
+    x, numpy.array([], dtype=int), v, None, inplace=False), real(2, 0), real(0))
+composite(U.choose, "clip", lambda x, y: U.choose(numpy.array([[0, 1, 2], [3, 1, 0]]), [x, y, x * y],
+                                                  mode="clip"), real(2, 3), real(3))
+composite(U.piecewise, "funcs", lambda x: U.piecewise(
+    x, [x < -0.5, x > 0.5], [lambda v: v ** 3, np.sin, lambda v: 2.0 * v]), real(3, 2))
+composite(U.trim_zeros, "2d", lambda x: U.trim_zeros(x * numpy.array([0.0, 1.0, 1.0, 0.0])),
+          real(3, 4))
+composite(U.unwrap, "axis0", lambda x: U.unwrap(4.0 * x, axis=0), real(3, 2))
 composite(U.linalg.vector_norm, "axis_tuple",
           lambda x: U.linalg.vector_norm(x, axis=(0, 2), keepdims=True), nonzero(2, 3, 2))
 composite(U.linalg.vector_norm, "ord1", lambda x: U.linalg.vector_norm(x, ord=1), nonzero(3, 2))
@@ -783,10 +814,19 @@ def _family(key):
 DELEGATED = ("test_linalg", "test_fft")
 
 
+def _recorded_keys(c):
+    try:
+        return rule_keys(c.fun, c.make_args(udiff.numpy_backend))
+    except NotImplementedError:
+        if (c.xfail or {}).get("numpy"):  # a known limitation: the function itself raises
+            return set()
+        raise
+
+
 def test_every_rule_has_a_case():
     import importlib
 
-    covered = {_family(k) for c in CASES for k in rule_keys(c.fun, c.make_args(udiff.numpy_backend))}
+    covered = {_family(k) for c in CASES for k in _recorded_keys(c)}
     for test_module in DELEGATED:
         covered |= {_family(k) for k in importlib.import_module(test_module).COVERED_KEYS}
     missing = sorted({key_name(_family(k)) for k in _registry._VJP if _family(k) not in covered})
