@@ -102,7 +102,7 @@ SPECIAL = {
     "logsumexp": (x3,), "multigammaln": (x3 + 2, 2), "polygamma": (1, x3), "psi": (x3,),
     "rgamma": (x3,), "y0": (x3,), "y1": (x3,), "yn": (2, x3), "softmax": (x3,),
     "log_softmax": (x3,), "xlogy": (x3, x3 + 1), "xlog1py": (x3, x3), "entr": (x3,),
-    "log_ndtr": (x3,), "ndtr": (x3,), "ndtri": (x3 / 2,),
+    "log_ndtr": (x3,), "ndtr": (x3,), "ndtri": (x3 / 2,), "erfcx": (x3,), "jv": (x3 + 1, x3),
 }
 STATS = {
     "norm": (x3,), "t": (x3, 3.0), "gamma": (x3, 2.0), "beta": (x3 / 2, 2.0, 3.0), "chi2": (x3, 3.0),
@@ -249,8 +249,6 @@ for dist, args in STATS.items():
         arglists = [(args, {})]
         ag = resolve(autograd.scipy.stats, f"{dist}.{method}")
         jx = resolve(jax.scipy.stats, f"{dist}.{method}")
-        if ag is None and jx is None:
-            continue
         result["scipy"][f"stats.{dist}.{method}"] = {"autograd": autograd_status(ag, arglists),
                                                      "jax": jax_status(jx, arglists)}
 import importlib.metadata as md
