@@ -316,6 +316,7 @@ for _name, _q in (("nanquantile", 0.3), ("nanpercentile", [30.0, 80.0])):
     case(_name, N(3, 4, nans=(2,)), _q, kw=dict(axis=None, keepdims=True))
     case(_name, N(3, 4, nans=(2,), dtype=numpy.float32), _q, kw=dict(axis=-1))
     case(_name, N(5, dtype=numpy.float32), numpy.float32(0.5))
+    case(_name, N(5, dtype=numpy.float32), numpy.float64(0.5))  # a NumPy scalar is not weak
     case(_name, I(3, 4), _q, kw=dict(axis=0))
     case(_name, D(), _q, label="0d")
     case(_name, numpy.zeros((0, 3)), _q, kw=dict(axis=0))

@@ -13,7 +13,7 @@ Examples
 >>> import numpy, udiff, udiff.numpy as np
 >>> x = numpy.array([0.5, 3.0, 6.5])
 >>> udiff.grad(lambda x: np.sum(np.unwrap(x) ** 2))(x)
-array([ 1.        , -0.56637061, -0.13274123])
+array([1.        , 6.        , 0.43362939])
 >>> udiff.grad(lambda x: np.sum(np.put_along_axis(x, numpy.array([1]), 2 * x[:1], 0,
 ...                                               inplace=False)))(x)
 array([3., 0., 1.])

@@ -84,13 +84,14 @@ def _check(q, method, weights, name):
     if method not in METHODS:
         raise ValueError(f"{method!r} is not a valid method. Use one of: {METHODS}")
     if _np.any(q < 0) or _np.any(q > 1):
-        raise ValueError("Quantiles must be in the range [0, 1]")
+        raise ValueError("Percentiles must be in the range [0, 100]" if "percentile" in name
+                         else "Quantiles must be in the range [0, 1]")
 
 
 def _result_dtype(a, q, method):
     """NumPy's dtype: the array's own for a discrete method or a Python number ``q``."""
     dtype = _np.dtype(a.dtype)
-    if method in _DISCRETE or (isinstance(q, (int, float)) and dtype.kind == "f"):
+    if method in _DISCRETE or (type(q) in (int, float) and dtype.kind == "f"):
         return dtype
     return _np.result_type(dtype, _np.asarray(q), 1.0)
 
@@ -187,7 +188,7 @@ def _nanmean(a, axis, keepdims):
 
 def _percentile(a, q, *args, name="percentile", **kwargs):
     # A Python number stays one (its quantiles keep the array's dtype), an array keeps its own.
-    q = q / 100 if isinstance(q, (int, float)) else _np.true_divide(_np.asanyarray(q), 100)
+    q = q / 100 if type(q) in (int, float) else _np.true_divide(_np.asanyarray(q), 100)
     return _quantile(a, q, *args, name=name, **kwargs)
 
 
