@@ -76,3 +76,12 @@ def test_einsum_sublists_outside_any_backend_and_through_uarray():
 def test_roots_without_eigvals_says_what_it_needs():
     with pytest.raises(NotImplementedError, match="roots needs udiff.numpy.linalg.eigvals"):
         udiff.grad(lambda p: unp.sum(unp.real(unp.roots(p))))(numpy.array([1.0, 0.5, 2.0]))
+
+
+@pytest.mark.parametrize("name", ["quantile", "percentile", "nanquantile", "nanpercentile"])
+def test_quantile_weights_are_refused_by_name(name):
+    # NumPy 2 takes weights= with method="inverted_cdf"; udiff does not yet, and says so
+    x = numpy.array([1.0, 3.0, 2.0])
+    with pytest.raises(NotImplementedError, match=f"udiff's {name} does not take weights="):
+        udiff.grad(lambda x: getattr(unp, name)(x, 0.5, method="inverted_cdf",
+                                               weights=numpy.ones(3)))(x)
