@@ -1,17 +1,23 @@
-"""Write docs/coverage.md: every function of udiff.numpy with its derivative
-rules and the inner backends that run it.
+"""Write docs/coverage.md: every function of udiff.numpy (and of udiff.scipy, where it
+exists) with its derivative rules, the inner backends that run it, and whether
+autograd and JAX differentiate it.
 
-Run from the repository root: ``uv run python docs/make_coverage.py``.
+Run from the repository root: ``uv run python docs/make_coverage.py``.  The autograd
+and JAX columns come from ``docs/anchor_coverage.json`` (written by
+``docs/anchor_coverage.py``), so neither library is imported here.
 """
+import importlib
+import json
 import pathlib
-
 
 import udiff
 import udiff.numpy as unp
 from udiff import _registry
-from udiff.backends._base import key_name
 
 OUT = pathlib.Path(__file__).with_name("coverage.md")
+ANCHORS = json.loads(pathlib.Path(__file__).with_name("anchor_coverage.json").read_text())
+# Methods of udiff.scipy.stats's distributions.
+STATS_METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf")
 
 
 def _namespaces():
@@ -19,6 +25,10 @@ def _namespaces():
     for sub in ("linalg", "fft"):
         if hasattr(unp, sub):
             yield sub + ".", getattr(unp, sub)
+    try:  # udiff.scipy is optional here: written on other branches of issue 10
+        yield "scipy.special.", importlib.import_module("udiff.scipy.special")
+    except ImportError:
+        pass
 
 
 def _functions(module):
@@ -26,6 +36,18 @@ def _functions(module):
         obj = getattr(module, name, None)
         if hasattr(obj, "arg_extractor"):  # one of udiff's functions (ufuncs included)
             yield name, obj
+
+
+def _distributions():
+    """``(name, method)`` of udiff.scipy.stats's distributions, if it exists."""
+    try:
+        stats = importlib.import_module("udiff.scipy.stats")
+    except ImportError:
+        return
+    for name in sorted(getattr(stats, "__all__", ())):
+        for method in STATS_METHODS:
+            if callable(getattr(getattr(stats, name), method, None)):
+                yield f"{name}.{method}"
 
 
 def _rule(table, key):
@@ -41,8 +63,15 @@ def _rule(table, key):
 def _runs(backend, key):
     try:
         return "yes" if backend.native(key.key) is not None or key.default else "no"
-    except ImportError:
+    except (ImportError, AttributeError, KeyError):
         return "n/a"
+
+
+def _anchors(qual):
+    """autograd's and JAX's entries for ``qual`` (``sin``, ``scipy.special.erf``)."""
+    section, name = ("scipy", qual[len("scipy."):]) if qual.startswith("scipy.") else ("numpy", qual)
+    entry = ANCHORS[section].get(name, {})
+    return entry.get("autograd", "?"), entry.get("jax", "?")
 
 
 def main():
@@ -51,7 +80,7 @@ def main():
         for name, key in _functions(module):
             qual = prefix + name
             if id(key) in seen:
-                rows.append(f"| `{qual}` | alias of `{seen[id(key)]}` | | | | |")
+                rows.append(f"| `{qual}` | alias of `{seen[id(key)]}` | | | | | | |")
                 continue
             seen[id(key)] = qual
             vjp, jvp = _rule(_registry._VJP, key.key), _rule(_registry._JVP, key.key)
@@ -59,8 +88,14 @@ def main():
                 differentiable.add(qual)
             rows.append(
                 f"| `{qual}` | {vjp} | {jvp} | {_runs(udiff.numpy_backend, key)} | "
-                f"{_runs(udiff.dask_backend, key)} | not run (no GPU) |"
+                f"{_runs(udiff.dask_backend, key)} | not run (no GPU) | {' | '.join(_anchors(qual))} |"
             )
+    for qual in ("scipy.stats." + d for d in _distributions()):
+        differentiable.add(qual)
+        rows.append(f"| `{qual}` | composite | composite | its operations' | its operations' | "
+                    "not run (no GPU) | "
+                    f"{' | '.join(_anchors(qual))} |")
+    about = ANCHORS["_about"]
     header = [
         "# Coverage",
         "",
@@ -68,13 +103,22 @@ def main():
         "",
         f"**{len(differentiable)} differentiable functions** (ufuncs included, aliases not "
         "counted).  *rule*: a VJP or JVP rule of its own; *composite*: differentiated "
-        "through its default implementation's operations; *constant*: non-differentiable, "
+        "through its default implementation's operations (for `scipy.stats`, methods "
+        "written with udiff's functions); *constant*: non-differentiable, "
         "its result is a constant.  NumPy/Dask: whether the inner backend runs it (the "
         "library's own function, or the multimethod's default).  CuPy resolves the same "
         "names in `cupy`, but no GPU was available to run it.",
         "",
-        "| function | VJP | JVP | NumPy | Dask | CuPy |",
-        "|---|---|---|---|---|---|",
+        f"autograd {about['autograd']} and JAX {about['jax']} (NumPy {about['numpy']}), from "
+        f"`docs/anchor_coverage.json`, written by `{about['command']}`.  "
+        "autograd: *rule* (a primitive with VJPs), *constant* (declared non-differentiable), "
+        "*composite* (a Python function of primitives that `autograd.grad` differentiates), "
+        "*no* (a primitive without VJPs), *absent*.  JAX: *yes* (`jax.grad` works on a "
+        "test input), *constant* (integer or boolean results), *no* (`jax.grad` raises), "
+        "*n/a* (no floating input to try), *absent*; *?*: not determined.",
+        "",
+        "| function | VJP | JVP | NumPy | Dask | CuPy | autograd | JAX |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     OUT.write_text("\n".join(header + rows) + "\n")
     print(f"{len(differentiable)} differentiable functions; wrote {OUT}")

@@ -386,6 +386,9 @@ case("einsum_three", lambda x, y, z: mm.einsum("ij,j,jk->k", x, y, z),
 case("einsum_trace", lambda x: mm.einsum("ii", x), real(3, 3))
 case("einsum_diag", lambda x: mm.einsum("ii->i", x), real(3, 3))
 case("einsum_implicit", lambda x, y: mm.einsum("ij,jk", x, y), real(2, 3), real(3, 2))
+case("einsum_sublist", lambda x, y: mm.einsum(x, [0, 1], y, [1, 2], [0, 2]), real(2, 3), real(3, 2))
+case("einsum_sublist_implicit", lambda x, y, z: np.einsum(x, [Ellipsis, 0, 1], y, [1], z, [0]),
+     real(2, 3, 2), real(2), real(3))
 case("einsum_ellipsis", lambda x, y: mm.einsum("...ij,...jk->...ik", x, y),
      real(2, 2, 3), real(3, 2))
 case("trace", mm.trace, real(3, 3))
@@ -494,6 +497,23 @@ composite(U.cross, "2d_vectors", U.cross, real(4, 2), real(4, 2))
 composite(U.quantile, "axis0", lambda x: U.quantile(x, 0.3, axis=0), distinct(5, 3))
 composite(U.percentile, "many", lambda x: U.percentile(x, [10, 50]), distinct(5, 3))
 composite(U.median, "keepdims", lambda x: U.median(x, axis=1, keepdims=True), distinct(3, 4))
+# every method is lerp(s[lo], s[hi], gamma) with constants lo, hi, gamma (test_forward_values
+# checks them); these cases check the derivative of both kinds, fixed weights and ends
+composite(U.quantile, "methods", lambda x: np.stack(
+    [U.quantile(x, [0.0, 0.3, 0.5, 1.0], axis=0, method=m)
+     for m in ("averaged_inverted_cdf", "midpoint", "hazen", "inverted_cdf")]), distinct(4, 3))
+composite(U.quantile, "axes02", lambda x: U.quantile(x, 0.4, axis=(0, 2), keepdims=True),
+          distinct(2, 3, 2))
+composite(U.percentile, "size1", lambda x: U.percentile(x, [20, 70], axis=0, method="hazen"),
+          real(1, 3))
+composite(U.median, "axes_all", lambda x: U.median(x, axis=(0, 1)), distinct(2, 3))
+composite(U.nanquantile, "nans", lambda x: U.nanquantile(x, [0.2, 0.9], axis=1, method="weibull"),
+          with_nans(3, 4, nans=[1, 5, 6]))
+composite(U.nanpercentile, "nans", lambda x: U.nanpercentile(x, 40.0, axis=(0, 1)),
+          with_nans(2, 3, nans=[4]))
+composite(U.nanmedian, "nans", lambda x: U.nanmedian(x, axis=0, keepdims=True),
+          with_nans(4, 3, nans=[0, 4, 5]))
+composite(U.nanmedian, "size0", lambda x: U.nanmedian(x, axis=1), real(0, 3))
 composite(U.nanmean, "nans", lambda x: U.nanmean(x, axis=0), with_nans(3, 2, nans=[1]))
 composite(U.nanvar, "nans", lambda x: U.nanvar(x, axis=0), with_nans(3, 2, nans=[1]))
 composite(U.nanstd, "ddof", lambda x: U.nanstd(x, ddof=1), real(3, 4))
@@ -539,6 +559,37 @@ composite(U.cov, "columns_y", lambda x, y: U.cov(x, y, rowvar=False), real(5, 2)
 composite(U.corrcoef, "rows", U.corrcoef, real(3, 5))
 composite(U.ascontiguousarray, "2d", lambda x: U.ascontiguousarray(x) * x, real(3, 4))
 composite(U.asfortranarray, "2d", lambda x: U.asfortranarray(x) * x, real(3, 4))
+# issue 10's NumPy functions
+composite(U.vander, "n4", lambda x: U.vander(x, 4), real(3))
+composite(U.vander, "size1_increasing", lambda x: U.vander(x, increasing=True), real(1))
+composite(U.polyadd, "pad", U.polyadd, real(2), real(4))
+composite(U.polysub, "pad", U.polysub, real(3), real(2))
+composite(U.polymul, "2x3", U.polymul, real(2), real(3))
+composite(U.polyder, "m2", lambda p: U.polyder(p, 2), real(4))
+composite(U.polyint, "k", lambda p, k: U.polyint(p, 2, k), real(3), real(2))
+# polyfit is linalg.lstsq's derivative, whose second order on Dask is slow (pinv's SVD rules):
+# one case to order 2, the weights and the covariance to order 1
+composite(U.polyfit, "xy", lambda x, y: U.polyfit(x, y, 1), distinct(3), real(3))
+composite(U.polyfit, "weights", lambda x, y, w: U.polyfit(x, y, 1, w=w), distinct(4), real(4, 2),
+          pos(4), order=1)
+composite(U.polyfit, "cov", lambda x, y: U.polyfit(x, y, 1, cov=True)[1], distinct(4), real(4),
+          order=1)
+composite(U.roots, "complex", U.roots, pos(3),
+          xfail=None if hasattr(U.linalg, "eigvals") else everywhere(
+              "roots needs udiff.numpy.linalg.eigvals (the linalg branch of issue 10)"))
+composite(U.diagflat, "k1", lambda v: U.diagflat(v, 1), real(2, 2))
+composite(U.real_if_close, "real", lambda x: U.real_if_close(x + 0j), real(3))
+composite(U.put_along_axis, "repeated", lambda x, v: U.put_along_axis(
+    x, numpy.array([[0, 2, 0], [-1, 1, 1]]), v, 1, inplace=False), real(2, 4), real(2, 3))
+composite(U.put_along_axis, "flat_size0", lambda x, v: U.put_along_axis(
+    x, numpy.array([], dtype=int), v, None, inplace=False), real(2, 0), real(0))
+composite(U.choose, "clip", lambda x, y: U.choose(numpy.array([[0, 1, 2], [3, 1, 0]]), [x, y, x * y],
+                                                  mode="clip"), real(2, 3), real(3))
+composite(U.piecewise, "funcs", lambda x: U.piecewise(
+    x, [x < -0.5, x > 0.5], [lambda v: v ** 3, np.sin, lambda v: 2.0 * v]), real(3, 2))
+composite(U.trim_zeros, "2d", lambda x: U.trim_zeros(x * numpy.array([0.0, 1.0, 1.0, 0.0])),
+          real(3, 4))
+composite(U.unwrap, "axis0", lambda x: U.unwrap(4.0 * x, axis=0), real(3, 2))
 composite(U.linalg.vector_norm, "axis_tuple",
           lambda x: U.linalg.vector_norm(x, axis=(0, 2), keepdims=True), nonzero(2, 3, 2))
 composite(U.linalg.vector_norm, "ord1", lambda x: U.linalg.vector_norm(x, ord=1), nonzero(3, 2))
@@ -772,10 +823,19 @@ def _family(key):
 DELEGATED = ("test_linalg", "test_fft", "test_special")
 
 
+def _recorded_keys(c):
+    try:
+        return rule_keys(c.fun, c.make_args(udiff.numpy_backend))
+    except NotImplementedError:
+        if (c.xfail or {}).get("numpy"):  # a known limitation: the function itself raises
+            return set()
+        raise
+
+
 def test_every_rule_has_a_case():
     import importlib
 
-    covered = {_family(k) for c in CASES for k in rule_keys(c.fun, c.make_args(udiff.numpy_backend))}
+    covered = {_family(k) for c in CASES for k in _recorded_keys(c)}
     for test_module in DELEGATED:
         covered |= {_family(k) for k in importlib.import_module(test_module).COVERED_KEYS}
     missing = sorted({key_name(_family(k)) for k in OWN_VJP if _family(k) not in covered})

@@ -425,85 +425,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return (_array(a), _array(b))
 
 
-# -- statistics --------------------------------------------------------------------------
-def _quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False,
-              empty_is_nan=False):
-    if method != "linear":
-        raise NotImplementedError(f"udiff differentiates quantile with method='linear', not {method!r}")
-    dtype = _quantile_dtype(a, q)
-    q = _np.asarray(q, dtype=float)
-    nd = unp.ndim(a)
-    if axis is None:
-        s = unp.sort(unp.ravel(a))
-        ax = 0
-    else:
-        if isinstance(axis, (tuple, list)):
-            raise NotImplementedError("udiff's quantile takes one axis or None")
-        ax = axis % nd
-        s = unp.sort(a, axis=ax)
-    n = unp.shape(s)[ax]
-    if n == 0:  # NumPy: median is NaN over an empty axis, quantile raises
-        if not empty_is_nan:
-            raise IndexError(f"index -1 is out of bounds for axis {ax} with size 0")
-        nans = unp.sum(s, axis=ax) * _np.nan
-        result = unp.broadcast_to(_mm.astype(nans, dtype), q.shape + tuple(unp.shape(nans)))
-        return _keep_quantile_dims(result, a, q, axis, ax, keepdims)
-    pos = q * (n - 1)
-    lo = _np.floor(pos).astype(int)
-    hi = _np.minimum(lo + 1, n - 1)
-    frac = pos - lo
-    snd = unp.ndim(s)
-    low = unp.moveaxis(s[_axis_index(snd, ax, lo.ravel())], ax, 0)
-    high = unp.moveaxis(s[_axis_index(snd, ax, hi.ravel())], ax, 0)
-    w = _np.reshape(frac.ravel(), (-1,) + (1,) * (snd - 1)).astype(dtype)
-    result = low + (high - low) * w  # (q.size,) + remaining axes
-    result = unp.reshape(result, q.shape + tuple(unp.shape(result)[1:]))
-    return _keep_quantile_dims(result, a, q, axis, ax, keepdims)
-
-
-def _keep_quantile_dims(result, a, q, axis, ax, keepdims):
-    """``result`` (``q.shape`` + the kept axes) with the reduced axes back as length 1."""
-    if keepdims:
-        kept = [1] * unp.ndim(a) if axis is None else list(unp.shape(a))
-        if axis is not None:
-            kept[ax] = 1
-        result = unp.reshape(result, q.shape + tuple(kept))
-    return result
-
-
-@_create(_replace_first, default=_quantile)
-def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
-    """Quantiles, linear interpolation (``numpy.quantile``)."""
-    return (_array(a),)
-
-
-def _quantile_dtype(a, q):
-    """NumPy's dtype for quantiles of ``a``: ``a``'s own (if floating) for a Python number ``q``."""
-    dtype = _np.dtype(a.dtype)
-    if isinstance(q, (int, float)) and dtype.kind == "f":
-        return dtype
-    return _np.result_type(dtype, _np.asarray(q), 1.0)
-
-
-def _percentile(a, q, *args, **kwargs):
-    # A Python number stays one, so the quantiles keep NumPy's dtype.
-    q = q / 100.0 if isinstance(q, (int, float)) else _np.asarray(q, dtype=float) / 100.0
-    return _quantile(a, q, *args, **kwargs)
-
-
-@_create(_replace_first, default=_percentile)
-def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
-    """Percentiles, linear interpolation (``numpy.percentile``)."""
-    return (_array(a),)
-
-
-@_create(_replace_first, default=lambda a, axis=None, out=None, overwrite_input=False,
-         keepdims=False: _quantile(a, 0.5, axis=axis, keepdims=keepdims, empty_is_nan=True))
-def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    """The median (``numpy.median``)."""
-    return (_array(a),)
-
-
+# -- statistics (quantiles, percentiles and medians are in _quantiles.py) ---------------------
 def _nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
     ok = unp.logical_not(unp.isnan(a))
     return unp.nansum(a, axis=axis, keepdims=keepdims) / _count(ok, a, axis, keepdims)
@@ -994,7 +916,7 @@ MULTIMETHODS = {
         delete, insert,
         amax, amin, ptp, average, flip, fliplr, flipud, rot90, roll, tile, repeat, take, split,
         array_split, hsplit, vsplit, dsplit, dstack, append, meshgrid, tril, triu, diag, kron,
-        cross, quantile, percentile, median, nanmean, diff, cumprod, clip, nan_to_num, select,
+        cross, nanmean, diff, cumprod, clip, nan_to_num, select,
     )
 }
 defcomposite(*MULTIMETHODS.values())

@@ -12,6 +12,7 @@ from ._declare import multimethod
 from ._declare import replace_first as _replace_first
 from ._declare import replace_first_two as _replace_first_two
 from .backends._base import dtype as _dtype_type
+from .backends._base import einsum_operands
 
 _create = multimethod("numpy")
 
@@ -72,7 +73,11 @@ def index_add(values, index, shape):
 
 
 def _replace_operands(args, kwargs, dispatchables):
-    return (args[0],) + tuple(dispatchables), kwargs
+    """einsum's replacer, for the subscripts form and the sublist form alike."""
+    args = list(args)
+    for i, d in zip(einsum_operands(args)[2], dispatchables):
+        args[i] = d
+    return tuple(args), kwargs
 
 
 # -- statistics and scans ---------------------------------------------------------
@@ -143,8 +148,9 @@ def tensordot(a, b, axes=2):
 
 @_create(_replace_operands)
 def einsum(subscripts, *operands, **kwargs):
-    """Einstein summation (``numpy.einsum``)."""
-    return tuple(_array(o) for o in operands)
+    """Einstein summation (``numpy.einsum``), with subscripts or in the sublist form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
+    return tuple(_array(o) for o in einsum_operands((subscripts,) + operands)[1])
 
 
 @_create(_replace_first)

@@ -1,5 +1,6 @@
 """The machinery shared by every inner backend."""
 import operator
+import string
 import threading
 import warnings
 
@@ -28,6 +29,16 @@ def scatter_add_along_axis(xp):
     return scatter
 
 
+def put_along_axis(xp):
+    """``xp.put_along_axis`` with ``jax.numpy``'s ``inplace=``: ``False`` returns a new array."""
+    def put(arr, indices, values, axis, inplace=True):
+        out = arr if inplace else arr.copy()
+        xp.put_along_axis(out, indices, values, axis)
+        return None if inplace else out
+
+    return put
+
+
 def _expand_masks(index):
     """Boolean arrays in an index, replaced by the integer arrays they select."""
     out = []
@@ -49,6 +60,35 @@ def index_add(xp):
         return out
 
     return add
+
+
+def einsum_operands(args):
+    """``(subscripts, operands, positions)`` of ``einsum(*args)``, in either of its forms.
+
+    ``einsum("ij,jk->ik", a, b)`` is returned as it is; the sublist form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` gets the subscripts it stands
+    for (``"AB,BC->AC"``, as NumPy reads integers 0-51: ``A``-``Z``, ``a``-``z``).
+    ``positions`` are the operands' indices in ``args``.
+
+    Examples
+    --------
+    >>> a, b = np.ones((2, 3)), np.ones(2)
+    >>> subscripts, operands, positions = einsum_operands((a, [0, Ellipsis], b, [0], [Ellipsis]))
+    >>> subscripts, positions
+    ('A...,A->...', [0, 2])
+    """
+    if isinstance(args[0], str):
+        return args[0], list(args[1:]), list(range(1, len(args)))
+
+    def letters(sub):
+        return "".join("..." if k is Ellipsis else (string.ascii_uppercase + string.ascii_lowercase)[k]
+                       for k in sub)
+
+    positions = list(range(0, len(args) - len(args) % 2, 2))
+    subscripts = ",".join(letters(args[i + 1]) for i in positions)
+    if len(args) % 2:
+        subscripts += "->" + letters(args[-1])
+    return subscripts, [args[i] for i in positions], positions
 
 
 class ndarray:

@@ -1,7 +1,7 @@
 """The CuPy inner backend (imports cupy on first use)."""
 import numpy as np
 
-from ._base import InnerBackend, register, scatter_add_along_axis, index_add
+from ._base import InnerBackend, index_add, put_along_axis, register, scatter_add_along_axis
 from ._special import cupy_special
 
 
@@ -31,6 +31,7 @@ def _overrides():
         "count_nonzero": lambda a, axis=None: cp.asarray(cp.count_nonzero(a, axis)),
         "scatter_add_along_axis": scatter_add_along_axis(cp),
         "index_add": index_add(cp),
+        "put_along_axis": put_along_axis(cp),
     }
 
 

@@ -10,7 +10,7 @@ import operator
 
 import numpy as np
 
-from ._base import InnerBackend, register, scatter_add_along_axis
+from ._base import InnerBackend, einsum_operands, register, scatter_add_along_axis
 from ._special import dask_special
 
 
@@ -705,6 +705,7 @@ def _einsum(subscripts, *operands, **kwargs):
     """
     import dask.array as da
 
+    subscripts, operands, _ = einsum_operands((subscripts,) + operands)
     terms = subscripts.replace(" ", "").split("->")[0].split(",")
     aligned = []
     for term, op in zip(terms, operands):

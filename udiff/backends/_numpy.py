@@ -1,7 +1,7 @@
 """The NumPy inner backend."""
 import numpy as np
 
-from ._base import InnerBackend, register, scatter_add_along_axis, index_add
+from ._base import InnerBackend, index_add, put_along_axis, register, scatter_add_along_axis
 from ._special import numpy_special
 
 
@@ -18,6 +18,7 @@ def _overrides():
             np.count_nonzero(a, axis, keepdims=keepdims)),
         "scatter_add_along_axis": scatter_add_along_axis(np),
         "index_add": index_add(np),
+        "put_along_axis": put_along_axis(np),
     }
 
 

@@ -20,11 +20,12 @@ Examples
 """
 import numpy as _np
 
-from .. import _api, _composites, _multimethods as _mm
+from .. import _api, _array_composites, _composites, _multimethods as _mm, _polynomials, _quantiles
 from .._declare import ndarray, ufunc
 from . import linalg, fft  # noqa: F401
 
-_NAMES = {**_api.NAMES, **_mm.MULTIMETHODS, **_composites.MULTIMETHODS}
+_NAMES = {**_api.NAMES, **_mm.MULTIMETHODS, **_composites.MULTIMETHODS, **_quantiles.MULTIMETHODS,
+          **_array_composites.MULTIMETHODS, **_polynomials.MULTIMETHODS}
 # Other names NumPy gives the same functions (NumPy 2 adds the array-API spellings).
 _ALIASES = {
     "abs": "absolute", "conjugate": "conj", "acos": "arccos", "asin": "arcsin",

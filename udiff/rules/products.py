@@ -18,6 +18,7 @@ from .. import _multimethods as _mm
 from .._core import DiffArray, call
 from .._registry import defjvp, defvjp
 from ..backends import backend_for_value
+from ..backends._base import einsum_operands
 from ._helpers import ndim, real_dtype, shape
 
 _MAX_OPERANDS = 16
@@ -106,25 +107,33 @@ def _contract_jvp(i, terms, out, operands, t):
     return call(_mm.einsum, ",".join(ins) + "->" + batch + out, *args)
 
 
-# einsum itself ------------------------------------------------------------------------
-def _einsum_vjp(i):
-    def maker(ans, subscripts, *operands, **kwargs):
-        terms, out = _parse(subscripts, [shape(o) for o in operands])
+# einsum itself, with subscripts or in the sublist form ------------------------------------
+def _einsum_plan(argnum, args):
+    """``(terms, out, operands, i)``: argument ``argnum`` of ``einsum(*args)`` is operand ``i``."""
+    subscripts, operands, positions = einsum_operands(args)
+    terms, out = _parse(subscripts, [shape(o) for o in operands])
+    return terms, out, operands, positions.index(argnum)
+
+
+def _einsum_vjp(argnum):
+    def maker(ans, *args, **kwargs):
+        terms, out, operands, i = _einsum_plan(argnum, args)
         return lambda g: _contract_vjp(i, terms, out, operands, g)
 
     return maker
 
 
-def _einsum_jvp(i):
-    def rule(t, ans, subscripts, *operands, **kwargs):
-        terms, out = _parse(subscripts, [shape(o) for o in operands])
+def _einsum_jvp(argnum):
+    def rule(t, ans, *args, **kwargs):
+        terms, out, operands, i = _einsum_plan(argnum, args)
         return _contract_jvp(i, terms, out, operands, t)
 
     return rule
 
 
-defvjp(_mm.einsum, None, *(_einsum_vjp(i) for i in range(_MAX_OPERANDS)))
-defjvp(_mm.einsum, None, *(_einsum_jvp(i) for i in range(_MAX_OPERANDS)))
+# Operands are arguments 1, 2, ... after subscripts, or 0, 2, 4, ... in the sublist form.
+defvjp(_mm.einsum, *(_einsum_vjp(k) for k in range(2 * _MAX_OPERANDS)))
+defjvp(_mm.einsum, *(_einsum_jvp(k) for k in range(2 * _MAX_OPERANDS)))
 
 
 # the named products, as contractions ----------------------------------------------------
