@@ -18,6 +18,7 @@ import threading
 import numpy as np
 
 from . import _registry
+from ._operators import define_operators
 
 # dispatch(key, args, kwargs): run function ``key`` on arguments holding
 # BatchedArrays.  Set by udiff.batching when it is imported (udiff imports it).
@@ -153,35 +154,7 @@ _DIRECT = {
 }
 
 
-def _binary(name):
-    key = "numpy." + name
-
-    def op(self, other):
-        return dispatch(key, (self, other), {})
-
-    def rop(self, other):
-        return dispatch(key, (other, self), {})
-
-    return op, rop
-
-
-for _name, _ufunc in [
-    ("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("truediv", "true_divide"),
-    ("floordiv", "floor_divide"), ("matmul", "matmul"), ("mod", "remainder"),
-    ("pow", "power"), ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
-    ("lshift", "left_shift"), ("rshift", "right_shift"),
-]:
-    _op, _rop = _binary(_ufunc)
-    setattr(BatchedArray, f"__{_name}__", _op)
-    setattr(BatchedArray, f"__r{_name}__", _rop)
-for _name, _ufunc in [("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
-                      ("ge", "greater_equal"), ("eq", "equal"), ("ne", "not_equal")]:
-    setattr(BatchedArray, f"__{_name}__", _binary(_ufunc)[0])
-for _name, _ufunc in [("neg", "negative"), ("pos", "positive"), ("abs", "absolute"),
-                      ("invert", "invert")]:
-    setattr(BatchedArray, f"__{_name}__", (lambda key: lambda self: dispatch(key, (self,), {}))(
-        "numpy." + _ufunc))
-BatchedArray.__divmod__ = lambda self, other: dispatch("numpy.divmod", (self, other), {})
+define_operators(BatchedArray, lambda self, key, args: dispatch(key, args, {}))
 
 
 # -- the vmaps running in this thread ----------------------------------------------------

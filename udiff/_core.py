@@ -7,6 +7,7 @@ import numpy as np
 import uarray as ua
 
 from . import _batched, _registry
+from ._operators import define_operators
 from ._batched import BatchedArray
 from .backends._base import backend_for_value
 
@@ -264,39 +265,7 @@ class _Lazy:
 LAZY = _Lazy()
 
 
-def _binary(name):
-    key = "numpy." + name
-
-    def op(self, other):
-        return apply(self._backend, key, (self, other), {})
-
-    def rop(self, other):
-        return apply(self._backend, key, (other, self), {})
-
-    return op, rop
-
-
-def _unary(name):
-    key = "numpy." + name
-    return lambda self: apply(self._backend, key, (self,), {})
-
-
-for _name, _ufunc in [
-    ("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("truediv", "true_divide"),
-    ("floordiv", "floor_divide"), ("matmul", "matmul"), ("mod", "remainder"),
-    ("pow", "power"), ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
-    ("lshift", "left_shift"), ("rshift", "right_shift"),
-]:
-    _op, _rop = _binary(_ufunc)
-    setattr(DiffArray, f"__{_name}__", _op)
-    setattr(DiffArray, f"__r{_name}__", _rop)
-for _name, _ufunc in [("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
-                      ("ge", "greater_equal"), ("eq", "equal"), ("ne", "not_equal")]:
-    setattr(DiffArray, f"__{_name}__", _binary(_ufunc)[0])
-for _name, _ufunc in [("neg", "negative"), ("pos", "positive"), ("abs", "absolute"),
-                      ("invert", "invert")]:
-    setattr(DiffArray, f"__{_name}__", _unary(_ufunc))
-DiffArray.__divmod__ = lambda self, other: apply(self._backend, "numpy.divmod", (self, other), {})
+define_operators(DiffArray, lambda self, key, args: apply(self._backend, key, args, {}))
 
 
 def _index_value(index):
