@@ -16,6 +16,7 @@ import udiff
 import udiff.numpy as U
 from udiff import _registry
 from udiff.backends._base import key_name
+from udiff.scipy import special
 
 INTEGER = "integer values"
 BOOLEAN = "boolean values"
@@ -76,6 +77,10 @@ NONDIFF = {
     "ndim": (INTEGER, lambda x: numpy.asarray(np.ndim(x))),
     "size": (INTEGER, lambda x: numpy.asarray(np.size(x))),
     "nbytes": (INTEGER, lambda x: numpy.asarray(np.nbytes(x))),
+    # udiff.scipy.special
+    "scipy.special.gammasgn": (STEPS + " (the sign of gamma)", lambda x: special.gammasgn(x)),
+    "scipy.special.logsumexp (output 1)": (STEPS + " (the sign of the sum)", lambda x:
+                                           special.logsumexp(x, axis=1, b=x, return_sign=True)[1]),
 }
 def test_every_constant_has_a_reason():
     declared = {key_name(k) for k in _registry._NONDIFF}

@@ -221,6 +221,15 @@ for _uf, _dom in [(np.add, real), (np.multiply, nonzero), (np.maximum, distinct)
     case(f"{_uf.name}.reduce_axis0", lambda x, u=_uf: u.reduce(x, axis=0), _dom(3, 2))
     case(f"{_uf.name}.reduce_axis1", lambda x, u=_uf: u.reduce(x, axis=1, keepdims=True),
          _dom(3, 2))
+# logaddexp.reduce and logaddexp2.reduce: log-space sums (their -inf cases: test_special.py)
+for _uf in (np.logaddexp, np.logaddexp2):
+    case(f"{_uf.name}.reduce", lambda x, u=_uf: u.reduce(x), real(3, 2))
+    case(f"{_uf.name}.reduce_axis1_keepdims", lambda x, u=_uf: u.reduce(x, axis=1, keepdims=True),
+         real(3, 2))
+    case(f"{_uf.name}.reduce_None", lambda x, u=_uf: u.reduce(x, axis=None), real(2, 3))
+    case(f"{_uf.name}.reduce_where", lambda x, u=_uf: u.reduce(
+        x, axis=-1, where=numpy.array([True, False, True]), initial=-numpy.inf), real(2, 3))
+    case(f"{_uf.name}.reduce_0d", lambda x, u=_uf: u.reduce(x, axis=None), real())
 # products with zeros: one zero in a slice, two or three zeros in a slice, all zeros
 for _z, _axes in [((0,), (None, 0)), ((0, 1), (None, 1)), ((0, 2, 4), (0, 1)),
                   ((0, 1, 2, 3, 4, 5), (None,))]:
@@ -760,7 +769,7 @@ def _family(key):
 
 # Rule modules whose functions another test module checks from its own case table, named
 # by its COVERED_KEYS (linear algebra and FFTs need structured inputs of their own).
-DELEGATED = ("test_linalg", "test_fft")
+DELEGATED = ("test_linalg", "test_fft", "test_special")
 
 
 def test_every_rule_has_a_case():
@@ -821,8 +830,11 @@ def test_every_udiff_numpy_function_is_classified():
     import udiff.numpy as unp
 
     tables = (_registry._VJP, _registry._NONDIFF, _registry._COMPOSITE)
+    from udiff.scipy import special
+
     missing = [f"{prefix}{name}" for prefix, namespace in
-               [("", unp), ("linalg.", unp.linalg), ("fft.", unp.fft)]
+               [("", unp), ("linalg.", unp.linalg), ("fft.", unp.fft),
+                ("scipy.special.", special)]
                for name in _unclassified(namespace, tables)]
     assert not missing, f"neither differentiable, constant nor composite: {missing}"
 

@@ -29,6 +29,7 @@ from ._registry import register_namespace as _register_namespace  # noqa: E402
 _register_namespace(_namespace._NAMES)
 
 from . import rules as _rules  # noqa: E402,F401
+from . import scipy  # noqa: E402,F401  (udiff.scipy.special)
 from ._backend import DiffArrayBackend  # noqa: E402
 from ._core import DiffArray  # noqa: E402
 from . import _methods  # noqa: E402,F401  (array methods and x.at)

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ._base import InnerBackend, register, scatter_add_along_axis, index_add
+from ._special import cupy_special
 
 
 def _cupy():
@@ -16,7 +17,8 @@ def _cupy():
 
 def _modules():
     cp = _cupy()
-    return {"numpy": cp, "numpy.linalg": cp.linalg, "numpy.fft": cp.fft}
+    return {"numpy": cp, "numpy.linalg": cp.linalg, "numpy.fft": cp.fft,
+            "numpy.scipy.special": cupy_special()}
 
 
 def _overrides():

@@ -11,6 +11,7 @@ import operator
 import numpy as np
 
 from ._base import InnerBackend, register, scatter_add_along_axis
+from ._special import dask_special
 
 
 def _along_axis(np_func, out_dtype=None):
@@ -479,6 +480,36 @@ def _reduce(func):
     return reduce
 
 
+def _log_add_reduce(name, exp, log):
+    """``logaddexp.reduce`` (``name``; or ``logaddexp2``'s) with Dask's reductions.
+
+    NumPy folds ``logaddexp`` pairwise, which Dask cannot do across chunks:
+    here the exponentials are summed after shifting by the largest entry (so
+    none overflows), as ``scipy.special.logsumexp`` does.  An empty array gives
+    NumPy's own result (the identity, ``-inf``).
+    """
+
+    def reduce(a, axis=0, dtype=None, out=None, keepdims=False, initial=np._NoValue,
+               where=True):
+        import dask.array as da
+
+        a = da.asarray(a) if dtype is None else da.asarray(a).astype(dtype)
+        if a.size == 0:
+            empty = np.empty(a.shape, dtype=a.dtype)
+            return da.asarray(getattr(np, name).reduce(
+                empty, axis=axis, keepdims=keepdims, initial=initial, where=np.asarray(where)))
+        if where is not True:
+            a = da.where(where, a, -np.inf)
+        m = da.max(a, axis=axis, keepdims=True)
+        m = da.where(da.isfinite(m), m, 0)
+        r = log(da.sum(exp(a - m), axis=axis, keepdims=True)) + m
+        if initial is not np._NoValue:
+            r = getattr(np, name)(r, initial)
+        return r if keepdims else da.squeeze(r, axis=axis)
+
+    return reduce
+
+
 def _extremum(name):
     """Dask's ``max``-like reduction ``name``, with NumPy's result when that is empty.
 
@@ -747,6 +778,8 @@ def _overrides():
             "maximum.reduce": _reduce(_extremum("max")),
             "minimum.reduce": _reduce(_extremum("min")),
             **{name: _extremum(name) for name in ("max", "min", "nanmax", "nanmin", "ptp")},
+            "logaddexp.reduce": _log_add_reduce("logaddexp", np.exp, np.log),
+            "logaddexp2.reduce": _log_add_reduce("logaddexp2", np.exp2, np.log2),
             "logical_and.reduce": _reduce(da.all),
             "logical_or.reduce": _reduce(da.any),
             "column_stack": _column_stack,
@@ -919,7 +952,8 @@ def _sort_complex_dtype(dtype):
 def _modules():
     import dask.array as da
 
-    return {"numpy": da, "numpy.linalg": da.linalg, "numpy.fft": da.fft}
+    return {"numpy": da, "numpy.linalg": da.linalg, "numpy.fft": da.fft,
+            "numpy.scipy.special": dask_special()}
 
 
 def _types():

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ._base import InnerBackend, register, scatter_add_along_axis, index_add
+from ._special import numpy_special
 
 
 def _in1d(ar1, ar2, assume_unique=False, invert=False):
@@ -23,7 +24,8 @@ def _overrides():
 numpy_backend = register(
     InnerBackend(
         "numpy",
-        lambda: {"numpy": np, "numpy.linalg": np.linalg, "numpy.fft": np.fft},
+        lambda: {"numpy": np, "numpy.linalg": np.linalg, "numpy.fft": np.fft,
+                 "numpy.scipy.special": numpy_special()},
         _overrides,
         lambda: (np.ndarray,),
     ),

@@ -5,3 +5,4 @@ function, its VJP (``defvjp``) and JVP (``defjvp``) rules, or declares it
 non-differentiable (``defnondiff``).
 """
 from . import ufuncs, reductions, shape, selection, products, statistics, elementwise, linalg, fft  # noqa: F401
+from . import special  # noqa: F401  (udiff.scipy.special)

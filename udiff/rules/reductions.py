@@ -155,6 +155,39 @@ for _ufunc, _vjp, _jvp in [(unp.add, _sum_vjp, _sum_jvp), (unp.multiply, _prod_v
     defjvp(_ufunc.reduce, _axis0(_jvp, False))
 
 
+# logaddexp.reduce / logaddexp2.reduce: softmax weights, 0 where every term is -inf --------
+def _log_add_weights(exp):
+    """``d ans / d x``: ``exp(x - ans)`` (``exp2`` for ``logaddexp2``), 0 where ``where``
+    leaves an entry out or ``ans`` is ``-inf`` (an empty sum in log space: its terms are
+    the semiring's zero, and shifting by 0 there forms no ``-inf - -inf``)."""
+    def weights(ans, x, axis, keepdims, where):
+        out = _keep(ans, x, axis, keepdims)
+        w = exp(x - np.where(out == -np.inf, 0.0, out))
+        return w if where is True else np.where(where, w, 0.0)
+
+    return weights
+
+
+def _log_add_reduce_rules(exp):
+    weights = _log_add_weights(exp)
+
+    def vjp(ans, x, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=True):
+        w = weights(ans, x, axis, keepdims, where)
+        return lambda g: restore_reduced(g, x, axis, keepdims) * w
+
+    def jvp(t, ans, x, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=True):
+        w = weights(ans, x, axis, keepdims, where)
+        return np.sum(t * w, axis=_t_axes(x, axis), keepdims=keepdims)
+
+    return vjp, jvp
+
+
+for _ufunc, _exp in [(unp.logaddexp, np.exp), (unp.logaddexp2, np.exp2)]:
+    _vjp, _jvp = _log_add_reduce_rules(_exp)
+    defvjp(_ufunc.reduce, _vjp)
+    defjvp(_ufunc.reduce, _jvp)
+
+
 # var / std ------------------------------------------------------------------------
 def _per(n):
     """``1 / n`` as a Python float; NaN for ``n <= 0``.

@@ -1,0 +1,142 @@
+"""SciPy's special functions as multimethods: import it in place of ``scipy.special``.
+
+Each function has SciPy's name, signature and defaults, and is a uarray
+multimethod of the domain ``numpy.scipy.special`` (a sub-domain of
+``numpy``), so that, as with ``udiff.numpy``, under
+:class:`udiff.DiffArrayBackend` calls are differentiated, under a plain inner
+backend they run, and outside any backend they run on their arguments' own
+library: ``scipy.special`` for NumPy arrays, ``cupyx.scipy.special`` for CuPy
+arrays, and, for Dask arrays, SciPy's elementwise functions block by block and
+udiff's own implementations of ``logsumexp``, ``softmax`` and
+``log_softmax`` with Dask's reductions.
+
+Orders and shape parameters that have no closed-form derivative (the ``n`` of
+``jn``, ``yn`` and ``polygamma``, the ``v`` of ``iv``, ``a`` and ``b`` of
+``betainc``, ``a`` of ``gammainc``) are constants: differentiating with
+respect to them raises an error naming the function and the argument.
+``logsumexp``'s derivative is 0 where every term is ``-inf`` (the
+log-semiring's zero: adding an empty term changes nothing), where JAX and
+autograd give NaN.
+
+Examples
+--------
+>>> import numpy, uarray as ua, udiff
+>>> from udiff.scipy import special
+>>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+...     x = udiff.numpy.asarray([0.0, 1.0, 2.0])
+...     y = special.logsumexp(x)
+...     print(y.to(x).value)   # the gradient of logsumexp is softmax
+[0.09003057 0.24472847 0.66524096]
+"""
+import numpy as _numpy
+
+from .. import _api as _np, _multimethods as _mm
+from .._declare import generate as _generate
+
+_DOMAIN = "numpy.scipy.special"
+
+# SciPy's ufuncs: name -> their inputs, as SciPy's documentation names them.
+_UFUNCS = {
+    "beta": "a b", "betainc": "a b x", "betaln": "a b", "digamma": "z", "psi": "z",
+    "erf": "z", "erfc": "x", "erfcinv": "y", "erfinv": "y", "erfcx": "x", "expit": "x",
+    "logit": "x", "gamma": "z", "gammainc": "a x", "gammaincc": "a x", "gammaln": "x",
+    "gammasgn": "x", "rgamma": "z", "i0": "x", "i1": "x", "iv": "v z", "ive": "v z",
+    "j0": "x", "j1": "x", "jv": "v z", "jn": "n x", "y0": "x", "y1": "x", "yn": "n x",
+    "xlogy": "x y", "xlog1py": "x y", "entr": "x", "log_ndtr": "x", "ndtr": "x", "ndtri": "y",
+}
+
+
+# -- udiff's implementations, for libraries whose own would not do (Dask) ---------------------
+# They run under the inner backend with coercion, which would make Python numbers arrays
+# of their default dtype: constants are made with full_like, in the array's dtype.
+def _floating(*arrays):
+    """The arrays in their common dtype, made floating (SciPy's promotion)."""
+    dtype = _numpy.result_type(*(a.dtype for a in arrays))
+    if dtype.kind not in "fc":
+        dtype = _numpy.dtype(_numpy.float64)
+    return [a if a.dtype == dtype else _mm.astype(a, dtype) for a in arrays]
+
+
+def _axes(axis, ndim):
+    return tuple(range(ndim)) if axis is None else tuple(axis) if isinstance(axis, list) else axis
+
+
+def _logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """SciPy's ``logsumexp`` written with udiff.numpy's reductions (for Dask)."""
+    a = _np.asarray(a)
+    if b is not None:
+        a, b = _floating(*_np.broadcast_arrays(a, _np.asarray(b)))
+        a = _np.atleast_1d(_np.where(b == 0, _mm.full_like(a, -_numpy.inf), a))  # dropped
+        b = _np.atleast_1d(b)
+    else:
+        a = _np.atleast_1d(_floating(a)[0])
+    axes = _axes(axis, a.ndim)
+    if a.size == 0:  # the empty sum: log(0)
+        reduced = {i % a.ndim for i in (axes if isinstance(axes, tuple) else (axes,))}
+        out = _np.full(tuple(1 if i in reduced else n for i, n in enumerate(a.shape)),
+                       -_numpy.inf, dtype=a.dtype)
+        out = out if keepdims else _mm.squeeze(out, axis=axes)
+        return (out, _np.sign(out)) if return_sign else out
+    m = _np.max(_mm.real(a), axis=axes, keepdims=True)
+    m = _np.where(_np.isfinite(m), m, _mm.zeros_like(m))
+    e = _np.exp(a - m)
+    s = _np.sum(e if b is None else b * e, axis=axes, keepdims=True)
+    sgn = _np.sign(s)
+    if a.dtype.kind == "c" and not return_sign:
+        out = _np.log(s) + m
+    else:
+        out = _np.log(_np.absolute(s)) + m
+    if not return_sign and a.dtype.kind != "c":
+        out = _np.where(sgn < 0, _mm.full_like(out, _numpy.nan), out)  # log of a negative
+    if not keepdims:
+        out, sgn = _mm.squeeze(out, axis=axes), _mm.squeeze(sgn, axis=axes)
+    return (out, sgn) if return_sign else out
+
+
+def _shifted(x, axis):
+    """``x`` minus its largest entries along ``axis`` (where they are finite)."""
+    m = _np.max(x, axis=axis, keepdims=True)
+    return x - _np.where(_np.isfinite(m), m, _mm.zeros_like(m))
+
+
+def _softmax(x, axis=None):
+    """SciPy's ``softmax`` written with udiff.numpy's reductions (for Dask)."""
+    x = _np.asarray(x)
+    e = _np.exp(x - _np.max(x, axis=axis, keepdims=True))
+    return e / _np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis=None):
+    """SciPy's ``log_softmax`` written with udiff.numpy's reductions (for Dask)."""
+    t = _shifted(_np.asarray(x), axis)
+    return t - _np.log(_np.sum(_np.exp(t), axis=axis, keepdims=True))
+
+
+# name -> (array parameters, SciPy's signature, udiff's implementation or None)
+_FUNCTIONS = {
+    "logsumexp": ("a b", "(a, axis=None, b=None, keepdims=False, return_sign=False)", _logsumexp),
+    "softmax": ("x", "(x, axis=None)", _softmax),
+    "log_softmax": ("x", "(x, axis=None)", _log_softmax),
+    "polygamma": ("n x", "(n, x)", None),
+    "multigammaln": ("a", "(a, d)", None),
+}
+
+
+def _declare():
+    names = {}
+    for name, inputs in _UFUNCS.items():
+        params = ", ".join(inputs.split())
+        names[name] = _generate(name, inputs, f"({params}, /, out=None, **kwargs)",
+                                domain=_DOMAIN, doc=f"SciPy's ufunc ``scipy.special.{name}``, "
+                                "differentiable.")
+    for name, (arrays, signature, default) in _FUNCTIONS.items():
+        names[name] = _generate(name, arrays, signature, default=default, domain=_DOMAIN,
+                                doc=f"SciPy's ``scipy.special.{name}``, differentiable.")
+    for func in names.values():
+        func.__module__ = __name__
+    return names
+
+
+_NAMES = _declare()
+globals().update(_NAMES)
+__all__ = sorted(_NAMES)
