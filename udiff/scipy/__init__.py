@@ -8,3 +8,4 @@ Examples
 array([-0.57721566,  0.42278434])
 """
 from . import special  # noqa: F401
+from . import stats  # noqa: F401
