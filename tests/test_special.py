@@ -401,3 +401,16 @@ def test_cupy_runs_what_cupyx_has():  # pragma: no cover - needs a GPU
     for case in ("gammaln", "logsumexp_b", "softmax_1"):
         c = CASES_BY_NAME[case]
         check_grads(c.fun, c.make_args(udiff.cupy_backend), inner=udiff.cupy_backend)
+
+
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+def test_log_ndtr_second_derivative_in_both_tails(mode):
+    # d2/dx2 log_ndtr = -r (x + r), r = pdf / cdf: finite where erfcx(-x / sqrt 2) overflows.
+    x = numpy.array([-1000.0, -40.0, -3.0, 0.0, 2.0, 30.0, 40.0])
+    backend = udiff.DiffArrayBackend(udiff.numpy_backend, mode)
+    with ua.set_backend(backend, coerce=True):
+        v = np.asarray(x)
+        d2 = compute(S.log_ndtr(v).to(v).to(v))
+    r = numpy.exp(-x * x / 2 - sp.log_ndtr(x)) / numpy.sqrt(2 * numpy.pi)
+    numpy.testing.assert_allclose(d2[1:], -r[1:] * (x[1:] + r[1:]), rtol=1e-9, atol=1e-300)
+    assert d2[0] == pytest.approx(-1.0 + 1.0 / x[0] ** 2, rel=1e-9)  # the asymptote

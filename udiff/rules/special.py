@@ -56,6 +56,20 @@ def _constant(func, argname, reason):
     return refuse
 
 
+def _log_ndtr_derivative(ans, x):
+    """pdf / cdf, stable in both tails and to second order.
+
+    For x < 0, sqrt(2 / pi) / erfcx(-x / sqrt 2) (no underflow of pdf or cdf);
+    for x >= 0, exp(-x**2 / 2 - log_ndtr(x)) / sqrt(2 pi), whose derivative
+    -r (x + r) stays finite where erfcx(-x / sqrt 2) overflows.  Each branch
+    is evaluated only where it is finite (the "double where").
+    """
+    negative = x < 0
+    left = math.sqrt(2.0 / math.pi) / erfcx(-np.where(negative, x, 0.0) / _SQRT_2)
+    right = np.exp(-0.5 * x * x - np.where(negative, 0.0, ans)) / _SQRT_2PI
+    return np.where(negative, left, right)
+
+
 # -- elementwise: partial derivatives written with ans and the arguments ------------------------
 def _real_only(name, deriv):
     """``deriv``, refusing complex arguments (the function is not holomorphic there)."""
@@ -116,8 +130,7 @@ _ELEMENTWISE = {
     sps.entr: (lambda ans, x: -(np.log(x) + 1.0),),
     sps.ndtr: (lambda ans, x: np.exp(-0.5 * x * x) / _SQRT_2PI,),
     sps.ndtri: (lambda ans, y: _SQRT_2PI * np.exp(0.5 * ans * ans),),
-    # pdf / cdf = sqrt(2 / pi) / erfcx(-x / sqrt 2): no overflow nor cancellation for x << 0
-    sps.log_ndtr: (lambda ans, x: math.sqrt(2.0 / math.pi) / erfcx(-x / _SQRT_2),),
+    sps.log_ndtr: (_log_ndtr_derivative,),
     sps.beta: (lambda ans, a, b: ans * (psi(a) - psi(a + b)),
                lambda ans, a, b: ans * (psi(b) - psi(a + b))),
     sps.betaln: (lambda ans, a, b: psi(a) - psi(a + b), lambda ans, a, b: psi(b) - psi(a + b)),
