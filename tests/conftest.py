@@ -19,6 +19,8 @@ OWN_VJP = dict(_registry._VJP)
 OWN_JVP = dict(_registry._JVP)
 OWN_NONDIFF = frozenset(_registry._NONDIFF)
 OWN_COMPOSITE = frozenset(_registry._COMPOSITE)
+OWN_BATCH = dict(_registry._BATCH)
+OWN_FUNCTIONS = dict(_registry._FUNCTIONS)
 
 INNERS = {"numpy": udiff.numpy_backend, "dask": udiff.dask_backend}
 if importlib.util.find_spec("cupy") is not None:  # pragma: no cover - needs a GPU

@@ -286,6 +286,10 @@ def test_a_leaf_that_is_not_an_array_is_named_by_its_path():
         udiff.grad(lambda p: np.sum(p.w))(Pair(V, object()))
     with pytest.raises(TypeError, match=r"p\['n'\], of dtype int64"):
         udiff.grad(lambda p: np.sum(p["w"]))({"w": V, "n": 3})
+    dask_array = chunked(V, udiff.dask_backend)
+    with pytest.raises(TypeError, match=r"p\['w'\] is a dask.array.core.Array, but this "
+                                        r"operator computes on the numpy inner backend"):
+        udiff.grad(lambda p: np.sum(p["w"]))({"w": dask_array})
 
 
 def test_has_aux_needs_a_pair():

@@ -27,7 +27,7 @@ from udiff import _registry
 from udiff._api import UFUNCS
 from udiff.testing import check_grads
 
-from conftest import chunked, compute
+from conftest import OWN_BATCH, OWN_COMPOSITE, OWN_FUNCTIONS, chunked, compute
 
 
 def gen(kind, shape, rng):
@@ -429,7 +429,7 @@ def test_every_batching_rule_has_a_case(monkeypatch):
             _check(case, udiff.numpy_backend, "all", 2)
     covered = {_family(k) for k in seen}
     # (rules of functions this build does not declare, such as udiff.scipy's, are skipped)
-    missing = sorted({_family(k) for k in _registry._BATCH
+    missing = sorted({_family(k) for k in OWN_BATCH
                       if _registry.function(k) is not None} - covered)
     assert not missing, f"batching rules with no case in CASES: {missing}"
 
@@ -447,10 +447,10 @@ FALLBACK = {
 
 
 def test_functions_without_rules_are_listed():
-    keys = {k for k, f in _registry._FUNCTIONS.items() if hasattr(f, "arg_extractor")
+    keys = {k for k, f in OWN_FUNCTIONS.items() if hasattr(f, "arg_extractor")
             and not isinstance(f, udiff.numpy.ufunc)}
     looped = {_registry.key_name(k) for k in keys
-              if k not in _registry._BATCH and k not in _registry._COMPOSITE}
+              if k not in OWN_BATCH and k not in OWN_COMPOSITE}
     assert looped == FALLBACK, (
         f"new functions without a batching rule: {sorted(looped - FALLBACK)}; "
         f"listed but batched now: {sorted(FALLBACK - looped)}")

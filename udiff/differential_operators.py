@@ -131,6 +131,12 @@ def _variable(leaf, path, backend):
             or isinstance(leaf, np.ndarray):
         value = DiffArray(
             leaf if backend.inner.is_array(leaf) else backend.inner.asarray(leaf), backend)
+    elif hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
+        raise TypeError(
+            f"{path} is a {_type_name(leaf)}, but this operator computes on the "
+            f"{backend.inner.name} inner backend; pass inner= for that array's library "
+            "(e.g. inner=udiff.dask_backend), or convert the array first"
+        )
     else:
         raise TypeError(
             f"cannot differentiate with respect to {path}, a {_type_name(leaf)}: the leaves "
