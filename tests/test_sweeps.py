@@ -298,3 +298,24 @@ def test_forward_mode_rank_broadcasting_product(jacobian):
         t = y.to(x, jacobian=jacobian)
     expected = numpy.einsum("ij,jk->ijk", m, numpy.eye(4)) if jacobian else m
     numpy.testing.assert_allclose(t.value, expected)
+
+
+def test_sums_made_in_place_touch_nothing_of_the_users_nor_shared_cotangents():
+    # A plain sweep adds further terms into the sums it made itself; the seed, the
+    # cotangents rules pass on unchanged (add's, to both arguments) and the gradients
+    # already found must not change.
+    x0 = numpy.array([1.0, 2.0, 3.0])
+    seed = numpy.array([1.0, 10.0, 100.0])
+    keep = seed.copy()
+
+    def f(x):
+        u = x * 1.0
+        w = u + u + u          # u's adjoint: a shared g, then sums
+        return w + u * x + x   # x: several terms, added into one sum
+
+    out, vjp_fn = udiff.vjp(f, x0)
+    (g,) = vjp_fn(seed)
+    numpy.testing.assert_array_equal(seed, keep)
+    numpy.testing.assert_allclose(g, seed * (3.0 + 2.0 * x0 + 1.0))
+    (g2,) = vjp_fn(seed)
+    numpy.testing.assert_array_equal(g, g2)

@@ -156,11 +156,26 @@ def _grouped(parents, keep):
     return groups
 
 
-def _accumulate(adjoint, node, c):
-    if node in adjoint:
-        adjoint[node] = adjoint[node] + c
-    else:
+def _accumulate(adjoint, node, c, owned=None):
+    """Add cotangent ``c`` into ``node``'s adjoint.
+
+    ``owned`` (plain sweeps) maps ``id`` to the NumPy sums this sweep made and
+    nothing else holds: a further term is added into such a sum in place,
+    which spares a large array's allocation and its page faults.  Every other
+    adjoint (a user's seed, a rule's result that may be shared) is left alone.
+    """
+    a = adjoint.get(node)
+    if a is None:
         adjoint[node] = c
+        return
+    if owned is not None and owned.get(id(a)) is a and type(c) is np.ndarray \
+            and c.shape == a.shape and c.dtype == a.dtype:
+        np.add(a, c, out=a)
+        return
+    total = a + c
+    adjoint[node] = total
+    if owned is not None and type(total) is np.ndarray:
+        owned[id(total)] = total
 
 
 def reverse_sweep(y, xs, seed, recorded):
@@ -174,6 +189,7 @@ def reverse_sweep_many(ys, xs, seeds, recorded):
     on_path = set(order)
     x_set = set(xs)
     adjoint = {}
+    owned = None if recorded else {}
     for y, seed in zip(ys, seeds):
         if y in on_path:
             _accumulate(adjoint, y, seed)
@@ -183,6 +199,8 @@ def reverse_sweep_many(ys, xs, seeds, recorded):
         g = adjoint.pop(node, None)
         if g is None:
             continue
+        if owned:
+            owned.pop(id(g), None)  # from here on, rules may share it
         if node in x_set:
             found[node] = g
         parents = node._parents
@@ -199,12 +217,12 @@ def reverse_sweep_many(ys, xs, seeds, recorded):
                 sequences.setdefault(argnum, []).append((path, parent))
                 continue
             maker = _registry.vjp_maker(node._fn, argnum)
-            _accumulate(adjoint, parent, maker(ans, *args, **kwargs)(g))
+            _accumulate(adjoint, parent, maker(ans, *args, **kwargs)(g), owned)
         if sequences:
             for argnum, entries in sequences.items():
                 cotangents = _registry.vjp_maker(node._fn, argnum)(ans, *args, **kwargs)(g)
                 for path, parent in entries:
-                    _accumulate(adjoint, parent, _get(cotangents, path))
+                    _accumulate(adjoint, parent, _get(cotangents, path), owned)
     return [found.get(x) for x in xs]
 
 
