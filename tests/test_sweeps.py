@@ -304,8 +304,10 @@ def test_sums_made_in_place_touch_nothing_of_the_users_nor_shared_cotangents():
     # A plain sweep adds further terms into the sums it made itself; the seed, the
     # cotangents rules pass on unchanged (add's, to both arguments) and the gradients
     # already found must not change.
-    x0 = numpy.array([1.0, 2.0, 3.0])
-    seed = numpy.array([1.0, 10.0, 100.0])
+    from udiff._sweeps import _IN_PLACE_SIZE
+
+    x0 = numpy.linspace(1.0, 3.0, _IN_PLACE_SIZE)  # large enough to be summed in place
+    seed = numpy.linspace(1.0, 100.0, _IN_PLACE_SIZE)
     keep = seed.copy()
 
     def f(x):

@@ -156,6 +156,11 @@ def _grouped(parents, keep):
     return groups
 
 
+# Sums at least this large are added into in place (smaller ones cost less to allocate
+# than to keep track of).
+_IN_PLACE_SIZE = 1 << 14
+
+
 def _accumulate(adjoint, node, c, owned=None):
     """Add cotangent ``c`` into ``node``'s adjoint.
 
@@ -174,7 +179,7 @@ def _accumulate(adjoint, node, c, owned=None):
         return
     total = a + c
     adjoint[node] = total
-    if owned is not None and type(total) is np.ndarray:
+    if owned is not None and type(total) is np.ndarray and total.size >= _IN_PLACE_SIZE:
         owned[id(total)] = total
 
 
