@@ -29,7 +29,10 @@ def unbroadcast(g, ans, x):
     Leading batch axes of ``g`` are kept; axes that broadcasting added are
     summed away and axes where ``x`` had size 1 are summed with keepdims.
     """
-    return unbroadcast_to(g, nbatch(g, ans), shape(x))
+    g_shape, x_shape = shape(g), shape(x)
+    if g_shape == x_shape:  # nothing was broadcast, and there are no batch axes
+        return g
+    return unbroadcast_to(g, len(g_shape) - ndim(ans), x_shape)
 
 
 def unbroadcast_to(g, nb, x_shape):
