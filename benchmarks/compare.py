@@ -214,7 +214,11 @@ def worker(library, repeat, min_time):
 
 # -- the driver ------------------------------------------------------------------------------
 def _can_import(python, library):
-    return subprocess.run([python, "-c", f"import {library}"], capture_output=True).returncode == 0
+    try:
+        done = subprocess.run([python, "-c", f"import {library}"], capture_output=True)
+    except OSError:  # no such interpreter
+        return False
+    return done.returncode == 0
 
 
 def _fmt(seconds):
