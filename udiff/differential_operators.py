@@ -74,11 +74,11 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
     """Call ``f`` with the array leaves of the arguments ``nums`` as DiffArray variables."""
     trace = _Trace()
     args = list(args)
-    names = _parameter_names(f, len(args))
     trace.variables, trace.structures, trace.nested = [], [], False
     for n in nums:
-        leaves, paths, treedef = tree_flatten_with_paths(args[n], names[n])
-        variables = [_variable(leaf, path, backend) for leaf, path in zip(leaves, paths)]
+        leaves, treedef = tree_flatten(args[n])
+        variables = [_variable(leaf, _path(args[n], lambda n=n: _parameter_name(f, n), j),
+                               backend) for j, leaf in enumerate(leaves)]
         trace.nested = trace.nested or any(
             type(leaf) is DiffArray and not _outer(leaf, backend) for leaf in leaves)
         args[n] = tree_unflatten(treedef, variables)
@@ -97,19 +97,26 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
     if out is None:
         _not_an_array(f, out, "output")
     trace.out = out
-    leaves, paths, trace.out_def = tree_flatten_with_paths(out, "output")
-    trace.out_leaves = [_output(f, leaf, path, backend) for leaf, path in zip(leaves, paths)]
+    leaves, trace.out_def = tree_flatten(out)
+    trace.out_leaves = [_output(f, leaf, _path(out, lambda: "output", j), backend)
+                        for j, leaf in enumerate(leaves)]
     return trace
 
 
-def _parameter_names(f, nargs):
-    """Names for the positional arguments in error messages: ``params``, or ``argument 0``."""
+def _path(tree, root, j):
+    """A function giving leaf ``j``'s path in ``tree`` (``params['w'][1]``), for error
+    messages only: working it out costs more than differentiating small functions."""
+    return lambda: tree_flatten_with_paths(tree, root())[1][j]
+
+
+def _parameter_name(f, n):
+    """The name of positional argument ``n`` in error messages: ``params``, or ``argument 0``."""
     try:
         params = [p.name for p in inspect.signature(f).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):
         params = []
-    return [params[i] if i < len(params) else f"argument {i}" for i in range(nargs)]
+    return params[n] if n < len(params) else f"argument {n}"
 
 
 def _outer(leaf, backend):
@@ -119,7 +126,10 @@ def _outer(leaf, backend):
 
 
 def _variable(leaf, path, backend):
-    """A leaf of a differentiated argument as a DiffArray variable, or a clear error."""
+    """A leaf of a differentiated argument as a DiffArray variable, or a clear error.
+
+    ``path()`` is the leaf's place, for the error message.
+    """
     if type(leaf) is DiffArray and _outer(leaf, backend):
         value = DiffArray(leaf, backend)
     elif type(leaf) is DiffArray:
@@ -133,19 +143,19 @@ def _variable(leaf, path, backend):
             leaf if backend.inner.is_array(leaf) else backend.inner.asarray(leaf), backend)
     elif hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
         raise TypeError(
-            f"{path} is a {_type_name(leaf)}, but this operator computes on the "
+            f"{path()} is a {_type_name(leaf)}, but this operator computes on the "
             f"{backend.inner.name} inner backend; pass inner= for that array's library "
             "(e.g. inner=udiff.dask_backend), or convert the array first"
         )
     else:
         raise TypeError(
-            f"cannot differentiate with respect to {path}, a {_type_name(leaf)}: the leaves "
+            f"cannot differentiate with respect to {path()}, a {_type_name(leaf)}: the leaves "
             "of a differentiated argument must be arrays or numbers (containers: dict, list, "
             "tuple, named tuple, None, or a class registered with udiff.register_pytree_node)"
         )
     if np.dtype(value.dtype).kind not in "fc":
         raise TypeError(
-            f"cannot differentiate with respect to {path}, of dtype {value.dtype}: variables "
+            f"cannot differentiate with respect to {path()}, of dtype {value.dtype}: variables "
             "must be floating-point or complex (as in JAX and autograd); pass it as a float "
             "array, or leave it out of argnums"
         )
@@ -153,14 +163,15 @@ def _variable(leaf, path, backend):
 
 
 def _output(f, leaf, path, backend):
-    """An output leaf as a DiffArray: an array or number is a constant; anything else raises."""
+    """An output leaf as a DiffArray: an array or number is a constant; anything else raises
+    (naming ``path()``, its place in the output)."""
     if type(leaf) is DiffArray and not _outer(leaf, backend):
         return leaf
     if backend.inner.is_array(leaf) or isinstance(leaf, (int, float, complex, np.generic)) \
             or isinstance(leaf, np.ndarray):
         return DiffArray(leaf if backend.inner.is_array(leaf) else backend.inner.asarray(leaf),
                          backend)
-    _not_an_array(f, leaf, path)
+    _not_an_array(f, leaf, path())
 
 
 def _not_an_array(f, out, path):

@@ -77,9 +77,9 @@ def vmap(f, in_axes=0, out_axes=0, axis_size=None):
     @functools.wraps(f)
     def vmapped(*args, **kwargs):
         if len(args) not in names:
-            from ..differential_operators import _parameter_names
+            from ..differential_operators import _parameter_name
 
-            names[len(args)] = _parameter_names(f, len(args))
+            names[len(args)] = [_parameter_name(f, i) for i in range(len(args))]
         items = _inputs(f, names[len(args)], args, kwargs, in_axes)
         size = _batch_size(items, axis_size)
         frame = Frame(_batched.active_level() + 1, size)
