@@ -200,6 +200,7 @@ def reverse_sweep_many(ys, xs, seeds, recorded):
             _accumulate(adjoint, y, seed)
     found = {}
     no_kwargs = {}
+    vjp_table = _registry._VJP
     for node in reversed(order):
         g = adjoint.pop(node, None)
         if g is None:
@@ -211,8 +212,12 @@ def reverse_sweep_many(ys, xs, seeds, recorded):
         parents = node._parents
         if not parents:
             continue
-        ans, args = _rule_inputs(node, recorded)
+        if recorded:
+            ans, args = _rule_inputs(node, recorded)
+        else:
+            ans, args = node.value, node._args
         kwargs = node._kwargs or no_kwargs
+        makers = vjp_table.get(node._fn, ())
         sequences = None
         for argnum, path, parent in parents:
             if parent not in on_path:
@@ -221,8 +226,14 @@ def reverse_sweep_many(ys, xs, seeds, recorded):
                 sequences = sequences or {}
                 sequences.setdefault(argnum, []).append((path, parent))
                 continue
-            maker = _registry.vjp_maker(node._fn, argnum)
-            _accumulate(adjoint, parent, maker(ans, *args, **kwargs)(g), owned)
+            maker = makers[argnum] if argnum < len(makers) else None
+            if maker is None:
+                maker = _registry.vjp_maker(node._fn, argnum)  # (raises, naming the function)
+            c = maker(ans, *args, **kwargs)(g)
+            if parent in adjoint:
+                _accumulate(adjoint, parent, c, owned)
+            else:
+                adjoint[parent] = c
         if sequences:
             for argnum, entries in sequences.items():
                 cotangents = _registry.vjp_maker(node._fn, argnum)(ans, *args, **kwargs)(g)
