@@ -1211,17 +1211,9 @@ for _c in CASES:
         CASES[CASES.index(_c)] = _c._replace(xfail={"numpy": _reason, "dask": _reason})
 
 
-# roots needs linalg.eigvals (on the linalg branch of issue 10): until it is there, roots of
-# more than one coefficient raise NotImplementedError naming it.
-if not hasattr(unp.linalg, "eigvals"):
-    for _c in CASES:
-        if _c.name == "roots" and numpy.count_nonzero(numpy.trim_zeros(_c.args[0])) > 1:
-            _reason = "roots needs udiff.numpy.linalg.eigvals"
-            CASES[CASES.index(_c)] = _c._replace(xfail={"numpy": _reason, "dask": _reason})
-else:
-    on_dask(["roots[real]"], bug=(
-        "on Dask eigvals is always complex (its dtype must be known before computing); NumPy "
-        "gives real roots real"))
+on_dask(["roots[real]"], bug=(
+    "on Dask eigvals is always complex (its dtype must be known before computing); NumPy "
+    "gives real roots real"))
 
 
 # Public names that are not functions of arrays: the test below checks they still are not.

@@ -72,12 +72,6 @@ def test_einsum_sublists_outside_any_backend_and_through_uarray():
     numpy.testing.assert_array_equal(y.value, want)
 
 
-@pytest.mark.skipif(hasattr(unp.linalg, "eigvals"), reason="linalg.eigvals is there")
-def test_roots_without_eigvals_says_what_it_needs():
-    with pytest.raises(NotImplementedError, match="roots needs udiff.numpy.linalg.eigvals"):
-        udiff.grad(lambda p: unp.sum(unp.real(unp.roots(p))))(numpy.array([1.0, 0.5, 2.0]))
-
-
 @pytest.mark.parametrize("name", ["quantile", "percentile", "nanquantile", "nanpercentile"])
 def test_quantile_weights_are_refused_by_name(name):
     # NumPy 2 takes weights= with method="inverted_cdf"; udiff does not yet, and says so

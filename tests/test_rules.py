@@ -574,9 +574,7 @@ composite(U.polyfit, "weights", lambda x, y, w: U.polyfit(x, y, 1, w=w), distinc
           pos(4), order=1)
 composite(U.polyfit, "cov", lambda x, y: U.polyfit(x, y, 1, cov=True)[1], distinct(4), real(4),
           order=1)
-composite(U.roots, "complex", U.roots, pos(3),
-          xfail=None if hasattr(U.linalg, "eigvals") else everywhere(
-              "roots needs udiff.numpy.linalg.eigvals (the linalg branch of issue 10)"))
+composite(U.roots, "complex", U.roots, pos(3))
 composite(U.diagflat, "k1", lambda v: U.diagflat(v, 1), real(2, 2))
 composite(U.real_if_close, "real", lambda x: U.real_if_close(x + 0j), real(3))
 composite(U.put_along_axis, "repeated", lambda x, v: U.put_along_axis(

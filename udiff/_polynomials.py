@@ -186,8 +186,6 @@ def _roots(p):
         p = _mm.astype(p, float)
     n = unp.shape(p)[0]
     if n > 1:
-        if not hasattr(linalg, "eigvals"):
-            raise NotImplementedError("roots needs udiff.numpy.linalg.eigvals, which this udiff lacks")
         below = _np.eye(n - 2, n - 1, dtype=_co._dtype(p))
         companion = unp.concatenate([unp.reshape(-p[1:] / p[0], (1, n - 1)), below], axis=0)
         roots = linalg.eigvals(companion)
