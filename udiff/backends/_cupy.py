@@ -1,5 +1,4 @@
 """The CuPy inner backend (imports cupy on first use)."""
-import numpy as np
 
 from ._base import InnerBackend, index_add, put_along_axis, register, scatter_add_along_axis
 from ._special import cupy_special

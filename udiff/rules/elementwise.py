@@ -18,7 +18,6 @@ from ._helpers import (
     nbatch,
     ndim,
     pad_rank,
-    real_dtype,
     shape,
     unbroadcast,
     unbroadcast_to,
