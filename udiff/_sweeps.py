@@ -188,8 +188,11 @@ def reverse_sweep(y, xs, seed, recorded):
     return reverse_sweep_many([y], xs, [seed], recorded)
 
 
-def reverse_sweep_many(ys, xs, seeds, recorded):
-    """Cotangents of ``xs`` given cotangents ``seeds`` of the outputs ``ys``, in one sweep."""
+def reverse_sweep_many(ys, xs, seeds, recorded, keep=None):
+    """Cotangents of ``xs`` given cotangents ``seeds`` of the outputs ``ys``, in one sweep.
+
+    ``keep``, a dict, receives every node's cotangent (for ``udiff.graph``).
+    """
     order = _toposort(ys, xs)
     on_path = set(order)
     x_set = set(xs)
@@ -207,6 +210,8 @@ def reverse_sweep_many(ys, xs, seeds, recorded):
             continue
         if owned:
             owned.pop(id(g), None)  # from here on, rules may share it
+        if keep is not None:
+            keep[node] = g
         if node in x_set:
             found[node] = g
         parents = node._parents
