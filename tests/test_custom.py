@@ -560,3 +560,20 @@ def test_custom_functions_from_several_threads():
         numpy.testing.assert_allclose(g, numpy.cos(x) * Y)
         numpy.testing.assert_allclose(jac, numpy.diag(numpy.cos(x) * Y))
         numpy.testing.assert_allclose(hess, numpy.diag(-numpy.sin(x) * Y))
+
+
+def test_a_custom_function_nobody_holds_is_freed():
+    # Its rules travel with it, not in udiff's global tables: checkpoint(f) made
+    # afresh in every step of a loop must not pile up.
+    import gc
+    import weakref
+
+    def step():
+        layer = udiff.checkpoint(lambda h: np.tanh(h))
+        g = udiff.grad(lambda x: np.sum(layer(x)))(numpy.array([0.5, 1.0]))
+        numpy.testing.assert_allclose(g, 1 - numpy.tanh([0.5, 1.0]) ** 2)
+        return weakref.ref(layer)
+
+    made = [step() for _ in range(3)]
+    gc.collect()
+    assert all(r() is None for r in made)

@@ -4,9 +4,10 @@ A call of a custom function (:func:`custom_vjp`, :func:`custom_jvp`,
 :func:`checkpoint`) on DiffArrays is ONE graph node, whatever its body
 computes.  Its arguments are gathered in one tuple argument, so that a sweep
 calls its rule once per node (as for ``concatenate``); its key is the
-function object itself (``(f, i)`` for output ``i`` of several), and its
-rules sit in ``_registry``'s tables like any other function's, so the sweeps
-of ``_sweeps`` need nothing special.  The node's ``call=`` keyword holds
+function object itself (``(f, i)`` for output ``i`` of several), which
+carries its rules (``rules``): ``_registry`` finds them as it finds any
+other function's, so the sweeps of ``_sweeps`` need nothing special, and a
+function nobody holds any more is freed with its rules.  The node's ``call=`` keyword holds
 what the rules need besides the arguments (a :class:`_Call`).
 
 In a plain sweep the rules run on inner arrays.  In a recorded sweep
@@ -27,7 +28,7 @@ import warnings
 import numpy as np
 import uarray as ua
 
-from . import _core, _registry
+from . import _core
 from ._core import DiffArray
 from ._sweeps import forward_sweep, reverse_sweep
 from ._tree import (describe, tree_flatten, tree_flatten_with_paths, tree_leaves, tree_map,
@@ -96,28 +97,17 @@ class _CustomFunction:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(sorted(int(n) for n in nondiff_argnums))
-        self._nouts = 0
-        self._register(None)
 
     def __repr__(self):
         return f"<udiff.{self._kind} {self.__name__}>"
 
-    def __setstate__(self, state):
-        # An unpickled (or deep-copied) function is a new key: register its rules.
-        self.__dict__.update(state)
-        self._nouts = 0
-        self._register(None)
-
-    # -- the rule tables -------------------------------------------------------
-    def _register(self, index):
-        key = self if index is None else (self, index)
-        _registry._VJP[key] = (lambda ans, args, call: lambda g: self._vjp(index, ans, args, call, g),)
-        _registry._JVP[key] = (lambda t, ans, args, call: self._jvp(index, t, ans, args, call),)
-
-    def _register_outputs(self, n):
-        for i in range(self._nouts, n):
-            self._register(i)
-        self._nouts = max(self._nouts, n)
+    # -- its rules: the node's key is this object, which carries them ----------
+    def rules(self, kind, index):
+        """The VJP (``kind="vjp"``) or JVP rule of output ``index`` (None: the only one),
+        in the rule tables' form; the sweeps find them through ``_registry``."""
+        if kind == "vjp":
+            return (lambda ans, args, call: lambda g: self._vjp(index, ans, args, call, g),)
+        return (lambda t, ans, args, call: self._jvp(index, t, ans, args, call),)
 
     # -- calling ---------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -186,7 +176,6 @@ class _CustomFunction:
         kwargs = {"call": call}
         if call.out_def.kind is None:  # one array
             return DiffArray(outs[0], backend, parents, self, (raw,), kwargs)
-        self._register_outputs(len(outs))
         return tree_unflatten(call.out_def, [
             DiffArray(o, backend, parents, (self, i), (raw,), kwargs) for i, o in enumerate(outs)
         ])

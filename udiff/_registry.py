@@ -278,9 +278,24 @@ def has_rule(key):
     return any(k in _VJP or k in _JVP for k in (key, (key, 0)))
 
 
+def _carried(key, kind):
+    """The rules a key object carries itself (udiff's custom functions), or None.
+
+    Such functions are not entered in the tables, which would keep every one
+    ever made (``checkpoint(f)`` in a loop) alive for good.
+    """
+    owner, index = key, None
+    if type(key) is tuple and not isinstance(key[0], str):  # (function, output index)
+        owner, index = key
+    rules = getattr(owner, "rules", None) if not isinstance(owner, (str, tuple)) else None
+    return rules(kind, index) if rules is not None else None
+
+
 def vjp_maker(key, argnum):
     """The VJP maker of argument ``argnum`` of ``key``, or a clear error."""
     makers = _VJP.get(key)
+    if makers is None:
+        makers = _carried(key, "vjp")
     maker = makers[argnum] if makers is not None and argnum < len(makers) else None
     if maker is None:
         raise NotImplementedError(_missing("VJP", key, argnum, makers))
@@ -290,6 +305,8 @@ def vjp_maker(key, argnum):
 def jvp_rule(key, argnum):
     """The JVP rule of argument ``argnum`` of ``key``, or a clear error."""
     rules = _JVP.get(key)
+    if rules is None:
+        rules = _carried(key, "jvp")
     rule = rules[argnum] if rules is not None and argnum < len(rules) else None
     if rule is None:
         raise NotImplementedError(_missing("JVP", key, argnum, rules))
