@@ -11,7 +11,7 @@ import numpy as np
 from . import _registry
 from ._batched import BatchedArray
 from ._core import LAZY, DiffArray
-from ._tree import describe, tree_flatten, tree_flatten_with_paths, tree_unflatten
+from ._tree import check_structure, tree_flatten, tree_flatten_with_paths, tree_unflatten
 
 _SEQ = (list, tuple)
 
@@ -428,11 +428,7 @@ def _differentiate_container(y, x, grad_variables, jacobian, create_graph, chunk
     seeds = grad_variables
     if grad_variables is not None and (mode or y._backend.mode) == "jvp":
         seeds, seeds_def = tree_flatten(grad_variables)
-        if seeds_def != treedef:
-            raise ValueError(
-                f"grad_variables must have the variables' structure {describe(treedef)}, "
-                f"got {describe(seeds_def)}"
-            )
+        check_structure(seeds_def, treedef, "grad_variables (like the variables)")
     results = differentiate(y, leaves, seeds, jacobian, create_graph, chunk_size, mode)
     out = tree_unflatten(treedef, results)
     return tuple(out) if type(out) is list else out

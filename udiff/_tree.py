@@ -186,13 +186,16 @@ def tree_map(f, tree, *rest):
     others = []
     for r in rest:
         r_leaves, r_def = tree_flatten(r)
-        if r_def != treedef:
-            raise ValueError(
-                f"tree_map needs containers of one structure, got {_describe(treedef)} and "
-                f"{_describe(r_def)}"
-            )
+        check_structure(r_def, treedef, "every container given to tree_map")
         others.append(r_leaves)
     return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others)])
+
+
+def check_structure(treedef, expected, what):
+    """Raise a ValueError naming ``what`` unless ``treedef`` is ``expected``."""
+    if treedef != expected:
+        raise ValueError(
+            f"{what} must have the structure {_describe(expected)}, got {_describe(treedef)}")
 
 
 def describe(treedef):

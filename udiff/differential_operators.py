@@ -25,7 +25,7 @@ from ._core import DiffArray, apply, tracing
 from ._sweeps import (
     _finish, _seed, differentiate, forward_sweep, forward_sweep_many, reverse_sweep_many,
 )
-from ._tree import describe, tree_flatten, tree_flatten_with_paths, tree_map, tree_unflatten
+from ._tree import check_structure, describe, tree_flatten, tree_flatten_with_paths, tree_map, tree_unflatten
 from .backends import inner_of, numpy_backend
 
 _BACKENDS = {}
@@ -360,11 +360,7 @@ def vjp(f, *primals, inner=numpy_backend, has_aux=False):
 def _cotangent_leaves(trace, cotangent):
     """``(seed, path)`` per output leaf, in the output's structure."""
     leaves, paths, treedef = tree_flatten_with_paths(cotangent, "")
-    if treedef != trace.out_def:
-        raise ValueError(
-            f"the cotangent must have the output's structure {describe(trace.out_def)}, "
-            f"got {describe(treedef)}"
-        )
+    check_structure(treedef, trace.out_def, "the cotangent (like the output)")
     return [(s, p) for s, p in zip(leaves, paths)]
 
 
@@ -399,11 +395,7 @@ def _tangent_leaves(trace, tangents, backend, recorded):
     leaves = []
     for i, (tangent, treedef) in enumerate(zip(tangents, trace.structures)):
         t_leaves, t_def = tree_flatten(tangent)
-        if t_def != treedef:
-            raise ValueError(
-                f"tangent {i} has structure {describe(t_def)}, but its primal has "
-                f"{describe(treedef)}"
-            )
+        check_structure(t_def, treedef, f"tangent {i} (like its primal)")
         leaves.extend(t_leaves)
     seeds = []
     for i, (x, t) in enumerate(zip(trace.variables, leaves)):
