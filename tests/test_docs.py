@@ -1,0 +1,90 @@
+"""The documentation stays true: the API reference names every public name,
+the notebooks are committed without outputs and are all in the site, the
+README's example prints what its comments say, and CI builds the site with
+README's command.  (The site itself is built, notebooks executed, by
+``.ci/run``; these checks are the cheap ones that run with the tests.)"""
+import contextlib
+import io
+import json
+import pathlib
+import re
+
+import pytest
+
+import udiff
+import udiff.scipy.special
+import udiff.scipy.stats
+import udiff.testing
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+NOTEBOOKS = sorted((DOCS / "notebooks").glob("*.ipynb"))
+
+# What the API pages document: autodoc directives, ``.. data::`` and autosummary entries.
+_DIRECTIVE = re.compile(r"^\.\. (?:auto)?(?:function|class|data|exception|module)::\s+(\S+)", re.M)
+
+
+def _documented():
+    names = set()
+    for page in (DOCS / "api").glob("*.md"):
+        text = page.read_text()
+        modules = re.findall(r"^\.\. currentmodule::\s+(\S+)", text, re.M)
+        for block in re.findall(r"^\.\. autosummary::\n((?:\n|   .*\n)+)", text, re.M):
+            for entry in re.findall(r"^   (\w+)$", block, re.M):
+                names.add(f"{modules[-1]}.{entry}")
+        for target in _DIRECTIVE.findall(text):
+            names.add(target if "." in target else f"{modules[0]}.{target}")
+    return names
+
+
+def _public():
+    yield from (f"udiff.{n}" for n in udiff.__all__ if n != "testing")
+    yield from (f"udiff.testing.{n}" for n in udiff.testing.__all__)
+    yield from (f"udiff.scipy.special.{n}" for n in udiff.scipy.special.__all__)
+    yield from (f"udiff.scipy.stats.{n}" for n in udiff.scipy.stats.__all__)
+    yield from ("udiff.testing", "udiff.numpy", "udiff.numpy.linalg", "udiff.numpy.fft",
+                "udiff.scipy.special", "udiff.scipy.stats")
+
+
+def test_api_reference_names_every_public_name():
+    missing = sorted(set(_public()) - _documented())
+    assert not missing, f"docs/api/*.md do not document: {missing}"
+
+
+def test_every_public_name_has_a_docstring():
+    bare = [name for name in udiff.__all__ if not (getattr(udiff, name).__doc__ or "").strip()
+            and name not in ("numpy_backend", "dask_backend", "cupy_backend")]
+    assert not bare, f"public names without a docstring: {bare}"
+
+
+def test_there_are_the_seven_tutorials():
+    assert len(NOTEBOOKS) == 7, [p.name for p in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_without_outputs_and_is_in_the_site(path):
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    dirty = [i for i, cell in enumerate(nb["cells"])
+             if cell["cell_type"] == "code" and (cell["outputs"] or cell["execution_count"])]
+    assert not dirty, f"{path.name}: cells {dirty} hold outputs (the docs build executes them)"
+    assert f"notebooks/{path.stem}\n" in (DOCS / "index.md").read_text()
+
+
+def test_readme_example_prints_what_its_comments_say():
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    expected = [line.split("# ", 1)[1].split(":")[0].strip()
+                for line in code.splitlines() if line.startswith(("print", "    print"))]
+    printed = out.getvalue().splitlines()
+    assert [p.strip() for p in printed] == expected
+
+
+def test_ci_builds_the_docs_with_the_readme_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    command = next(line for line in readme.splitlines() if "sphinx-build" in line)
+    assert "-W" in command.split() and command in ci.splitlines()
