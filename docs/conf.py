@@ -53,6 +53,7 @@ html_theme = "pydata_sphinx_theme"
 html_title = "udiff"
 html_theme_options = {
     "navbar_align": "left",
+    "header_links_before_dropdown": 8,
     "show_toc_level": 2,
     "navigation_with_keys": False,
     "footer_start": ["copyright"],

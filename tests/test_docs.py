@@ -68,7 +68,7 @@ def test_notebook_is_committed_without_outputs_and_is_in_the_site(path):
     dirty = [i for i, cell in enumerate(nb["cells"])
              if cell["cell_type"] == "code" and (cell["outputs"] or cell["execution_count"])]
     assert not dirty, f"{path.name}: cells {dirty} hold outputs (the docs build executes them)"
-    assert f"notebooks/{path.stem}\n" in (DOCS / "index.md").read_text()
+    assert f"\n{path.stem}\n" in (DOCS / "notebooks" / "index.md").read_text()
 
 
 def test_readme_example_prints_what_its_comments_say():
