@@ -60,6 +60,8 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_static_path = []
+# Pages without sub-pages need no section navigation: their wide tables get the room.
+html_sidebars = {page: [] for page in ("conventions", "coverage", "dask", "design", "benchmarks")}
 
 
 def _module_sections_as_rubrics(app, what, name, obj, options, lines):

@@ -80,7 +80,7 @@ def main():
         for name, key in _functions(module):
             qual = prefix + name
             if id(key) in seen:
-                rows.append(f"| `{qual}` | alias of `{seen[id(key)]}` | | | | | | |")
+                rows.append(f"| `{qual}` | alias of `{seen[id(key)]}` | | | | | |")
                 continue
             seen[id(key)] = qual
             vjp, jvp = _rule(_registry._VJP, key.key), _rule(_registry._JVP, key.key)
@@ -88,12 +88,11 @@ def main():
                 differentiable.add(qual)
             rows.append(
                 f"| `{qual}` | {vjp} | {jvp} | {_runs(udiff.numpy_backend, key)} | "
-                f"{_runs(udiff.dask_backend, key)} | not run (no GPU) | {' | '.join(_anchors(qual))} |"
+                f"{_runs(udiff.dask_backend, key)} | {' | '.join(_anchors(qual))} |"
             )
     for qual in ("scipy.stats." + d for d in _distributions()):
         differentiable.add(qual)
         rows.append(f"| `{qual}` | composite | composite | its operations' | its operations' | "
-                    "not run (no GPU) | "
                     f"{' | '.join(_anchors(qual))} |")
     about = ANCHORS["_about"]
     header = [
@@ -106,8 +105,9 @@ def main():
         "through its default implementation's operations (for `scipy.stats`, methods "
         "written with udiff's functions); *constant*: non-differentiable, "
         "its result is a constant.  NumPy/Dask: whether the inner backend runs it (the "
-        "library's own function, or the multimethod's default).  CuPy resolves the same "
-        "names in `cupy`, but no GPU was available to run it.",
+        "library's own function, or the multimethod's default).  There is no CuPy "
+        "column: CuPy resolves the same names in `cupy`, but the machine that wrote this "
+        "page had no GPU to run them on.",
         "",
         f"autograd {about['autograd']} and JAX {about['jax']} (NumPy {about['numpy']}), from "
         f"`docs/anchor_coverage.json`, written by `{about['command']}`.  "
@@ -117,8 +117,8 @@ def main():
         "test input), *constant* (integer or boolean results), *no* (`jax.grad` raises), "
         "*n/a* (no floating input to try), *absent*; *?*: not determined.",
         "",
-        "| function | VJP | JVP | NumPy | Dask | CuPy | autograd | JAX |",
-        "|---|---|---|---|---|---|---|---|",
+        "| function | VJP | JVP | NumPy | Dask | autograd | JAX |",
+        "|---|---|---|---|---|---|---|",
     ]
     OUT.write_text("\n".join(header + rows) + "\n")
     print(f"{len(differentiable)} differentiable functions; wrote {OUT}")
