@@ -118,7 +118,7 @@ class Graph:
             if node.kind == "constant":
                 lines.append(f'  {node.name} [label="{label}", '
                              'shape=plaintext, fontcolor="#666666"];')
-                # a constant is drawn just before its one edge, after its operation
+                # a constant's line and its one edge come right after its operation's
                 for edge in out_of.get(node.name, ()):
                     lines.append(f'  {node.name} -> {edge.head} [label="{edge.label}", '
                                  'style=dashed, color="#999999"];')
@@ -174,12 +174,21 @@ class Graph:
         return self._svg
 
     def render(self, format="svg"):
-        """The picture drawn by Graphviz, as bytes in ``format`` ("png", "pdf", "svg"...).
+        """The picture drawn by Graphviz from :attr:`source`, in any of its formats.
 
-        This is the route to formats other than SVG: it needs the ``graphviz``
-        Python package and Graphviz's ``dot`` program (``pip install
-        graphviz``; ``apt install graphviz`` or ``brew install graphviz``).
-        For SVG without Graphviz use :meth:`svg`.
+        This is the route to formats other than SVG (PNG, PDF...): it needs
+        the ``graphviz`` Python package and Graphviz's ``dot`` program
+        (``pip install graphviz``; ``apt install graphviz`` or ``brew install
+        graphviz``).  For SVG, :meth:`svg` needs neither.
+
+        Parameters
+        ----------
+        format : str
+            A Graphviz output format: ``"png"``, ``"pdf"``, ``"svg"``...
+
+        Returns
+        -------
+        bytes
         """
         import graphviz
 
