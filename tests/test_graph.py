@@ -304,3 +304,16 @@ def test_a_variable_alone_and_variables_given():
     assert kinds["n0"][0] == ["variable", "output"]
     _, boxes, texts, _, edges = _check_drawing(udiff.graph(y, [x]))
     assert [lines[0] for lines in texts.values()] == ["variable", "multiply", "sum"]
+
+
+def test_names_label_the_nodes_they_name():
+    with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+        x1, x2 = np.asarray(2.0), np.asarray(5.0)
+        y = np.log(x1) + x1 * x2 - np.sin(x2)
+    g = udiff.graph(y, names={"x1": x1, "x2": x2, "y": y})
+    firsts = [node.lines[0] for node in g.nodes]
+    assert firsts[0] == "x1 = variable" and "x2 = variable" in firsts
+    assert firsts[-1] == "y = subtract"
+    assert "x1 = variable" in g.source and "x1 = variable" in g.svg()
+    with pytest.raises(TypeError, match="names="):
+        udiff.graph(y, names={x1: "x1"})

@@ -55,7 +55,7 @@ from ._tree import (  # noqa: E402
 )
 from . import testing  # noqa: E402
 from ._custom import checkpoint, custom_jvp, custom_vjp, stop_gradient  # noqa: E402
-from ._graph import Graph, graph  # noqa: E402
+from ._graph import Graph, GraphEdge, GraphNode, graph  # noqa: E402
 from .batching import BatchingFallbackWarning, vmap  # noqa: E402
 from ._registry import defbatch  # noqa: E402
 
@@ -93,4 +93,6 @@ __all__ = [
     "BatchingFallbackWarning",
     "graph",
     "Graph",
+    "GraphNode",
+    "GraphEdge",
 ]

@@ -201,7 +201,7 @@ class Graph:
         return self.svg()
 
 
-def graph(y, variables=None, cotangents=False):
+def graph(y, variables=None, cotangents=False, names=None):
     """The graph that computed ``y``, as a :class:`Graph` (a picture in Jupyter).
 
     One node per operation, labelled with its function, shape and dtype, with
@@ -220,6 +220,9 @@ def graph(y, variables=None, cotangents=False):
     cotangents : bool
         Also show each node's cotangent from a reverse sweep seeded with ones
         (the gradient of ``sum(y)`` with respect to that node).
+    names : dict of str to DiffArray, optional
+        Labels for nodes, e.g. ``{"x1": x1, "y": y}``: a named node's label
+        starts with its name (``x1 = variable``, ``y = add``).
 
     Returns
     -------
@@ -244,6 +247,12 @@ def graph(y, variables=None, cotangents=False):
     for out in ys:
         if type(out) is not DiffArray:
             raise TypeError(f"udiff.graph draws DiffArrays, not {type(out).__name__}")
+    labels = {}
+    for label, node in (names or {}).items():
+        if not isinstance(label, str) or type(node) is not DiffArray:
+            raise TypeError("udiff.graph's names= maps names (str) to DiffArrays, "
+                            f"not {type(label).__name__} to {type(node).__name__}")
+        labels[id(node)] = label
     order = _nodes(ys, variables)
     adjoints = _cotangents(ys, order, variables) if cotangents else {}
     names = {node: f"n{i}" for i, node in enumerate(order)}
@@ -251,7 +260,7 @@ def graph(y, variables=None, cotangents=False):
     nodes, edges, constants = [], [], 0
     for node in order:
         name = names[node]
-        kind, lines = _describe(node, adjoints.get(node))
+        kind, lines = _describe(node, adjoints.get(node), labels.get(id(node)))
         nodes.append(GraphNode(name, kind, lines, node in outputs))
         taken = {argnum for argnum, _, _ in node._parents}
         for argnum, path, parent in node._parents:
@@ -298,14 +307,16 @@ def _cotangents(ys, nodes, variables):
     return kept
 
 
-def _describe(node, cotangent):
-    """The node's kind and label lines."""
+def _describe(node, cotangent, name=None):
+    """The node's kind and label lines (the first starting with ``name =``)."""
     if node._fn is LAZY:
         kind, label = "not-re-derived", "derivative (not re-derived)"
     elif not node._parents:
         kind, label = "variable", "variable"
     else:
         kind, label = "operation", key_name(node._fn)
+    if name is not None:
+        label = f"{name} = {label}"
     text = f"{label}\n{node.shape} {node.dtype}"
     if cotangent is not None:
         text += f"\ncotangent {_summary(cotangent)}"
