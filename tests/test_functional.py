@@ -310,6 +310,45 @@ def test_mlp_hessian_vs_finite_differences(inner):
     numpy.testing.assert_allclose(compute(hv), numpy.einsum("abij,ij->ab", h, v), atol=1e-12)
 
 
+def test_inner_operator_keeps_the_derivatives_of_what_it_does_not_differentiate(inner):
+    # An operator inside another, differentiating with respect to a plain array, while
+    # the outer variable reaches it as another argument, a keyword or a closure: its
+    # result depends on the outer variable (a hypergradient through an inner
+    # gradient).  These were silently zero: the inner result was made a constant.
+    w0 = chunked(numpy.array([1.0, 2.0]), inner)
+    a0 = chunked(numpy.array(3.0), inner)
+    ones = chunked(numpy.ones(2), inner)
+    grad = lambda f, **kw: udiff.grad(f, inner=inner, **kw)  # noqa: E731
+    cases = {  # d/da of each, at a = 3 and w = [1, 2]
+        "argument": (lambda a: np.sum(grad(lambda w, s: np.sum(s * w ** 2))(w0, a)), 6.0),
+        "keyword": (lambda a: np.sum(grad(lambda w, *, s: np.sum(s * w ** 2))(w0, s=a)), 6.0),
+        "closure": (lambda a: np.sum(grad(lambda w: np.sum(np.exp(a - 3.0) * w ** 2))(w0)), 6.0),
+        "value": (lambda a: udiff.value_and_grad(lambda w, s: np.sum(s * w ** 2), inner=inner)(w0, a)[0], 5.0),
+        "aux": (lambda a: grad(lambda w: (np.sum(w), a * 2.0), has_aux=True)(w0)[1], 2.0),
+        "jacobian": (lambda a: np.sum(udiff.jacobian(lambda w, s: s * w ** 2, inner=inner)(w0, a)), 6.0),
+        "hessian": (lambda a: np.sum(udiff.hessian(lambda w, s: np.sum(s * w ** 3), inner=inner)(w0, a)), 18.0),
+        "jvp": (lambda a: np.sum(udiff.jvp(lambda w: a * w ** 2, (w0,), (ones,), inner=inner)[1]), 6.0),
+        "vjp": (lambda a: np.sum(udiff.vjp(lambda w: a * w ** 2, w0, inner=inner)[1](ones)[0]), 6.0),
+        "hvp": (lambda a: np.sum(udiff.hvp(lambda w: np.sum(a * w ** 3), (w0,), (ones,), inner=inner)), 18.0),
+    }
+    for name, (f, expected) in cases.items():
+        assert float(compute(udiff.grad(f, inner=inner)(a0))) == pytest.approx(expected), name
+    g = udiff.jacobian(lambda a: grad(lambda w, s: np.sum(s * w ** 2))(w0, a), mode="fwd", inner=inner)(a0)
+    numpy.testing.assert_allclose(compute(g), [2.0, 4.0])
+    # ... and a gradient through an unrolled inner gradient descent against finite differences
+    def validation(log_lam):
+        w = w0
+        for _ in range(5):
+            w = w - 0.1 * grad(lambda w, lam: np.sum((w - 3.0) ** 2) + lam * np.sum(w ** 2))(w, np.exp(log_lam))
+        return np.sum((w - 2.0) ** 2)
+    at, eps = numpy.array(-1.0), 1e-6
+    fd = (validation(at + eps) - validation(at - eps)) / (2 * eps)
+    numpy.testing.assert_allclose(compute(udiff.grad(validation, inner=inner)(chunked(at, inner))),
+                                  compute(fd), rtol=1e-6)
+    # Without an outer variable the results stay inner arrays.
+    assert type(grad(lambda w, s: np.sum(s * w ** 2))(w0, a0)) is not udiff.DiffArray
+
+
 def test_nested_operators_do_not_confuse_their_variables(inner):
     # An inner operator differentiates with respect to a fresh variable: the outer
     # variable's other uses are constants to it (JAX gives these numbers).

@@ -96,6 +96,37 @@ def test_shared_subexpressions_are_visited_once(mode, rule_calls):
     assert calls[40] == 2 * calls[20] == 2 * 4 * 20
 
 
+class _NotToBeWalked(tuple):
+    """Parents that a sweep must not look at."""
+
+    def __iter__(self):
+        raise AssertionError("the sweep walked the graph above its only variable")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sweep_stops_at_its_only_variable(mode):
+    # Nothing above the one variable can depend on it, so a sweep must not walk the
+    # graph behind it: an operator inside another differentiates with respect to a
+    # fresh variable made from the outer one, in a loop of n inner gradients (an
+    # unrolled training), and walking the outer graph each time made the loop cost n^2.
+    with recording(udiff.numpy_backend, mode):
+        a = np.asarray(numpy.array([0.5, 2.0]))
+        behind = np.sin(a) * 3.0
+        x = behind + 1.0                  # an intermediate with a graph behind it
+        y = np.exp(x) * a + x * x         # a also reaches y around x
+        parents, behind._parents = behind._parents, _NotToBeWalked(behind._parents)
+        g = y.to(x)
+        numpy.testing.assert_allclose(g.value, numpy.exp(x.value) * a.value + 2 * x.value)
+        behind._parents = parents
+        # one variable above another still counts: d/da goes through x too
+        total = numpy.exp(x.value) + g.value * 3.0 * numpy.cos(a.value)
+        numpy.testing.assert_allclose(y.to(a).value, total)
+        if mode == "vjp":
+            ga, gx = y.to([a, x])
+            numpy.testing.assert_allclose(ga.value, total)
+            numpy.testing.assert_allclose(gx.value, g.value)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_long_chain_has_no_recursion_limit(mode):
     n = 100_000

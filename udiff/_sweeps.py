@@ -24,6 +24,11 @@ def _toposort(ys, xs):
     distinct live objects never share an identity hash).
     """
     x_set = set(xs)
+    # With one variable nothing above it can depend on a variable, so the search stops
+    # there: an operator inside another differentiates with respect to a fresh variable
+    # made from the outer one, and must not walk the outer graph behind it on every call
+    # (which made a loop of n inner gradients cost n^2).
+    stop = x_set if len(x_set) == 1 else ()
     reaches = {}
     order = []
     visited = set()
@@ -33,7 +38,7 @@ def _toposort(ys, xs):
         visited.add(y)
         if y._fn is LAZY and y not in x_set:
             _rederive(y)
-        stack = [(y, iter(y._parents))]
+        stack = [(y, iter(() if y in stop else y._parents))]
         while stack:
             node, parents = stack[-1]
             for _, _, parent in parents:
@@ -41,7 +46,7 @@ def _toposort(ys, xs):
                     visited.add(parent)
                     if parent._fn is LAZY and parent not in x_set:
                         _rederive(parent)
-                    stack.append((parent, iter(parent._parents)))
+                    stack.append((parent, iter(() if parent in stop else parent._parents)))
                     break
             else:
                 stack.pop()

@@ -21,7 +21,7 @@ import uarray as ua
 
 from . import _batched
 from ._backend import DiffArrayBackend
-from ._core import DiffArray, apply, tracing
+from ._core import _TRACING, DiffArray, _depends_on, apply, tracing
 from ._sweeps import (
     _finish, _seed, differentiate, forward_sweep, forward_sweep_many, reverse_sweep_many,
 )
@@ -84,6 +84,16 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
         args[n] = tree_unflatten(treedef, variables)
         trace.variables.extend(variables)
         trace.structures.append(treedef)
+    # The other arguments may hold DiffArrays too (an operator inside another,
+    # differentiating with respect to something else): then the result depends on
+    # them and must stay recorded, or their derivative would be silently dropped.
+    trace.nested = trace.nested or any(
+        type(leaf) is DiffArray and not _outer(leaf, backend)
+        for n, arg in enumerate(args) if n not in nums for leaf in tree_flatten(arg)[0]
+    ) or any(type(leaf) is DiffArray and not _outer(leaf, backend)
+             for leaf in tree_flatten(kwargs)[0])
+    enclosing = [v for vs in getattr(_TRACING, "stack", None) or () for v in vs
+                 if not _outer(v, backend)]
     with _set_backend(backend), tracing(trace.variables):
         out = f(*args, **kwargs)
     trace.aux = None
@@ -94,6 +104,11 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
                 f"(output, aux), but it returned {_what(out)}"
             )
         out, trace.aux = out
+    if not trace.nested and enclosing:
+        # ... or f closes over an enclosing operator's variables (or arrays made from them).
+        ids = {id(v) for v in enclosing}
+        trace.nested = any(type(leaf) is DiffArray and _depends_on(leaf, ids)
+                           for leaf in tree_flatten((out, trace.aux))[0])
     if out is None:
         _not_an_array(f, out, "output")
     trace.out = out
