@@ -26,6 +26,8 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "numpydoc",
+    # MathJax 3 copied into the site: formulas render without a CDN (offline, on clusters).
+    "sphinx-mathjax-offline",
 ]
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "anchor_coverage.json"]
