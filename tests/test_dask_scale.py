@@ -263,6 +263,34 @@ def test_gradient_of_plain_sum_is_chunked_like_its_input():
     assert g.value.chunks == ((2, 2, 2, 2), (3, 3))
 
 
+class _LargestResult(Callback):
+    """The most elements any task's result held."""
+
+    def __init__(self):
+        super().__init__()
+        self.largest = 0
+
+    def _posttask(self, key, result, dsk, state, worker_id):
+        self.largest = max(self.largest, int(numpy.prod(getattr(result, "shape", ()))))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_recorded_sweeps_keep_reduction_cotangents_chunked(reduction):
+    # A Hessian is a recorded sweep: a reduction's cotangent broadcast back over
+    # 1000 rows must come in the rows' chunks, not as one task of 1000 elements.
+    X = da.from_array(numpy.linspace(-1.0, 1.0, 3000).reshape(1000, 3), chunks=(100, 3))
+    reduce = getattr(np, reduction)
+    H = udiff.hessian(lambda w, X: reduce(np.logaddexp(0.0, X @ w)),
+                      inner=udiff.dask_backend)(numpy.ones(3), X)
+    with _LargestResult() as biggest:
+        h = H.compute(scheduler="sync")
+    assert biggest.largest <= 300, biggest.largest  # one (100, 3) block of X
+    x = X.compute()
+    p = 1.0 / (1.0 + numpy.exp(-x @ numpy.ones(3)))
+    scale = 1000 if reduction == "mean" else 1
+    numpy.testing.assert_allclose(h, (x.T * (p * (1 - p))) @ x / scale, rtol=1e-10)
+
+
 # -- bad input ----------------------------------------------------------------------
 
 

@@ -111,11 +111,20 @@ def broadcast_like(g, target, like):
     On Dask, ``broadcast_to`` makes every broadcast axis one chunk; a gradient
     of a reduction over a chunked axis must stay chunked like its input.
     """
-    if np.isnan(target).any():
+    if np.isnan(target).any() or _recorded_dask(g):
         # Unknown sizes (Dask, after boolean indexing): elementwise broadcasting
-        # against ``like`` finds them when the graph runs.
+        # against ``like`` finds them when the graph runs.  In a recorded sweep
+        # on Dask (``g`` a DiffArray), ``match_chunks`` cannot rechunk, and one
+        # block the size of ``like`` would hold a whole axis; elementwise
+        # broadcasting takes ``like``'s chunks instead.
         return g + np.zeros_like(like)
     return match_chunks(np.broadcast_to(g, target), like)
+
+
+def _recorded_dask(g):
+    """Whether ``g`` wraps a Dask array (a DiffArray of a recorded sweep on Dask)."""
+    value = getattr(g, "value", None)
+    return not hasattr(g, "rechunk") and hasattr(value, "rechunk")
 
 
 def match_chunks(a, like):
