@@ -349,6 +349,31 @@ def test_inner_operator_keeps_the_derivatives_of_what_it_does_not_differentiate(
     assert type(grad(lambda w, s: np.sum(s * w ** 2))(w0, a0)) is not udiff.DiffArray
 
 
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+def test_operator_closing_over_a_with_blocks_arrays_keeps_their_derivatives(inner, mode):
+    # In a `with` block, an operator whose function closes over the block's arrays
+    # (no enclosing operator): its result depends on them, and was silently made a
+    # constant (y.to(x) gave zeros).
+    import uarray as ua
+
+    w0 = chunked(numpy.ones(2), inner)
+    with ua.set_backend(udiff.DiffArrayBackend(inner, mode=mode), coerce=True):
+        x = np.asarray(chunked(numpy.array([1.0, 2.0]), inner))
+        g = udiff.grad(lambda w: np.sum(w * x ** 2), inner=inner)(w0)          # x ** 2
+        value, h = udiff.value_and_grad(lambda w: np.sum(w * x), inner=inner)(w0)
+        jac = udiff.jacobian(lambda w: w * x, inner=inner)(w0)                  # diag(x)
+        _, aux = udiff.grad(lambda w: (np.sum(w), x), has_aux=True, inner=inner)(w0)  # x itself
+        y = np.sum(g * g) + value + np.sum(h) + np.sum(jac) + np.sum(aux) - np.sum(x)
+        dy = y.to(x)
+    assert isinstance(g, udiff.DiffArray)
+    expected = 4 * numpy.array([1.0, 2.0]) ** 3 + 3.0
+    numpy.testing.assert_allclose(compute(dy), expected if mode == "vjp" else expected.sum())
+    # Without the block's arrays the results stay inner arrays.
+    with ua.set_backend(udiff.DiffArrayBackend(inner, mode=mode), coerce=True):
+        plain = udiff.grad(lambda w: np.sum(w * 2.0), inner=inner)(w0)
+    assert type(plain) is not udiff.DiffArray
+
+
 def test_nested_operators_do_not_confuse_their_variables(inner):
     # An inner operator differentiates with respect to a fresh variable: the outer
     # variable's other uses are constants to it (JAX gives these numbers).

@@ -139,7 +139,8 @@ class DiffArray:
         ``grad_variables @ J`` (default cotangent ``ones_like(self)``, which
         gives the gradient of ``sum(self)``), shaped like ``x``.  In ``jvp``
         mode (forward), the Jacobian-vector product ``J @ grad_variables``
-        (default tangent ``ones_like(x)``), shaped like ``self``.
+        (default tangent ``ones_like(x)``), shaped like ``self``.  The mode is
+        that of the :class:`DiffArrayBackend` that made ``x``.
 
         Parameters
         ----------
@@ -196,6 +197,23 @@ class DiffArray:
 
 # -- the variables the functional API is differentiating, per thread ---------------
 _TRACING = threading.local()
+# How many operations (in this thread) took a DiffArray recorded by another
+# DiffArrayBackend of the same inner library: the functional API looks again
+# at what a function returned only when this count moved while it ran.
+_MIXED = threading.local()
+
+
+def mixed_count():
+    """The number of operations so far, in this thread, that mixed two recordings."""
+    return getattr(_MIXED, "count", 0)
+
+
+def _other_recording(key, backend, a):
+    """Note an argument ``a`` recorded by another backend, or raise if its inner
+    library differs."""
+    if a._backend.inner is not backend.inner:
+        raise _mixed(key, backend, a)
+    _MIXED.count = getattr(_MIXED, "count", 0) + 1
 
 
 def tracing(variables):
@@ -290,8 +308,8 @@ def _unwrap_seq(backend, key, seq, argnum, path, parents):
     for j, a in enumerate(seq):
         t = type(a)
         if t is DiffArray:
-            if a._backend is not backend and a._backend.inner is not backend.inner:
-                raise _mixed(key, backend, a)
+            if a._backend is not backend:
+                _other_recording(key, backend, a)
             value = a.value
             parents.append((argnum, path + (j,), a))
         elif (t is list or t is tuple) and a:
@@ -322,8 +340,8 @@ def apply(backend, key, args, kwargs):
     for i, a in enumerate(args):
         t = type(a)
         if t is DiffArray:
-            if a._backend is not backend and a._backend.inner is not backend.inner:
-                raise _mixed(key, backend, a)
+            if a._backend is not backend:
+                _other_recording(key, backend, a)
             if raw is args:
                 raw = list(args)
             raw[i] = a.value

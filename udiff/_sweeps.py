@@ -399,7 +399,9 @@ def differentiate(y, x, grad_variables, jacobian, create_graph, chunk_size, mode
         raise ValueError("jacobian=True builds its own seeds: do not pass grad_variables")
     if chunk_size is not None and (not jacobian or int(chunk_size) < 1):
         raise ValueError("chunk_size needs jacobian=True and a positive integer")
-    mode = mode or backend.mode
+    # The variable's backend decides the mode: ``y`` may have been recorded by
+    # another one (an operator whose function closed over the variable).
+    mode = mode or xs[0]._backend.mode
     if mode == "vjp":
         results = _reverse(backend, y, xs, grad_variables, jacobian, create_graph, chunk_size)
     else:

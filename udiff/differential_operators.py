@@ -21,7 +21,7 @@ import uarray as ua
 
 from . import _batched
 from ._backend import DiffArrayBackend
-from ._core import _TRACING, DiffArray, _depends_on, apply, tracing
+from ._core import _TRACING, LAZY, DiffArray, _depends_on, apply, mixed_count, tracing
 from ._sweeps import (
     _finish, _seed, differentiate, forward_sweep, forward_sweep_many, reverse_sweep_many,
 )
@@ -94,8 +94,10 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
              for leaf in tree_flatten(kwargs)[0])
     enclosing = [v for vs in getattr(_TRACING, "stack", None) or () for v in vs
                  if not _outer(v, backend)]
+    mixed = mixed_count()
     with _set_backend(backend), tracing(trace.variables):
         out = f(*args, **kwargs)
+    mixed = mixed_count() != mixed
     trace.aux = None
     if has_aux:
         if not isinstance(out, (tuple, list)) or len(out) != 2:
@@ -104,11 +106,14 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
                 f"(output, aux), but it returned {_what(out)}"
             )
         out, trace.aux = out
-    if not trace.nested and enclosing:
-        # ... or f closes over an enclosing operator's variables (or arrays made from them).
+    if not trace.nested:
+        # ... or f closes over an enclosing operator's variables (or arrays made from
+        # them), or over DiffArrays recorded by another backend (a ``with`` block's).
+        results = [leaf for leaf in tree_flatten((out, trace.aux))[0] if type(leaf) is DiffArray]
         ids = {id(v) for v in enclosing}
-        trace.nested = any(type(leaf) is DiffArray and _depends_on(leaf, ids)
-                           for leaf in tree_flatten((out, trace.aux))[0])
+        trace.nested = any(_depends_on(leaf, ids) for leaf in results) if ids else False
+        if not trace.nested and (mixed or any(leaf._backend is not backend for leaf in results)):
+            trace.nested = _reaches_another_recording(results, backend)
     if out is None:
         _not_an_array(f, out, "output")
     trace.out = out
@@ -116,6 +121,24 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
     trace.out_leaves = [_output(f, leaf, _path(out, lambda: "output", j), backend)
                         for j, leaf in enumerate(leaves)]
     return trace
+
+
+def _reaches_another_recording(results, backend):
+    """Whether the graph of ``results`` reaches a DiffArray that ``backend`` did not
+    record (a closure over a ``with`` block's arrays): their derivatives must flow
+    through the result, so it stays recorded."""
+    stack, seen = list(results), set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node._backend is not backend and not _outer(node, backend):
+            return True
+        stack.extend(p for _, _, p in node._parents)
+        if node._fn is LAZY:  # _args: (its derivation, its index)
+            stack.extend(node._args[0].inputs())
+    return False
 
 
 def _path(tree, root, j):
