@@ -14,8 +14,6 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
-import udiff  # noqa: E402
-
 project = "udiff"
 author = "the udiff developers"
 copyright = "2020-2026, the udiff developers"
