@@ -21,7 +21,7 @@ import uarray as ua
 
 from . import _batched
 from ._backend import DiffArrayBackend
-from ._core import _TRACING, LAZY, DiffArray, _depends_on, apply, mixed_count, tracing
+from ._core import _TRACING, LAZY, DiffArray, apply, mixed_count, tracing
 from ._sweeps import (
     _finish, _seed, differentiate, forward_sweep, forward_sweep_many, reverse_sweep_many,
 )
@@ -111,9 +111,8 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
         # them), or over DiffArrays recorded by another backend (a ``with`` block's).
         results = [leaf for leaf in tree_flatten((out, trace.aux))[0] if type(leaf) is DiffArray]
         ids = {id(v) for v in enclosing}
-        trace.nested = any(_depends_on(leaf, ids) for leaf in results) if ids else False
-        if not trace.nested and (mixed or any(leaf._backend is not backend for leaf in results)):
-            trace.nested = _reaches_another_recording(results, backend)
+        if ids or mixed or any(leaf._backend is not backend for leaf in results):
+            trace.nested = _reaches_outside(results, backend, ids)
     if out is None:
         _not_an_array(f, out, "output")
     trace.out = out
@@ -123,17 +122,18 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
     return trace
 
 
-def _reaches_another_recording(results, backend):
-    """Whether the graph of ``results`` reaches a DiffArray that ``backend`` did not
-    record (a closure over a ``with`` block's arrays): their derivatives must flow
-    through the result, so it stays recorded."""
+def _reaches_outside(results, backend, enclosing):
+    """Whether the graph of ``results`` reaches an enclosing operator's variable (ids
+    in ``enclosing``) or a DiffArray that ``backend`` did not record (a closure over
+    a ``with`` block's arrays): their derivatives must flow through the result, so
+    it stays recorded.  One walk for both."""
     stack, seen = list(results), set()
     while stack:
         node = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if node._backend is not backend and not _outer(node, backend):
+        if id(node) in enclosing or node._backend is not backend and not _outer(node, backend):
             return True
         stack.extend(p for _, _, p in node._parents)
         if node._fn is LAZY:  # _args: (its derivation, its index)
