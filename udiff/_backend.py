@@ -1,10 +1,16 @@
 """DiffArrayBackend: the uarray backend that records operations."""
+import itertools
+
 from . import _registry
 from ._core import DiffArray, apply
 from .backends import inner_of, numpy_backend
 from .backends._base import PerThreadContexts, is_array_type
 
 _MODES = ("vjp", "jvp")
+# Each backend's serial number: a backend made later (an operator called inside
+# another's function) has a larger one, so an operator can tell the nodes its own
+# call recorded (serial at least its backend's) from those of enclosing ones.
+_SERIALS = itertools.count()
 
 
 class DiffArrayBackend(PerThreadContexts):
@@ -41,6 +47,7 @@ class DiffArrayBackend(PerThreadContexts):
         self.inner = inner_of(inner)
         self.mode = mode
         self._impls = {}
+        self.serial = next(_SERIALS)
 
     def __reduce__(self):
         return (DiffArrayBackend, (self.inner, self.mode))

@@ -391,6 +391,10 @@ def differentiate(y, x, grad_variables, jacobian, create_graph, chunk_size, mode
         return _differentiate_container(
             y, x, grad_variables, jacobian, create_graph, chunk_size, mode)
     backend = y._backend
+    if not create_graph and _holds_diffarray(grad_variables):
+        # A seed that is itself recorded is a value like any other: the sweep is
+        # recorded too, so that its result is differentiable with respect to it.
+        create_graph = True
     many = isinstance(x, _SEQ)
     xs = list(x) if many else [x]
     for v in xs:
@@ -418,6 +422,10 @@ def differentiate(y, x, grad_variables, jacobian, create_graph, chunk_size, mode
     if not create_graph:
         results = _lazy_results(results, backend, (y, x, grad_variables, jacobian, chunk_size, mode))
     return tuple(results) if many else results[0]
+
+
+def _holds_diffarray(tree):
+    return any(type(leaf) is DiffArray for leaf in tree_flatten(tree)[0])
 
 
 def _differentiate_container(y, x, grad_variables, jacobian, create_graph, chunk_size, mode):

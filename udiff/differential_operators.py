@@ -28,10 +28,19 @@ from ._sweeps import (
 from ._tree import check_structure, describe, tree_flatten, tree_flatten_with_paths, tree_map, tree_unflatten
 from .backends import inner_of, numpy_backend
 
-_BACKENDS = {}
+_TEMPLATES = {}
 
 
 def _backend(inner, mode="vjp"):
+    """A fresh DiffArrayBackend for one operator call.
+
+    Each call records with a backend of its own, made after those of the
+    operators it runs inside: its serial number tells the nodes its call
+    recorded (and those of operators called inside it) from the nodes of
+    enclosing calls, whose derivatives must flow through its result.  The
+    inner functions it looks up are shared by all backends of that inner
+    library.
+    """
     inner = inner_of(inner)
     level = _batched.active_level()
     if level:
@@ -41,10 +50,12 @@ def _backend(inner, mode="vjp"):
         from .batching._inner import inner_at
 
         inner = inner_at(level)
-    key = (inner, mode)
-    if key not in _BACKENDS:
-        _BACKENDS[key] = DiffArrayBackend(inner, mode)
-    return _BACKENDS[key]
+    template = _TEMPLATES.get(inner)
+    if template is None:
+        template = _TEMPLATES[inner] = DiffArrayBackend(inner)
+    backend = DiffArrayBackend(inner, mode)
+    backend._impls = template._impls
+    return backend
 
 
 def _argnums(argnums, argnum, nargs):
@@ -74,30 +85,27 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
     """Call ``f`` with the array leaves of the arguments ``nums`` as DiffArray variables."""
     trace = _Trace()
     args = list(args)
-    trace.variables, trace.structures, trace.nested = [], [], False
+    trace.variables, trace.structures = [], []
+    made = {}
     for n in nums:
-        leaves, treedef = tree_flatten(args[n])
-        variables = [_variable(leaf, _path(args[n], lambda n=n: _parameter_name(f, n), j),
-                               backend) for j, leaf in enumerate(leaves)]
-        trace.nested = trace.nested or any(
-            type(leaf) is DiffArray and not _outer(leaf, backend) for leaf in leaves)
-        args[n] = tree_unflatten(treedef, variables)
+        if n in made:  # argnums names an argument twice: the same variables again
+            variables, treedef = made[n]
+        else:
+            leaves, treedef = tree_flatten(args[n])
+            variables = [_variable(leaf, _path(args[n], lambda n=n: _parameter_name(f, n), j),
+                                   backend) for j, leaf in enumerate(leaves)]
+            args[n] = tree_unflatten(treedef, variables)
+            made[n] = variables, treedef
         trace.variables.extend(variables)
         trace.structures.append(treedef)
-    # The other arguments may hold DiffArrays too (an operator inside another,
-    # differentiating with respect to something else): then the result depends on
-    # them and must stay recorded, or their derivative would be silently dropped.
-    trace.nested = trace.nested or any(
-        type(leaf) is DiffArray and not _outer(leaf, backend)
-        for n, arg in enumerate(args) if n not in nums for leaf in tree_flatten(arg)[0]
-    ) or any(type(leaf) is DiffArray and not _outer(leaf, backend)
-             for leaf in tree_flatten(kwargs)[0])
-    enclosing = [v for vs in getattr(_TRACING, "stack", None) or () for v in vs
-                 if not _outer(v, backend)]
+    # Whether anything recorded outside this call can reach its result: an
+    # enclosing operator's arrays (as arguments, keywords or closures) or a
+    # ``with`` block's.  Then the result depends on them, must stay recorded and
+    # is swept recorded, or their derivatives would be silently dropped.
+    outside = bool(getattr(_TRACING, "stack", None)) or _traced((args, kwargs), backend)
     mixed = mixed_count()
     with _set_backend(backend), tracing(trace.variables):
         out = f(*args, **kwargs)
-    mixed = mixed_count() != mixed
     trace.aux = None
     if has_aux:
         if not isinstance(out, (tuple, list)) or len(out) != 2:
@@ -106,13 +114,10 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
                 f"(output, aux), but it returned {_what(out)}"
             )
         out, trace.aux = out
-    if not trace.nested:
-        # ... or f closes over an enclosing operator's variables (or arrays made from
-        # them), or over DiffArrays recorded by another backend (a ``with`` block's).
-        results = [leaf for leaf in tree_flatten((out, trace.aux))[0] if type(leaf) is DiffArray]
-        ids = {id(v) for v in enclosing}
-        if ids or mixed or any(leaf._backend is not backend for leaf in results):
-            trace.nested = _reaches_outside(results, backend, ids)
+    results = [leaf for leaf in tree_flatten((out, trace.aux))[0] if type(leaf) is DiffArray]
+    trace.nested = (outside or mixed_count() != mixed
+                    or any(leaf._backend is not backend for leaf in results)) \
+        and _reaches_outside(results, backend)
     if out is None:
         _not_an_array(f, out, "output")
     trace.out = out
@@ -122,18 +127,26 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
     return trace
 
 
-def _reaches_outside(results, backend, enclosing):
-    """Whether the graph of ``results`` reaches an enclosing operator's variable (ids
-    in ``enclosing``) or a DiffArray that ``backend`` did not record (a closure over
-    a ``with`` block's arrays): their derivatives must flow through the result, so
-    it stays recorded.  One walk for both."""
+def _traced(tree, backend):
+    """Whether ``tree`` holds a DiffArray that ``backend``'s call must differentiate
+    through (not one of a grad outside the vmap it runs in, which is a value to it)."""
+    return any(type(leaf) is DiffArray and not _outer(leaf, backend)
+               for leaf in tree_flatten(tree)[0])
+
+
+def _reaches_outside(results, backend):
+    """Whether the graph of ``results`` reaches a node recorded outside the call that
+    ``backend`` records: by an enclosing operator (a backend made earlier) or a
+    ``with`` block.  Nodes of operators called inside (made later) are the call's
+    own; the walk stops at the first node from outside."""
+    serial = backend.serial
     stack, seen = list(results), set()
     while stack:
         node = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if id(node) in enclosing or node._backend is not backend and not _outer(node, backend):
+        if getattr(node._backend, "serial", -1) < serial and not _outer(node, backend):
             return True
         stack.extend(p for _, _, p in node._parents)
         if node._fn is LAZY:  # _args: (its derivation, its index)
@@ -381,10 +394,15 @@ def vjp(f, *primals, inner=numpy_backend, has_aux=False):
     (array([2., 0.]),)
     """
     backend = _backend(inner)
+    # vjp_fn runs later: it must see the primals as they are now, not as the
+    # caller may have changed them in place since (JAX's arrays cannot change).
+    primals = tree_map(_snapshot, primals)
     trace = _trace(f, primals, {}, tuple(range(len(primals))), backend, has_aux)
 
     def vjp_fn(cotangent):
-        recorded = trace.nested
+        # A cotangent that an enclosing operator traces is a value like any other:
+        # the sweep is recorded, so the derivative flows through it (it is linear in it).
+        recorded = trace.nested or _traced(cotangent, backend)
         seeds = [_seed(backend, s, y, "the cotangent" + path, recorded)
                  for (s, path), y in zip(_cotangent_leaves(trace, cotangent), trace.out_leaves)]
         grads = reverse_sweep_many(trace.out_leaves, trace.variables, seeds, recorded)
@@ -393,6 +411,14 @@ def vjp(f, *primals, inner=numpy_backend, has_aux=False):
 
     out = _plain(_output_tree(trace, trace.out_leaves), trace.nested)
     return (out, vjp_fn, _plain(trace.aux, trace.nested)) if has_aux else (out, vjp_fn)
+
+
+def _snapshot(leaf):
+    """A copy of a mutable array leaf (NumPy, CuPy; a new Dask array object, sharing
+    its immutable graph); anything else as it is."""
+    if type(leaf) is DiffArray or not hasattr(leaf, "copy") or not hasattr(leaf, "shape"):
+        return leaf
+    return leaf.copy()
 
 
 def _cotangent_leaves(trace, cotangent):
@@ -419,11 +445,13 @@ def jvp(f, primals, tangents, inner=numpy_backend, *, has_aux=False):
     primals, tangents = _primals_and_tangents("jvp", primals, tangents)
     backend = _backend(inner, "jvp")
     trace = _trace(f, primals, {}, tuple(range(len(primals))), backend, has_aux)
-    nested = trace.nested
+    # Tangents that an enclosing operator traces are values like any other: the
+    # sweep is recorded, so the derivative flows through them.
+    nested = trace.nested or _traced(tangents, backend)
     seeds = _tangent_leaves(trace, tangents, backend, nested)
     t_out = forward_sweep_many(trace.out_leaves, trace.variables, seeds, nested)
     t_out = [_finish(backend, t, y, (), nested) for t, y in zip(t_out, trace.out_leaves)]
-    out = _plain(_output_tree(trace, trace.out_leaves), nested)
+    out = _plain(_output_tree(trace, trace.out_leaves), trace.nested)
     t_out = _plain(_output_tree(trace, t_out), nested)
     return (out, t_out, _plain(trace.aux, nested)) if has_aux else (out, t_out)
 
@@ -551,7 +579,7 @@ def hvp(f, primals, tangents, inner=numpy_backend):
     trace = _trace(f, primals, {}, tuple(range(len(primals))), backend)
     out = _single_output(trace, f, "hvp")
     xs = trace.variables
-    nested = trace.nested
+    nested = trace.nested or _traced(tangents, backend)
     seeds = _tangent_leaves(trace, tangents, backend, True)
     grads = differentiate(out, xs, None, False, True, None, "vjp")
     results = []
@@ -571,11 +599,12 @@ def _primals_and_tangents(name, primals, tangents):
 
 
 def _check_tangent(i, x, t):
-    t_shape, t_kind = tuple(np.shape(t)), np.dtype(np.result_type(t)).kind
+    t_dtype = np.dtype(t.dtype if hasattr(t, "dtype") else np.result_type(t))
+    t_shape, t_kind = tuple(t.shape if hasattr(t, "shape") else np.shape(t)), t_dtype.kind
     x_kind = np.dtype(x.dtype).kind
     if t_shape != x.shape or t_kind not in "fc" or (x_kind == "c") != (t_kind == "c"):
         raise ValueError(
-            f"tangent {i} has shape {t_shape} and dtype {np.result_type(t)}, but its primal "
+            f"tangent {i} has shape {t_shape} and dtype {t_dtype}, but its primal "
             f"has shape {x.shape} and dtype {x.dtype}: a tangent must match its primal's "
             "shape and be floating (complex for a complex primal)"
         )
