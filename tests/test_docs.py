@@ -1,8 +1,10 @@
 """The documentation stays true: the API reference names every public name,
-the notebooks are committed without outputs and are all in the site, the
-README's example prints what its comments say, and CI builds the site with
-README's command.  (The site itself is built, notebooks executed, by
-``.ci/run``; these checks are the cheap ones that run with the tests.)"""
+the notebooks are committed without outputs and are all in the site, no
+notebook asserts on a wall-clock time, the README's example prints what its
+comments say, and CI builds the site with README's command.  (The site
+itself is built, notebooks executed, by ``.ci/run``; these checks are the
+cheap ones that run with the tests.)"""
+import ast
 import contextlib
 import io
 import json
@@ -69,6 +71,71 @@ def test_notebook_is_committed_without_outputs_and_is_in_the_site(path):
              if cell["cell_type"] == "code" and (cell["outputs"] or cell["execution_count"])]
     assert not dirty, f"{path.name}: cells {dirty} hold outputs (the docs build executes them)"
     assert f"\n{path.stem}\n" in (DOCS / "notebooks" / "index.md").read_text()
+
+
+# What reads a clock: time.perf_counter(), time.time(), timeit.default_timer()...
+_CLOCKS = {"perf_counter", "perf_counter_ns", "time", "time_ns", "monotonic", "monotonic_ns",
+           "process_time", "timeit", "default_timer"}
+# Methods that put their arguments into the object they are called on.
+_FILLS = {"append", "extend", "insert", "update", "add", "setdefault"}
+
+
+def _roots(target):
+    """The names an assignment target binds or fills (``a``, ``a[k]``, ``a.b``, tuples)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*map(_roots, target.elts))
+    if isinstance(target, (ast.Attribute, ast.Subscript, ast.Starred)):
+        return _roots(target.value)
+    return set()
+
+
+def _reads_clock(node, timed):
+    return any(isinstance(n, ast.Name) and (n.id in timed or n.id in _CLOCKS)
+               or isinstance(n, ast.Attribute) and n.attr in _CLOCKS for n in ast.walk(node))
+
+
+def _timed_names(trees):
+    """The names that hold times: assigned or filled from a clock, from a function
+    that reads one, or from another such name, followed to a fixed point.  (By
+    name, not by flow: loop variables are left out, as a notebook reuses them.)"""
+    timed, size = set(), -1
+    while size != len(timed):
+        size = len(timed)
+        for node in (n for tree in trees for n in ast.walk(tree)):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None \
+                    and _reads_clock(node.value, timed):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                timed |= set().union(*map(_roots, targets))
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) in _FILLS \
+                    and any(_reads_clock(a, timed) for a in node.args):
+                timed |= _roots(node.func.value)       # times.append(...)
+            elif isinstance(node, ast.FunctionDef) and _reads_clock(node, set()):
+                timed.add(node.name)                    # best_time(...) returns a time
+    return timed
+
+
+def _asserted(tree):
+    """What a cell asserts: assert statements' conditions, and calls of assert* functions."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            yield node.test
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) \
+                .startswith("assert"):
+            yield node
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_asserts_no_wall_clock_time(path):
+    # The docs build runs every notebook on CI's busy machine, where times vary
+    # too much to assert: a notebook shows its timings and asserts counts.
+    cells = [(i, ast.parse("".join(cell["source"])))
+             for i, cell in enumerate(json.loads(path.read_text())["cells"]) if cell["cell_type"] == "code"]
+    timed = _timed_names([tree for _, tree in cells])
+    bad = [f"cell {i}, line {test.lineno}: {ast.unparse(test)[:80]}"
+           for i, tree in cells for test in _asserted(tree) if _reads_clock(test, timed)]
+    assert not bad, f"{path.name} asserts on wall-clock times ({sorted(timed)} hold times): {bad}"
 
 
 def test_readme_example_prints_what_its_comments_say():
