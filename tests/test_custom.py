@@ -16,6 +16,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:uarray.skip_backend:DeprecationW
 
 X = numpy.array([0.3, 1.2, -0.5])
 Y = numpy.array([1.5, -0.7, 2.0])
+T = numpy.array([0.7, -1.3, 0.4])
+X2 = numpy.array([[0.3, 1.2], [-0.5, 0.8], [2.0, -1.1]])
+Y2 = numpy.array([[1.5, -0.7], [2.0, 0.4], [-0.3, 1.1]])
 
 
 # -- the functions under test ------------------------------------------------------------
@@ -462,6 +465,23 @@ def test_stop_gradient(inner):
     numpy.testing.assert_allclose(
         compute(udiff.hessian(lambda x: np.sum(udiff.stop_gradient(x) * x ** 2), inner=inner)(x)),
         numpy.diag(2 * X))
+
+
+def test_stop_gradient_inside_vmap(inner):
+    x, x2, t = chunked(X, inner), chunked(X2, inner), chunked(T, inner)
+    square = udiff.vmap(lambda xi: xi * udiff.stop_gradient(xi))
+    numpy.testing.assert_allclose(
+        compute(udiff.grad(lambda x: np.sum(square(x)), inner=inner)(x)), X)  # not 2 x
+    numpy.testing.assert_allclose(compute(udiff.jvp(square, (x,), (t,), inner=inner)[1]), X * T)
+    numpy.testing.assert_allclose(compute(square(x)), X * X)
+    nested = udiff.vmap(udiff.vmap(lambda e: e * udiff.stop_gradient(e)))
+    numpy.testing.assert_allclose(
+        compute(udiff.grad(lambda x: np.sum(nested(x)), inner=inner)(x2)), X2)
+    per_row = udiff.vmap(udiff.grad(lambda r: np.sum(square(r)), inner=inner))(x2)
+    numpy.testing.assert_allclose(compute(per_row), X2)
+    h = udiff.hessian(lambda x: np.sum(udiff.vmap(lambda e: udiff.stop_gradient(e) * e ** 2)(x)),
+                      inner=inner)(x)
+    numpy.testing.assert_allclose(compute(h), numpy.diag(2 * X))
 
 
 # -- checkpoint ------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import numpy as np
 import uarray as ua
 
 from . import _core
+from ._batched import BatchedArray
 from ._core import DiffArray
 from ._sweeps import forward_sweep, reverse_sweep
 from ._tree import (describe, tree_flatten, tree_flatten_with_paths, tree_leaves, tree_map,
@@ -43,7 +44,9 @@ def stop_gradient(x):
     Parameters
     ----------
     x : DiffArray, array, or a container of them
-        Anything that is not a DiffArray is returned unchanged.
+        A DiffArray becomes a constant, and so does what a batched array of
+        :func:`udiff.vmap` holds (the derivatives of every enclosing operator
+        stop, as in JAX); anything else is returned unchanged.
 
     Examples
     --------
@@ -51,7 +54,21 @@ def stop_gradient(x):
     >>> udiff.grad(lambda x: np.sum(x * udiff.stop_gradient(x)))(numpy.array([1.0, 2.0]))
     array([1., 2.])
     """
-    return tree_map(lambda a: DiffArray(a.value, a._backend) if type(a) is DiffArray else a, x)
+    return tree_map(_stopped, x)
+
+
+def _stopped(a):
+    """``a`` with no derivative at any level: a DiffArray's value becomes a constant of
+    its backend, and a BatchedArray keeps its batch but its value is stopped in turn
+    (it may be a DiffArray of a ``grad`` running outside the vmap, or a BatchedArray of
+    an outer vmap holding one)."""
+    t = type(a)
+    if t is DiffArray:
+        return DiffArray(_stopped(a.value), a._backend)
+    if t is BatchedArray:
+        value = _stopped(a.value)
+        return a if value is a.value else BatchedArray(value, a.level, a.frame)
+    return a
 
 
 class _Call:
