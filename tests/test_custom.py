@@ -788,3 +788,30 @@ def test_checkpoint_inside_vmap_with_an_array_traced_outside(inner):
                         inner=inner)(x, a)
     numpy.testing.assert_allclose(compute(gx), a * numpy.cos(X * a))
     numpy.testing.assert_allclose(compute(ga), fd, rtol=1e-7)
+
+
+def test_custom_rules_of_a_udiff_numpy_function(inner):
+    x, t = chunked(X, inner), chunked(T, inner)
+    ck = udiff.checkpoint(np.sin)
+    numpy.testing.assert_allclose(
+        compute(udiff.grad(lambda x: np.sum(ck(x)), inner=inner)(x)), numpy.cos(X))
+    numpy.testing.assert_allclose(
+        compute(udiff.hessian(lambda x: np.sum(ck(x)), inner=inner)(x)), numpy.diag(-numpy.sin(X)))
+    numpy.testing.assert_allclose(compute(udiff.jvp(ck, (x,), (t,), inner=inner)[1]),
+                                  numpy.cos(X) * T)
+    numpy.testing.assert_allclose(
+        compute(udiff.jacfwd(lambda x: udiff.checkpoint(np.sum)(x, axis=0), inner=inner)(x)),
+        numpy.ones(3))
+    numpy.testing.assert_allclose(
+        compute(udiff.grad(lambda x: np.sum(udiff.vmap(ck)(x)), inner=inner)(x)), numpy.cos(X))
+    f = udiff.custom_vjp(np.sin)
+    f.defvjp(lambda x: (np.sin(x), np.cos(x)), lambda cos, g: (2.0 * cos * g,))
+    j = udiff.custom_jvp(np.sin)
+    j.defjvp(lambda p, t: (np.sin(p[0]), 2.0 * np.cos(p[0]) * t[0]))
+    assert repr(f) == "<udiff.custom_vjp sin>" and repr(j) == "<udiff.custom_jvp sin>"
+    for h in (f, j, udiff.vmap(f), udiff.vmap(j)):
+        numpy.testing.assert_allclose(compute(h(x)), numpy.sin(X))
+        numpy.testing.assert_allclose(
+            compute(udiff.grad(lambda x: np.sum(h(x)), inner=inner)(x)), 2 * numpy.cos(X))
+    numpy.testing.assert_allclose(compute(udiff.jvp(j, (x,), (t,), inner=inner)[1]),
+                                  2 * numpy.cos(X) * T)

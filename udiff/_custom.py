@@ -42,6 +42,7 @@ import uarray as ua
 from . import _core
 from ._batched import BatchedArray, frames as _vmap_frames
 from ._core import DiffArray
+from ._declare import Function
 from ._sweeps import forward_sweep, reverse_sweep
 from ._tree import (describe, register_pytree_node, tree_flatten, tree_flatten_with_paths,
                     tree_leaves, tree_map, tree_unflatten)
@@ -122,7 +123,9 @@ class _CustomFunction:
     _kind = "custom function"
 
     def __init__(self, fun, nondiff_argnums=()):
-        functools.update_wrapper(self, fun)
+        # Not fun's __dict__: a udiff.numpy function's (its key, its multimethod)
+        # would make this object pass for that function in udiff's tables.
+        functools.update_wrapper(self, fun, updated=())
         self.fun = fun
         self.nondiff_argnums = tuple(sorted(int(n) for n in nondiff_argnums))
         self._batched_versions = {}  # see _batched_version
@@ -234,7 +237,10 @@ class _CustomFunction:
             if kwargs:
                 raise TypeError(f"{self._kind} {self.__name__} takes no keyword arguments")
             return args
-        bound.apply_defaults()
+        if not isinstance(self.fun, Function):
+            # A udiff.numpy function's defaults (out=None, where=True...) are not
+            # arguments its rules take: only those passed are.
+            bound.apply_defaults()
         if bound.kwargs:
             raise TypeError(
                 f"{self._kind} {self.__name__}: keyword-only arguments "
