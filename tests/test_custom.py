@@ -1,6 +1,7 @@
 """custom_vjp, custom_jvp, stop_gradient and checkpoint (issue 10, points 3 and 4)."""
 import copy
 import functools
+import pickle
 import threading
 
 import numpy
@@ -129,6 +130,23 @@ def doubled_sin_j(x):
 def _doubled_sin_j_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     return doubled_sin_j(x), 2.0 * np.cos(x) * t
+
+
+def _cube(x):
+    return x ** 3
+
+
+def _cube_fwd(x):
+    return x ** 3, x
+
+
+def _cube_bwd(x, g):
+    return (3.0 * x ** 2 * g,)
+
+
+# Bound to another name than its function's: pickled by its functions.
+cube = udiff.custom_vjp(_cube)
+cube.defvjp(_cube_fwd, _cube_bwd)
 
 
 def newton_sqrt_step(a, z):
@@ -815,3 +833,26 @@ def test_custom_rules_of_a_udiff_numpy_function(inner):
             compute(udiff.grad(lambda x: np.sum(h(x)), inner=inner)(x)), 2 * numpy.cos(X))
     numpy.testing.assert_allclose(compute(udiff.jvp(j, (x,), (t,), inner=inner)[1]),
                                   2 * numpy.cos(X) * T)
+
+
+def test_a_graph_with_custom_nodes_pickles(inner):
+    # The functions are module-level: a decorated one pickles by its name, one bound to
+    # another name (cube) by its functions, checkpoint(np.sin) by np.sin, and the batched
+    # version vmap makes as its function and pattern.
+    backend = udiff.DiffArrayBackend(inner)
+    with ua.set_backend(backend, coerce=True):
+        x = np.asarray(chunked(X, inner))
+        y = np.sum(sin_times(x, Y) * doubled_sin(x) + sin_times_j(x, Y) + cube(x)
+                   + udiff.checkpoint(np.sin)(x) + udiff.vmap(sin_times, in_axes=(0, None))(x, 2.0)
+                   + udiff.vmap(clip_gradient)(x) * 3)
+        want = compute(y.to(x))
+    y2, x2 = pickle.loads(pickle.dumps((y, x)))
+    assert x2 is not x
+    numpy.testing.assert_allclose(compute(y2), compute(y))
+    numpy.testing.assert_allclose(compute(y2.to(x2)), want)
+    by_hand = (numpy.cos(X) * Y * numpy.sin(X) + numpy.sin(X) * Y * 2 * numpy.cos(X)
+               + numpy.cos(X) * Y + 3 * X ** 2 + numpy.cos(X) + 2 * numpy.cos(X) + 1)
+    numpy.testing.assert_allclose(want, by_hand)
+    # The same function object, so an unpickled graph shares the rules.
+    assert pickle.loads(pickle.dumps(sin_times)) is sin_times
+    assert pickle.loads(pickle.dumps(doubled_sin_j)) is doubled_sin_j

@@ -134,6 +134,21 @@ class _CustomFunction:
     def __repr__(self):
         return f"<udiff.{self._kind} {self.__name__}>"
 
+    def __reduce__(self):
+        # A graph that holds a custom node pickles it.  A custom function bound to a
+        # module-level name (the decorator's usual use) pickles by that name, so an
+        # unpickled graph shares it; others by their functions and rules (which must
+        # pickle), and a batched version as its function and pattern.
+        if self._origin is not None:
+            return (_batched_version_of, self._origin)
+        if _module_level(self):
+            return self.__qualname__
+        return (_rebuilt, (type(self), self.fun, self.nondiff_argnums, self._rule_functions()))
+
+    def _rule_functions(self):
+        """The user's rule functions, as :func:`_rebuilt` takes them."""
+        return ()
+
     # -- its rules: the node's key is this object, which carries them ----------
     def rules(self, kind, index):
         """The VJP (``kind="vjp"``) or JVP rule of output ``index`` (None: the only one),
@@ -381,6 +396,9 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
         self.fwd, self.bwd = fwd, bwd
         self._batched_versions.clear()  # made with the rules they had
 
+    def _rule_functions(self):
+        return (self.fwd, self.bwd)
+
     def _make_batched(self, vmap, in_axes, axes, pattern):
         # JAX's batching rule of custom_vjp: the body, fwd and bwd vmapped.  The
         # residuals that fwd's vmapped body computes from batched values have the
@@ -568,6 +586,9 @@ class custom_jvp(_CustomFunction):  # noqa: N801  (JAX's name)
         self._batched_versions.clear()  # made with the rule they had
         return jvp
 
+    def _rule_functions(self):
+        return (self.jvp,)
+
     def _make_batched(self, vmap, in_axes, axes, pattern):
         # JAX's batching rule of custom_jvp: the body and the jvp vmapped, each
         # tangent batched like its primal.
@@ -740,6 +761,9 @@ class _Residuals:
     def __init__(self, treedef, mask, leaves):
         self.treedef, self.mask, self.leaves = treedef, mask, leaves
 
+    def __reduce__(self):
+        return (_Residuals, (self.treedef, self.mask, self.leaves))
+
     def tree(self):
         return tree_unflatten(self.treedef, self.leaves)
 
@@ -749,6 +773,27 @@ class _Residuals:
 
 register_pytree_node(_Residuals, lambda r: (r.leaves, (r.treedef, r.mask)),
                      lambda aux, leaves: _Residuals(aux[0], aux[1], list(leaves)))
+
+
+def _batched_version_of(function, pattern):
+    return function._batched_version(pattern)
+
+
+def _module_level(f):
+    """Whether ``f`` is what its module's name for it (its qualified name) holds."""
+    import sys
+
+    found = sys.modules.get(getattr(f, "__module__", None))
+    for name in getattr(f, "__qualname__", "<lambda>").split("."):
+        found = getattr(found, name, None)
+    return found is f
+
+
+def _rebuilt(kind, fun, nondiff_argnums, rule_functions):
+    f = kind(fun) if kind is _Checkpoint else kind(fun, nondiff_argnums)
+    if rule_functions and rule_functions[-1] is not None:
+        getattr(f, "defvjp" if kind is custom_vjp else "defjvp")(*rule_functions)
+    return f
 
 
 def _backend_set(backend):
