@@ -856,3 +856,37 @@ def test_a_graph_with_custom_nodes_pickles(inner):
     # The same function object, so an unpickled graph shares the rules.
     assert pickle.loads(pickle.dumps(sin_times)) is sin_times
     assert pickle.loads(pickle.dumps(doubled_sin_j)) is doubled_sin_j
+
+
+# -- higher order: docs/conventions.md, "Custom rules at higher order and inside vmap" -----
+def test_second_order_of_a_custom_vjp_by_mode():
+    # loss = sum(c(x) ** 3), c = clip_gradient: grad = clip(3 x ** 2).  Forward over
+    # reverse differentiates fwd's output (x) at the outer level, as JAX does in both
+    # modes: d/dx clip(3 x**2) = 6 x where |3 x**2| < 1.  Reverse over reverse applies
+    # bwd again at the outer level: the cotangent 6 x reaching c is clipped to 1.
+    loss = lambda x: np.sum(clip_gradient(x) ** 3)  # noqa: E731
+    x = numpy.array([0.5, 2.0])
+    jax_value = [[3.0, 0.0], [0.0, 0.0]]  # jax.hessian and jax.jacrev(jax.grad) (JAX 0.10.2)
+    numpy.testing.assert_allclose(udiff.hessian(loss)(x), jax_value)
+    numpy.testing.assert_allclose(compute(udiff.jacfwd(udiff.grad(loss))(x)), jax_value)
+    numpy.testing.assert_allclose(udiff.hvp(loss, (x,), (numpy.ones(2),)), [3.0, 0.0])
+    numpy.testing.assert_allclose(udiff.jacrev(udiff.grad(loss))(x), [[1.0, 0.0], [0.0, 0.0]])
+    numpy.testing.assert_allclose(
+        udiff.grad(lambda x: np.sum(udiff.grad(loss)(x)))(x), [1.0, 0.0])
+
+
+def test_second_order_of_a_custom_jvp_uses_the_rule_in_every_mode():
+    # The rule's tangent at every order, whatever the rule computes for the output (here
+    # np.sin, not the function itself: JAX would differentiate that np.sin at the outer
+    # level, giving 4 cos^2 - 4 sin^2 = [3.92, 3.68]).
+    @udiff.custom_jvp
+    def f(x):
+        return np.sin(x)
+
+    f.defjvp(lambda p, t: (np.sin(p[0]), 2.0 * np.cos(p[0]) * t[0]))
+    loss = lambda x: np.sum(f(x) ** 2)  # noqa: E731
+    x = numpy.array([0.1, 0.2])
+    want = 2 * (2 * numpy.cos(x)) ** 2 - 4 * numpy.sin(x) ** 2  # [7.88, 7.53]
+    for op in (udiff.hessian, lambda f: udiff.jacfwd(udiff.jacfwd(f)),
+               lambda f: udiff.jacrev(udiff.grad(f)), lambda f: udiff.jacfwd(udiff.grad(f))):
+        numpy.testing.assert_allclose(numpy.diag(compute(op(loss)(x))), want)
