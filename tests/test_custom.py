@@ -1,6 +1,7 @@
 """custom_vjp, custom_jvp, stop_gradient and checkpoint (issue 10, points 3 and 4)."""
 import copy
 import functools
+import pickle
 import threading
 
 import numpy
@@ -16,6 +17,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:uarray.skip_backend:DeprecationW
 
 X = numpy.array([0.3, 1.2, -0.5])
 Y = numpy.array([1.5, -0.7, 2.0])
+T = numpy.array([0.7, -1.3, 0.4])
+X2 = numpy.array([[0.3, 1.2], [-0.5, 0.8], [2.0, -1.1]])
+Y2 = numpy.array([[1.5, -0.7], [2.0, 0.4], [-0.3, 1.1]])
 
 
 # -- the functions under test ------------------------------------------------------------
@@ -97,6 +101,52 @@ def _fixed_point_bwd(step, inner, res, g):
 
 
 fixed_point.defvjp(_fixed_point_fwd, _fixed_point_bwd)
+
+
+@udiff.custom_vjp
+def doubled_sin(x):
+    """sin, whose bwd is twice its derivative: a test sees which of the two is used."""
+    return np.sin(x)
+
+
+def _doubled_sin_fwd(x):
+    return np.sin(x), np.cos(x)
+
+
+def _doubled_sin_bwd(cos, g):
+    return (2.0 * cos * g,)
+
+
+doubled_sin.defvjp(_doubled_sin_fwd, _doubled_sin_bwd)
+
+
+@udiff.custom_jvp
+def doubled_sin_j(x):
+    """sin, whose jvp is twice its derivative."""
+    return np.sin(x)
+
+
+@doubled_sin_j.defjvp
+def _doubled_sin_j_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return doubled_sin_j(x), 2.0 * np.cos(x) * t
+
+
+def _cube(x):
+    return x ** 3
+
+
+def _cube_fwd(x):
+    return x ** 3, x
+
+
+def _cube_bwd(x, g):
+    return (3.0 * x ** 2 * g,)
+
+
+# Bound to another name than its function's: pickled by its functions.
+cube = udiff.custom_vjp(_cube)
+cube.defvjp(_cube_fwd, _cube_bwd)
 
 
 def newton_sqrt_step(a, z):
@@ -464,6 +514,23 @@ def test_stop_gradient(inner):
         numpy.diag(2 * X))
 
 
+def test_stop_gradient_inside_vmap(inner):
+    x, x2, t = chunked(X, inner), chunked(X2, inner), chunked(T, inner)
+    square = udiff.vmap(lambda xi: xi * udiff.stop_gradient(xi))
+    numpy.testing.assert_allclose(
+        compute(udiff.grad(lambda x: np.sum(square(x)), inner=inner)(x)), X)  # not 2 x
+    numpy.testing.assert_allclose(compute(udiff.jvp(square, (x,), (t,), inner=inner)[1]), X * T)
+    numpy.testing.assert_allclose(compute(square(x)), X * X)
+    nested = udiff.vmap(udiff.vmap(lambda e: e * udiff.stop_gradient(e)))
+    numpy.testing.assert_allclose(
+        compute(udiff.grad(lambda x: np.sum(nested(x)), inner=inner)(x2)), X2)
+    per_row = udiff.vmap(udiff.grad(lambda r: np.sum(square(r)), inner=inner))(x2)
+    numpy.testing.assert_allclose(compute(per_row), X2)
+    h = udiff.hessian(lambda x: np.sum(udiff.vmap(lambda e: udiff.stop_gradient(e) * e ** 2)(x)),
+                      inner=inner)(x)
+    numpy.testing.assert_allclose(compute(h), numpy.diag(2 * X))
+
+
 # -- checkpoint ------------------------------------------------------------------------
 def test_checkpoint_both_modes_to_order_2(inner):
     x, y = chunked(X, inner), chunked(Y, inner)
@@ -577,3 +644,249 @@ def test_a_custom_function_nobody_holds_is_freed():
     made = [step() for _ in range(3)]
     gc.collect()
     assert all(r() is None for r in made)
+
+
+# -- transformations compose: custom rules inside vmap, under every operator ---------------
+# Batching a custom function gives a custom function of the same kind (JAX's rule), so an
+# enclosing grad, jvp or vmap still sees one node with the user's rule.
+def _stacked(results):
+    return numpy.stack([numpy.asarray(compute(r)) for r in results])
+
+
+def test_custom_vjp_inside_vmap_uses_its_rule(inner):
+    x, x2 = chunked(X, inner), chunked(X2, inner)
+    # The task's example: clip(3) = 1, by hand (the body's derivative is 3).
+    g = udiff.grad(lambda x: np.sum(udiff.vmap(lambda xi: 3 * clip_gradient(xi))(x)), inner=inner)
+    numpy.testing.assert_allclose(compute(g(x)), numpy.ones(3))
+    g = udiff.grad(lambda x: np.sum(udiff.vmap(doubled_sin)(x)), inner=inner)
+    numpy.testing.assert_allclose(compute(g(x)), 2 * numpy.cos(X))
+    for in_axes in (0, 1, -1):
+        g = udiff.grad(lambda x: np.sum(udiff.vmap(doubled_sin, in_axes=in_axes)(x)), inner=inner)
+        numpy.testing.assert_allclose(compute(g(x2)), 2 * numpy.cos(X2))
+    jac = udiff.jacrev(udiff.vmap(doubled_sin), inner=inner)(x)
+    numpy.testing.assert_allclose(compute(jac), numpy.diag(2 * numpy.cos(X)))
+
+
+def test_custom_vjp_inside_vmap_matches_a_loop(inner):
+    # sin_times's bwd is its derivative, with residuals: the batched fwd, residuals and
+    # bwd against one call per example.
+    x, y = chunked(X2, inner), chunked(Y2, inner)
+    gx, gy = udiff.grad(lambda x, y: np.sum(udiff.vmap(sin_times)(x, y) ** 2), (0, 1),
+                        inner=inner)(x, y)
+    per = [udiff.grad(lambda a, b: np.sum(sin_times(a, b) ** 2), (0, 1))(X2[i], Y2[i])
+           for i in range(3)]
+    numpy.testing.assert_allclose(compute(gx), _stacked([p[0] for p in per]))
+    numpy.testing.assert_allclose(compute(gy), _stacked([p[1] for p in per]))
+    numpy.testing.assert_allclose(compute(udiff.vmap(sin_times)(x, y)), numpy.sin(X2) * Y2)
+
+
+def test_custom_vjp_inside_vmap_sums_the_cotangent_of_an_unbatched_argument(inner):
+    x, w = chunked(X2, inner), chunked(Y2[0], inner)
+    passed = lambda x, w: np.sum(udiff.vmap(sin_times, in_axes=(0, None))(x, w) ** 2)  # noqa: E731
+    closed = lambda x, w: np.sum(udiff.vmap(lambda r: sin_times(r, w))(x) ** 2)  # noqa: E731
+    per = [udiff.grad(lambda a, b: np.sum(sin_times(a, b) ** 2), (0, 1))(X2[i], Y2[0])
+           for i in range(3)]
+    for f in (passed, closed):
+        gx, gw = udiff.grad(f, (0, 1), inner=inner)(x, w)
+        numpy.testing.assert_allclose(compute(gx), _stacked([p[0] for p in per]))
+        numpy.testing.assert_allclose(compute(gw), sum(p[1] for p in per))
+    # The unbatched argument only: the batched one is a constant of the vmap.
+    gw = udiff.grad(lambda w: np.sum(udiff.vmap(lambda r: doubled_sin(r * w))(x)), inner=inner)(w)
+    numpy.testing.assert_allclose(compute(gw), numpy.sum(2 * numpy.cos(X2 * Y2[0]) * X2, axis=0))
+
+
+def test_custom_vjp_in_nested_vmaps_and_in_vmap_of_grad(inner):
+    x = chunked(X2, inner)
+    inner_vmap = udiff.vmap(lambda e: 3 * clip_gradient(e))
+    nested = udiff.grad(lambda x: np.sum(udiff.vmap(inner_vmap)(x)), inner=inner)(x)
+    numpy.testing.assert_allclose(compute(nested), numpy.ones((3, 2)))
+    per_row = udiff.vmap(udiff.grad(lambda r: np.sum(inner_vmap(r)), inner=inner))(x)
+    numpy.testing.assert_allclose(compute(per_row), numpy.ones((3, 2)))
+    nested = udiff.grad(lambda x: np.sum(udiff.vmap(udiff.vmap(doubled_sin))(x)), inner=inner)(x)
+    numpy.testing.assert_allclose(compute(nested), 2 * numpy.cos(X2))
+    # An argument of the outer vmap, unbatched in the inner one.
+    f = udiff.vmap(lambda r, s: np.sum(udiff.vmap(sin_times, in_axes=(0, None))(r, s)),
+                   in_axes=(0, 0))
+    gx, gs = udiff.grad(lambda x, s: np.sum(f(x, s)), (0, 1), inner=inner)(x, chunked(Y, inner))
+    numpy.testing.assert_allclose(compute(gx), numpy.cos(X2) * Y[:, None])
+    numpy.testing.assert_allclose(compute(gs), numpy.sum(numpy.sin(X2), axis=1))
+
+
+def test_custom_vjp_inside_vmap_to_order_2(inner):
+    x, y = chunked(X, inner), chunked(Y, inner)
+    check_grads(lambda x, y: udiff.vmap(sin_times)(x, y) * x, [x, y], modes=("rev",), order=2,
+                inner=inner)
+    # The rule at order 2: bwd's 2 cos x differentiated, by hand.
+    f = lambda x: np.sum(udiff.vmap(doubled_sin)(x))  # noqa: E731
+    numpy.testing.assert_allclose(compute(udiff.hessian(f, inner=inner)(x)),
+                                  numpy.diag(-2 * numpy.sin(X)))
+    second = udiff.grad(lambda x: np.sum(udiff.grad(f, inner=inner)(x)), inner=inner)(x)
+    numpy.testing.assert_allclose(compute(second), -2 * numpy.sin(X))
+
+
+def test_custom_jvp_under_every_operator_uses_its_rule(inner):
+    x, t = chunked(X, inner), chunked(T, inner)
+    want = 2 * numpy.cos(X)  # the rule's derivative (the body's is cos x)
+    cases = [(doubled_sin_j, x), (udiff.vmap(doubled_sin_j), x),
+             (udiff.vmap(udiff.vmap(doubled_sin_j)), chunked(X[:, None], inner))]
+    for f, arg in cases:
+        g = udiff.grad(lambda x: np.sum(f(x)), inner=inner)(arg)
+        numpy.testing.assert_allclose(compute(g).reshape(3), want)
+        out, tangent = udiff.jvp(f, (arg,), (numpy.reshape(t, numpy.shape(arg)),), inner=inner)
+        numpy.testing.assert_allclose(compute(out).reshape(3), numpy.sin(X))
+        numpy.testing.assert_allclose(compute(tangent).reshape(3), want * T)
+        for jac in (udiff.jacfwd, udiff.jacrev):
+            j = compute(jac(f, inner=inner)(arg)).reshape(3, 3)
+            numpy.testing.assert_allclose(j, numpy.diag(want))
+        h = compute(udiff.hessian(lambda x: np.sum(f(x)), inner=inner)(arg)).reshape(3, 3)
+        numpy.testing.assert_allclose(h, numpy.diag(-2 * numpy.sin(X)))
+    # Inside vmap, under each: one operator per example.
+    for op in (udiff.grad, udiff.jacfwd, udiff.jacrev):
+        numpy.testing.assert_allclose(compute(udiff.vmap(op(doubled_sin_j, inner=inner))(x)), want)
+    per = udiff.vmap(lambda xi, ti: udiff.jvp(doubled_sin_j, (xi,), (ti,), inner=inner)[1])(x, t)
+    numpy.testing.assert_allclose(compute(per), want * T)
+
+
+def test_custom_jvp_inside_vmap_with_an_unbatched_argument(inner):
+    x, y = chunked(X2, inner), chunked(Y2[0], inner)
+    gx, gy = udiff.grad(lambda x, y: np.sum(udiff.vmap(sin_times_j, in_axes=(0, None))(x, y)),
+                        (0, 1), inner=inner)(x, y)
+    numpy.testing.assert_allclose(compute(gx), numpy.cos(X2) * Y2[0])
+    numpy.testing.assert_allclose(compute(gy), numpy.sum(numpy.sin(X2), axis=0))
+    _, t = udiff.jvp(lambda y: udiff.vmap(lambda r: doubled_sin_j(r * y))(x), (y,),
+                     (numpy.ones(2),), inner=inner)
+    numpy.testing.assert_allclose(compute(t), 2 * numpy.cos(X2 * Y2[0]) * X2)
+
+
+def test_batched_versions_are_made_once_per_pattern():
+    backend = udiff.DiffArrayBackend()
+    with ua.set_backend(backend, coerce=True):
+        x = np.asarray(X)
+        first, again = udiff.vmap(sin_times)(x, Y), udiff.vmap(sin_times)(x, Y)
+        other = udiff.vmap(sin_times, in_axes=(0, None))(x, 2.0)
+    assert first._fn is again._fn and first._fn is not other._fn
+    assert type(first._fn) is udiff.custom_vjp and first._fn is not sin_times
+    numpy.testing.assert_allclose(first.to(x).value, numpy.cos(X) * Y)
+    numpy.testing.assert_allclose(other.to(x).value, 2 * numpy.cos(X))
+
+
+def test_a_batched_nondiff_argument_runs_once_per_example(inner):
+    @functools.partial(udiff.custom_vjp, nondiff_argnums=(1,))
+    def power(x, n):
+        return x ** n
+
+    # bwd is twice the derivative: the rule is used.
+    power.defvjp(lambda x, n: (x ** n, x), lambda n, x, g: (2.0 * n * x ** (n - 1) * g,))
+    x, n = chunked(X, inner), numpy.array([1.0, 2.0, 3.0])
+    g = udiff.grad(lambda x: np.sum(udiff.vmap(power)(x, n)), inner=inner)(x)
+    numpy.testing.assert_allclose(compute(g), 2 * n * X ** (n - 1))
+    numpy.testing.assert_allclose(compute(udiff.vmap(power)(x, n)), X ** n)
+
+
+@pytest.mark.parametrize("f", [sin_times_j, sin_times_ck], ids=["custom_jvp", "checkpoint"])
+def test_custom_jvp_and_checkpoint_inside_vmap_to_order_2(inner, f):
+    x, y = chunked(X, inner), chunked(Y, inner)
+    check_grads(lambda x, y: udiff.vmap(f)(x, y) * x, [x, y], order=2, inner=inner)
+
+
+def test_checkpoint_inside_vmap_with_an_array_traced_outside(inner):
+    x, a = chunked(X, inner), numpy.array(2.0)
+    ck = udiff.checkpoint(lambda u, b: np.sin(u * b))
+    passed = lambda a: np.sum(udiff.vmap(lambda xi: ck(xi, a))(x))  # noqa: E731
+    closed = lambda a: np.sum(udiff.vmap(  # noqa: E731
+        lambda xi: udiff.checkpoint(lambda u: np.sin(u * a))(xi))(x))
+    fd = numeric_grad(lambda a: numpy.sum(numpy.sin(X * a)), a)
+    for f in (passed, closed):
+        numpy.testing.assert_allclose(compute(udiff.grad(f, inner=inner)(a)), fd, rtol=1e-7)
+    fd2 = numeric_grad(lambda a: numpy.sum(X * numpy.cos(X * a)), a)
+    numpy.testing.assert_allclose(compute(udiff.hessian(passed, inner=inner)(a)), fd2, rtol=1e-7)
+    jac = udiff.jacfwd(lambda a: udiff.vmap(lambda xi: ck(xi, a))(x), inner=inner)(a)
+    numpy.testing.assert_allclose(compute(jac), X * numpy.cos(X * a))
+    gx, ga = udiff.grad(lambda x, a: np.sum(udiff.vmap(lambda xi: ck(xi, a))(x)), (0, 1),
+                        inner=inner)(x, a)
+    numpy.testing.assert_allclose(compute(gx), a * numpy.cos(X * a))
+    numpy.testing.assert_allclose(compute(ga), fd, rtol=1e-7)
+
+
+def test_custom_rules_of_a_udiff_numpy_function(inner):
+    x, t = chunked(X, inner), chunked(T, inner)
+    ck = udiff.checkpoint(np.sin)
+    numpy.testing.assert_allclose(
+        compute(udiff.grad(lambda x: np.sum(ck(x)), inner=inner)(x)), numpy.cos(X))
+    numpy.testing.assert_allclose(
+        compute(udiff.hessian(lambda x: np.sum(ck(x)), inner=inner)(x)), numpy.diag(-numpy.sin(X)))
+    numpy.testing.assert_allclose(compute(udiff.jvp(ck, (x,), (t,), inner=inner)[1]),
+                                  numpy.cos(X) * T)
+    numpy.testing.assert_allclose(
+        compute(udiff.jacfwd(lambda x: udiff.checkpoint(np.sum)(x, axis=0), inner=inner)(x)),
+        numpy.ones(3))
+    numpy.testing.assert_allclose(
+        compute(udiff.grad(lambda x: np.sum(udiff.vmap(ck)(x)), inner=inner)(x)), numpy.cos(X))
+    f = udiff.custom_vjp(np.sin)
+    f.defvjp(lambda x: (np.sin(x), np.cos(x)), lambda cos, g: (2.0 * cos * g,))
+    j = udiff.custom_jvp(np.sin)
+    j.defjvp(lambda p, t: (np.sin(p[0]), 2.0 * np.cos(p[0]) * t[0]))
+    assert repr(f) == "<udiff.custom_vjp sin>" and repr(j) == "<udiff.custom_jvp sin>"
+    for h in (f, j, udiff.vmap(f), udiff.vmap(j)):
+        numpy.testing.assert_allclose(compute(h(x)), numpy.sin(X))
+        numpy.testing.assert_allclose(
+            compute(udiff.grad(lambda x: np.sum(h(x)), inner=inner)(x)), 2 * numpy.cos(X))
+    numpy.testing.assert_allclose(compute(udiff.jvp(j, (x,), (t,), inner=inner)[1]),
+                                  2 * numpy.cos(X) * T)
+
+
+def test_a_graph_with_custom_nodes_pickles(inner):
+    # The functions are module-level: a decorated one pickles by its name, one bound to
+    # another name (cube) by its functions, checkpoint(np.sin) by np.sin, and the batched
+    # version vmap makes as its function and pattern.
+    backend = udiff.DiffArrayBackend(inner)
+    with ua.set_backend(backend, coerce=True):
+        x = np.asarray(chunked(X, inner))
+        y = np.sum(sin_times(x, Y) * doubled_sin(x) + sin_times_j(x, Y) + cube(x)
+                   + udiff.checkpoint(np.sin)(x) + udiff.vmap(sin_times, in_axes=(0, None))(x, 2.0)
+                   + udiff.vmap(clip_gradient)(x) * 3)
+        want = compute(y.to(x))
+    y2, x2 = pickle.loads(pickle.dumps((y, x)))
+    assert x2 is not x
+    numpy.testing.assert_allclose(compute(y2), compute(y))
+    numpy.testing.assert_allclose(compute(y2.to(x2)), want)
+    by_hand = (numpy.cos(X) * Y * numpy.sin(X) + numpy.sin(X) * Y * 2 * numpy.cos(X)
+               + numpy.cos(X) * Y + 3 * X ** 2 + numpy.cos(X) + 2 * numpy.cos(X) + 1)
+    numpy.testing.assert_allclose(want, by_hand)
+    # The same function object, so an unpickled graph shares the rules.
+    assert pickle.loads(pickle.dumps(sin_times)) is sin_times
+    assert pickle.loads(pickle.dumps(doubled_sin_j)) is doubled_sin_j
+
+
+# -- higher order: docs/conventions.md, "Custom rules at higher order and inside vmap" -----
+def test_second_order_of_a_custom_vjp_by_mode():
+    # loss = sum(c(x) ** 3), c = clip_gradient: grad = clip(3 x ** 2).  Forward over
+    # reverse differentiates fwd's output (x) at the outer level, as JAX does in both
+    # modes: d/dx clip(3 x**2) = 6 x where |3 x**2| < 1.  Reverse over reverse applies
+    # bwd again at the outer level: the cotangent 6 x reaching c is clipped to 1.
+    loss = lambda x: np.sum(clip_gradient(x) ** 3)  # noqa: E731
+    x = numpy.array([0.5, 2.0])
+    jax_value = [[3.0, 0.0], [0.0, 0.0]]  # jax.hessian and jax.jacrev(jax.grad) (JAX 0.10.2)
+    numpy.testing.assert_allclose(udiff.hessian(loss)(x), jax_value)
+    numpy.testing.assert_allclose(compute(udiff.jacfwd(udiff.grad(loss))(x)), jax_value)
+    numpy.testing.assert_allclose(udiff.hvp(loss, (x,), (numpy.ones(2),)), [3.0, 0.0])
+    numpy.testing.assert_allclose(udiff.jacrev(udiff.grad(loss))(x), [[1.0, 0.0], [0.0, 0.0]])
+    numpy.testing.assert_allclose(
+        udiff.grad(lambda x: np.sum(udiff.grad(loss)(x)))(x), [1.0, 0.0])
+
+
+def test_second_order_of_a_custom_jvp_uses_the_rule_in_every_mode():
+    # The rule's tangent at every order, whatever the rule computes for the output (here
+    # np.sin, not the function itself: JAX would differentiate that np.sin at the outer
+    # level, giving 4 cos^2 - 4 sin^2 = [3.92, 3.68]).
+    @udiff.custom_jvp
+    def f(x):
+        return np.sin(x)
+
+    f.defjvp(lambda p, t: (np.sin(p[0]), 2.0 * np.cos(p[0]) * t[0]))
+    loss = lambda x: np.sum(f(x) ** 2)  # noqa: E731
+    x = numpy.array([0.1, 0.2])
+    want = 2 * (2 * numpy.cos(x)) ** 2 - 4 * numpy.sin(x) ** 2  # [7.88, 7.53]
+    for op in (udiff.hessian, lambda f: udiff.jacfwd(udiff.jacfwd(f)),
+               lambda f: udiff.jacrev(udiff.grad(f)), lambda f: udiff.jacfwd(udiff.grad(f))):
+        numpy.testing.assert_allclose(numpy.diag(compute(op(loss)(x))), want)

@@ -16,6 +16,17 @@ and run the user's rules on them, re-running what they need (the residuals
 of ``fwd``, the body of a checkpoint) recorded from the node's inputs, so
 that the derivative is connected to them and can be differentiated again.
 
+Inside :func:`udiff.vmap` a custom function is batched as JAX batches it: a
+call on BatchedArrays of the innermost vmap (and no DiffArray of a
+differentiation running inside that vmap) calls the function's *batched
+version*, a custom function of the same kind whose body and rules are the
+user's vmapped (made once per function and pattern of batched arguments), on
+the BatchedArrays' values.  Those values may be DiffArrays of a
+differentiation running outside the vmap, which records the call as one node
+with the batched rules, or BatchedArrays of an outer vmap, which batches it
+again: the rule is used whatever the nesting.  ``stop_gradient`` stops every
+level, through BatchedArrays too.
+
 Jacobians push seeds with extra leading axes; the user's ``bwd`` and ``jvp``
 are written for one seed, so a batch of seeds is pushed one at a time.
 Rules that trace the body (checkpoint, the transposed ``jvp``) need no loop:
@@ -29,10 +40,12 @@ import numpy as np
 import uarray as ua
 
 from . import _core
+from ._batched import BatchedArray, frames as _vmap_frames
 from ._core import DiffArray
+from ._declare import Function
 from ._sweeps import forward_sweep, reverse_sweep
-from ._tree import (describe, tree_flatten, tree_flatten_with_paths, tree_leaves, tree_map,
-                    tree_unflatten)
+from ._tree import (describe, register_pytree_node, tree_flatten, tree_flatten_with_paths,
+                    tree_leaves, tree_map, tree_unflatten)
 
 __all__ = ["custom_vjp", "custom_jvp", "checkpoint", "stop_gradient"]
 
@@ -43,7 +56,9 @@ def stop_gradient(x):
     Parameters
     ----------
     x : DiffArray, array, or a container of them
-        Anything that is not a DiffArray is returned unchanged.
+        A DiffArray becomes a constant, and so does what a batched array of
+        :func:`udiff.vmap` holds (the derivatives of every enclosing operator
+        stop, as in JAX); anything else is returned unchanged.
 
     Examples
     --------
@@ -51,7 +66,21 @@ def stop_gradient(x):
     >>> udiff.grad(lambda x: np.sum(x * udiff.stop_gradient(x)))(numpy.array([1.0, 2.0]))
     array([1., 2.])
     """
-    return tree_map(lambda a: DiffArray(a.value, a._backend) if type(a) is DiffArray else a, x)
+    return tree_map(_stopped, x)
+
+
+def _stopped(a):
+    """``a`` with no derivative at any level: a DiffArray's value becomes a constant of
+    its backend, and a BatchedArray keeps its batch but its value is stopped in turn
+    (it may be a DiffArray of a ``grad`` running outside the vmap, or a BatchedArray of
+    an outer vmap holding one)."""
+    t = type(a)
+    if t is DiffArray:
+        return DiffArray(_stopped(a.value), a._backend)
+    if t is BatchedArray:
+        value = _stopped(a.value)
+        return a if value is a.value else BatchedArray(value, a.level, a.frame)
+    return a
 
 
 class _Call:
@@ -94,12 +123,31 @@ class _CustomFunction:
     _kind = "custom function"
 
     def __init__(self, fun, nondiff_argnums=()):
-        functools.update_wrapper(self, fun)
+        # Not fun's __dict__: a udiff.numpy function's (its key, its multimethod)
+        # would make this object pass for that function in udiff's tables.
+        functools.update_wrapper(self, fun, updated=())
         self.fun = fun
         self.nondiff_argnums = tuple(sorted(int(n) for n in nondiff_argnums))
+        self._batched_versions = {}  # see _batched_version
+        self._origin = None  # (function, pattern) of a batched version
 
     def __repr__(self):
         return f"<udiff.{self._kind} {self.__name__}>"
+
+    def __reduce__(self):
+        # A graph that holds a custom node pickles it.  A custom function bound to a
+        # module-level name (the decorator's usual use) pickles by that name, so an
+        # unpickled graph shares it; others by their functions and rules (which must
+        # pickle), and a batched version as its function and pattern.
+        if self._origin is not None:
+            return (_batched_version_of, self._origin)
+        if _module_level(self):
+            return self.__qualname__
+        return (_rebuilt, (type(self), self.fun, self.nondiff_argnums, self._rule_functions()))
+
+    def _rule_functions(self):
+        """The user's rule functions, as :func:`_rebuilt` takes them."""
+        return ()
 
     # -- its rules: the node's key is this object, which carries them ----------
     def rules(self, kind, index):
@@ -119,15 +167,83 @@ class _CustomFunction:
                     "a DiffArray; pass its .value to mean a constant, or differentiate it (leave "
                     "it out of nondiff_argnums)"
                 )
+        # The innermost transformation handles the call, as for any function
+        # (batching/_dispatch.py): a vmap running inside every differentiation
+        # whose arrays are here batches it, into a call of the batched version of
+        # this function, on the batched arrays' values; else a differentiation
+        # records it as one node.
+        top, diff, level = _scan(tree_leaves(args))
+        if top is not None and (diff is None or level < top.level):
+            return self._batch(args, top.frame)
         dynamic = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
-        backend = next((a._backend for a in tree_leaves(dynamic) if type(a) is DiffArray), None)
-        if backend is None:
+        if diff is None:
             return self._unrecorded(args)
         self._check_defined()
-        return self._record(backend, args, dynamic)
+        return self._record(diff._backend, args, dynamic)
+
+    # -- inside vmap: batching a custom function gives a custom function ----------
+    def _batch(self, args, frame):
+        """The call on arguments holding BatchedArrays of ``frame``, the innermost vmap
+        (and no DiffArray traced inside it): the batched version of this function on
+        their values, its outputs made BatchedArrays of ``frame`` again."""
+        pattern, values = [], []
+        for i, a in enumerate(args):
+            leaves, treedef = tree_flatten(a)
+            batched = tuple(type(x) is BatchedArray and x.frame is frame for x in leaves)
+            if any(batched):
+                if i in self.nondiff_argnums:
+                    return self._per_example(args, frame)
+                a = tree_unflatten(treedef, [x.value if b else x for x, b in zip(leaves, batched)])
+            if i not in self.nondiff_argnums:
+                pattern.append((treedef, batched))
+            values.append(a)
+        out = self._batched_version(tuple(pattern))(*values)
+        return tree_map(lambda o: BatchedArray(o, frame.level, frame), out)
+
+    def _batched_version(self, pattern):
+        """This function vmapped over the arguments ``pattern`` says are batched.
+
+        ``pattern`` has one ``(structure, batched)`` per differentiable argument,
+        ``batched`` saying which of its leaves carry a batch axis (axis 0).  Made
+        once per pattern: the graph's nodes are keyed by the function object.
+        """
+        version = self._batched_versions.get(pattern)
+        if version is None:
+            from .batching._vmap import vmap
+
+            axes = tuple(tree_unflatten(d, [0 if b else None for b in batched])
+                         for d, batched in pattern)
+            in_axes = _merge({i: None for i in self.nondiff_argnums}, axes)
+            version = self._make_batched(vmap, in_axes, axes, pattern)
+            version._origin = (self, pattern)
+            self._batched_versions[pattern] = version
+        return version
+
+    def _make_batched(self, vmap, in_axes, axes, pattern):
+        """A custom function of the same kind whose body and rules are vmapped."""
+        raise NotImplementedError
+
+    def _per_example(self, args, frame):
+        """A call whose nondiff_argnums differ between the examples: one call per example,
+        each recorded with this function's rules, the results stacked."""
+        if not frame.size:
+            raise ValueError(
+                f"{self._kind} {self.__name__}: an argument in nondiff_argnums is batched, "
+                "which udiff.vmap runs once per example, and the batch is empty")
+        per = []
+        for k in range(frame.size):
+            one = [tree_map(lambda x: x.value[k] if type(x) is BatchedArray and x.frame is frame
+                            else x, a) for a in args]
+            per.append(tree_flatten(self(*one)))
+        out_def = per[0][1]
+        return tree_unflatten(out_def, [
+            BatchedArray(_core.call("numpy.stack", [p[0][j] for p in per]), frame.level, frame)
+            for j in range(out_def.num_leaves)])
 
     def _positional(self, args, kwargs):
         """The arguments by position, keywords and defaults resolved (JAX's rule)."""
+        if self._origin is not None:  # a batched version: its function's are resolved
+            return args
         try:
             bound = inspect.signature(self.fun).bind(*args, **kwargs)
         except ValueError:  # no signature (a builtin)
@@ -136,7 +252,10 @@ class _CustomFunction:
             if kwargs:
                 raise TypeError(f"{self._kind} {self.__name__} takes no keyword arguments")
             return args
-        bound.apply_defaults()
+        if not isinstance(self.fun, Function):
+            # A udiff.numpy function's defaults (out=None, where=True...) are not
+            # arguments its rules take: only those passed are.
+            bound.apply_defaults()
         if bound.kwargs:
             raise TypeError(
                 f"{self._kind} {self.__name__}: keyword-only arguments "
@@ -234,7 +353,9 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
 
     Differentiated in reverse mode (``grad``, ``vjp``, ``jacrev``, ``y.to(x)``
     in ``vjp`` mode), a call is one node whose VJP is ``bwd``; outside any
-    differentiation ``f`` runs its body.  As in JAX, forward mode raises
+    differentiation ``f`` runs its body.  Inside :func:`udiff.vmap`, ``f``,
+    ``fwd`` and ``bwd`` are vmapped, so the rule is used by a differentiation
+    around the vmap too (see docs/conventions.md for higher orders).  As in JAX, forward mode raises
     TypeError, except over a reverse sweep (``hessian``, ``hvp``,
     ``jacfwd(grad(f))``), where the output's tangent is that of ``fwd``'s
     body and ``bwd``'s operations are differentiated: write ``bwd`` with
@@ -273,6 +394,46 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
         if not callable(fwd) or not callable(bwd):
             raise TypeError(f"custom_vjp {self.__name__}.defvjp takes two functions, fwd and bwd")
         self.fwd, self.bwd = fwd, bwd
+        self._batched_versions.clear()  # made with the rules they had
+
+    def _rule_functions(self):
+        return (self.fwd, self.bwd)
+
+    def _make_batched(self, vmap, in_axes, axes, pattern):
+        # JAX's batching rule of custom_vjp: the body, fwd and bwd vmapped.  The
+        # residuals that fwd's vmapped body computes from batched values have the
+        # batch axis first, the others are passed to bwd as they are; the
+        # cotangent of an argument that is not batched is summed over the batch.
+        fwd, bwd, nondiff = self.fwd, self.bwd, self.nondiff_argnums
+
+        def batched_fwd(*args):
+            found = []
+
+            def one(*args):
+                out, residuals = self._split_fwd(fwd(*args))
+                leaves, treedef = tree_flatten(residuals)
+                frame = _vmap_frames()[-1]
+                mask = tuple(type(r) is BatchedArray and r.frame is frame for r in leaves)
+                found.append((treedef, mask, [None if m else r for r, m in zip(leaves, mask)]))
+                return out, [r for r, m in zip(leaves, mask) if m]
+
+            out, batched = vmap(one, in_axes=in_axes)(*args)
+            treedef, mask, leaves = found[-1]
+            batched = iter(batched)
+            return out, _Residuals(treedef, mask, [next(batched) if m else r
+                                                   for r, m in zip(leaves, mask)])
+
+        def batched_bwd(*args):
+            static, residuals, g = args[:-2], args[-2], args[-1]
+            cts = vmap(lambda r, g: bwd(*static, r, g), in_axes=(residuals.axes(), 0))(
+                residuals.tree(), g)
+            if not isinstance(cts, (tuple, list)) or len(cts) != len(pattern):
+                return cts  # the checks of _bwd name the function
+            return type(cts)(_summed(ct, d, batched) for ct, (d, batched) in zip(cts, pattern))
+
+        version = custom_vjp(vmap(self.fun, in_axes=in_axes), nondiff_argnums=nondiff)
+        version.defvjp(batched_fwd, batched_bwd)
+        return version
 
     def _check_defined(self):
         if self.bwd is None:
@@ -381,7 +542,9 @@ class custom_jvp(_CustomFunction):  # noqa: N801  (JAX's name)
     transpose of ``jvp`` (found by differentiating ``jvp`` with respect to
     its tangents), so ``f`` works in both modes and to any order (write
     ``jvp`` with ``udiff.numpy``).  Outside any differentiation ``f`` runs
-    its body.
+    its body.  Inside :func:`udiff.vmap`, ``f`` and ``jvp`` are vmapped (each
+    tangent batched like its primal), so the rule is used by a
+    differentiation around the vmap too.
 
     Parameters
     ----------
@@ -420,7 +583,25 @@ class custom_jvp(_CustomFunction):  # noqa: N801  (JAX's name)
         if not callable(jvp):
             raise TypeError(f"custom_jvp {self.__name__}.defjvp takes a function")
         self.jvp = jvp
+        self._batched_versions.clear()  # made with the rule they had
         return jvp
+
+    def _rule_functions(self):
+        return (self.jvp,)
+
+    def _make_batched(self, vmap, in_axes, axes, pattern):
+        # JAX's batching rule of custom_jvp: the body and the jvp vmapped, each
+        # tangent batched like its primal.
+        jvp = self.jvp
+
+        def batched_jvp(*args):
+            static, primals, tangents = args[:-2], args[-2], args[-1]
+            return vmap(lambda p, t: jvp(*static, p, t), in_axes=(axes, axes))(primals, tangents)
+
+        version = custom_jvp(vmap(self.fun, in_axes=in_axes), nondiff_argnums=self.nondiff_argnums)
+        if jvp is not None:
+            version.defjvp(batched_jvp)
+        return version
 
     def _check_defined(self):
         if self.jvp is None:
@@ -508,6 +689,9 @@ class _Checkpoint(_CustomFunction):
         # DiffArray it closes over included), only not checkpointed.
         return self.fun(*args)
 
+    def _make_batched(self, vmap, in_axes, axes, pattern):
+        return _Checkpoint(vmap(self.fun, in_axes=in_axes))
+
     def _vjp(self, index, ans, args, call, g):
         return self._body_vjp(self.fun, index, ans, args, call, g)
 
@@ -544,6 +728,74 @@ def checkpoint(fun):
 
 
 # -- helpers ---------------------------------------------------------------------------
+def _scan(leaves):
+    """``(top, diff, level)``: the BatchedArray of the innermost vmap among ``leaves``,
+    the DiffArray of the innermost differentiation, and the level of the vmap that
+    differentiation runs inside (0: none), as ``batching._dispatch`` ranks them."""
+    from .batching._dispatch import _scan as scan
+
+    return tuple(scan(leaves, [None, None, 0]))
+
+
+def _summed(ct, treedef, batched):
+    """A batched version's cotangent of one argument: summed over the batch axis
+    where the argument is not batched."""
+    if ct is None or all(batched):
+        return ct
+    leaves, ct_def = tree_flatten(ct)
+    if ct_def != treedef:
+        return ct  # the checks of _bwd name the function
+    return tree_unflatten(treedef, [c if b or c is None else _core.call("numpy.sum", c, axis=0)
+                                    for c, b in zip(leaves, batched)])
+
+
+class _Residuals:
+    """The residuals of a batched version's fwd: the user's, and which have the batch axis.
+
+    A container (a pytree node), so that batching a batched version (nested vmaps)
+    batches the residuals inside it too.
+    """
+
+    __slots__ = ("treedef", "mask", "leaves")
+
+    def __init__(self, treedef, mask, leaves):
+        self.treedef, self.mask, self.leaves = treedef, mask, leaves
+
+    def __reduce__(self):
+        return (_Residuals, (self.treedef, self.mask, self.leaves))
+
+    def tree(self):
+        return tree_unflatten(self.treedef, self.leaves)
+
+    def axes(self):
+        return tree_unflatten(self.treedef, [0 if m else None for m in self.mask])
+
+
+register_pytree_node(_Residuals, lambda r: (r.leaves, (r.treedef, r.mask)),
+                     lambda aux, leaves: _Residuals(aux[0], aux[1], list(leaves)))
+
+
+def _batched_version_of(function, pattern):
+    return function._batched_version(pattern)
+
+
+def _module_level(f):
+    """Whether ``f`` is what its module's name for it (its qualified name) holds."""
+    import sys
+
+    found = sys.modules.get(getattr(f, "__module__", None))
+    for name in getattr(f, "__qualname__", "<lambda>").split("."):
+        found = getattr(found, name, None)
+    return found is f
+
+
+def _rebuilt(kind, fun, nondiff_argnums, rule_functions):
+    f = kind(fun) if kind is _Checkpoint else kind(fun, nondiff_argnums)
+    if rule_functions and rule_functions[-1] is not None:
+        getattr(f, "defvjp" if kind is custom_vjp else "defjvp")(*rule_functions)
+    return f
+
+
 def _backend_set(backend):
     # uarray 0.9 warns on every set_backend call, about its own internals.
     with warnings.catch_warnings():
