@@ -572,6 +572,87 @@ def test_per_example_gradients_through_batched_indices():
     numpy.testing.assert_allclose(got, want, rtol=1e-12)
 
 
+# -- order statistics under vmap and the differential operators -----------------------------
+# Their rules compute a permutation from the input's values (argsort, argpartition); inside a
+# vmap the input is a BatchedArray, whose permutation must be one per example.
+_W4 = numpy.array([1.0, -2.0, 0.5, 3.0])
+ORDER_STATISTICS = {
+    "sort": lambda v: np.sum(np.sin(np.sort(v)) * _W4),
+    "sort axis=None": lambda v: np.sum(np.sort(np.reshape(v, (2, 2)), axis=None) ** 2 * _W4),
+    "sort axis=0": lambda v: np.sum(np.sort(np.reshape(v, (2, 2)), axis=0) ** 2
+                                    * numpy.array([[1.0, 2.0], [-3.0, 0.5]])),
+    "partition": lambda v: np.sum(np.partition(v, 1)[:2] ** 2 * _W4[:2]),
+    "take_along_axis argsort": lambda v: np.sum(
+        np.take_along_axis(v, np.argsort(v), axis=0) ** 2 * _W4),
+    "median": lambda v: np.median(v ** 2),
+    "quantile": lambda v: np.sum(np.quantile(v, numpy.array([0.3, 0.8])) * numpy.array([1.0, 2.0])),
+    "percentile": lambda v: np.percentile(np.sin(v), 70.0),
+    "nanmedian": lambda v: np.nanmedian(v ** 3),
+    "nanquantile": lambda v: np.nanquantile(v, 0.3),
+    "max": lambda v: np.max(v) * np.sum(v),
+    "cumsum": lambda v: np.sum(np.cumsum(v ** 2) * _W4),
+}
+
+
+def _fd_grads(f, xs, eps=1e-6):
+    """Central differences of scalar ``f`` at each row of ``xs`` (NumPy)."""
+    out = numpy.zeros_like(xs)
+    for i, x in enumerate(xs):
+        for j in range(x.size):
+            e = numpy.zeros_like(x)
+            e[j] = eps
+            out[i, j] = (float(f(x + e)) - float(f(x - e))) / (2 * eps)
+    return out
+
+
+@pytest.mark.parametrize("name", list(ORDER_STATISTICS))
+def test_order_statistics_under_vmap_and_derivatives(name, inner):
+    f = ORDER_STATISTICS[name]
+    rng = numpy.random.default_rng(10)
+    xs = rng.uniform(-2.0, 2.0, size=(3, 4))  # distinct values: differentiable there
+    x = chunked(xs, inner)
+    want = _fd_grads(f, xs)
+    got = {
+        "vmap(grad)": udiff.vmap(udiff.grad(f))(x),
+        "vmap(jacfwd)": udiff.vmap(udiff.jacfwd(f))(x),
+        "vmap(jacrev)": udiff.vmap(udiff.jacrev(f))(x),
+        "grad(sum of vmap)": udiff.grad(lambda m: np.sum(udiff.vmap(f)(m)), inner=inner)(x),
+        "jacrev(vmap)": numpy.einsum("iij->ij", compute(
+            udiff.jacrev(udiff.vmap(f), inner=inner)(x))),
+    }
+    for how, g in got.items():
+        numpy.testing.assert_allclose(compute(g), want, rtol=1e-6, atol=1e-7,
+                                      err_msg=f"{name}: {how}")
+    # second order: against a loop of per-example Hessians
+    got = udiff.vmap(udiff.hessian(f))(x)
+    want = numpy.stack([udiff.hessian(f)(r) for r in xs])
+    numpy.testing.assert_allclose(compute(got), want, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("name, f", [
+    ("sort", lambda v: np.sort(v)),
+    ("median", lambda v: np.median(v)),
+    ("quantiles", lambda v: np.quantile(v, numpy.array([0.25, 0.5, 0.9]))),
+    ("take_along_axis", lambda v: np.take_along_axis(v, np.argsort(-v), axis=0)),
+    ("max with ties", lambda v: np.max(v) * v),
+    ("cumsum", lambda v: np.cumsum(v)),
+])
+def test_jacobians_of_order_statistics_with_ties_under_vmap(name, f, inner):
+    xs = numpy.array([[1.0, 3.0, 3.0, 0.5], [2.0, 2.0, 2.0, 2.0], [4.0, -1.0, 0.0, 4.0]])
+    x = chunked(xs, inner)
+    for op in (udiff.jacrev, udiff.jacfwd):
+        want = numpy.stack([op(f)(r) for r in xs])  # the rules' own choice at ties
+        numpy.testing.assert_allclose(compute(udiff.vmap(op(f))(x)), want, rtol=1e-12,
+                                      err_msg=f"{name}: vmap({op.__name__})")
+        # the Jacobian of the batched function is block diagonal
+        jac = compute(op(udiff.vmap(f), inner=inner)(x))
+        blocks = numpy.zeros(jac.shape)
+        for i in range(3):
+            blocks[i, ..., i, :] = want[i]
+        numpy.testing.assert_allclose(jac, blocks, rtol=1e-12,
+                                      err_msg=f"{name}: {op.__name__}(vmap)")
+
+
 def test_vmap_under_diffarraybackend(inner):
     rng = numpy.random.default_rng(8)
     a = rng.normal(size=(3, 4))

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import _api as unp
 from .. import _multimethods as _mm
-from .._core import call
+from .._core import DiffArray, call
 from .._registry import defjvp, defnondiff, defvjp
 from ._helpers import broadcast_tangent, match_chunks, nbatch, ndim, shape, unbroadcast, zeros_cotangent
 
@@ -19,8 +19,14 @@ def _getitem(a, index):
 
 
 def _value(a):
-    """The inner array of a DiffArray (for constants computed from it), else ``a``."""
-    return getattr(a, "value", a)
+    """The inner array of a DiffArray (for constants computed from it), else ``a``.
+
+    Only a DiffArray's: a vmap's BatchedArray also has a ``value`` (all examples
+    stacked on axis 0), and taking it would drop the batch, so that a permutation
+    along axis -1 of one example became one of the stacked values, one rank too
+    many for the cotangent it is applied to (``vmap(grad(sort))``).
+    """
+    return a.value if type(a) is DiffArray else a
 
 
 def _prefixed(index, nb):
