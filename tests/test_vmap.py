@@ -653,6 +653,54 @@ def test_jacobians_of_order_statistics_with_ties_under_vmap(name, f, inner):
                                       err_msg=f"{name}: {op.__name__}(vmap)")
 
 
+# -- a batched index into an array that is not batched ---------------------------------------
+# NumPy's own w[i] cannot be batched (test_constants_of_batched_values_are_refused); these
+# spellings can, and an array of udiff (a variable of grad) is indexed as it is.
+_LOOKUPS = {  # name: (the udiff.numpy spelling, NumPy's indexing of one example)
+    "w[i]": (lambda w, i: np.take(w, i, axis=0), lambda w, i: w[i]),
+    "w[:, i]": (lambda w, i: np.take(w, i, axis=1), lambda w, i: w[:, i]),
+    "w[..., -i]": (lambda w, i: np.take(w, -i, axis=-1), lambda w, i: w[..., -i]),
+    "ravel(w)[i]": (lambda w, i: np.take(w, i), lambda w, i: w.ravel()[i]),
+}
+
+
+@pytest.mark.parametrize("name", list(_LOOKUPS))
+def test_batched_index_into_an_unbatched_array(name, inner):
+    spelled, indexed = _LOOKUPS[name]
+    rng = numpy.random.default_rng(11)
+    w_np = rng.normal(size=(3, 4))
+    w = chunked(w_np, inner)
+    for idx in (numpy.array([0, 2, 1]), numpy.array([[0, 1], [2, -1], [1, 1]])):
+        want = numpy.stack([indexed(w_np, i) for i in idx])
+        for index in (idx, chunked(idx, inner)):
+            got = udiff.vmap(lambda i: spelled(w, i))(index)
+            numpy.testing.assert_array_equal(compute(got), want, err_msg=name)
+        # a variable of grad outside the vmap: indexed as it is, or with the spelling
+        for f in (spelled, indexed):
+            check_grads(lambda v: np.sum(np.sin(udiff.vmap(lambda i: f(v, i))(idx))), (w,),
+                        order=1, inner=inner)
+            # per-example gradients with respect to the unbatched array
+            per_example = udiff.grad(lambda v, i: np.sum(np.sin(f(v, i))))
+            got = udiff.vmap(per_example, in_axes=(None, 0))(w, idx)
+            want = numpy.stack([per_example(w_np, i) for i in idx])
+            numpy.testing.assert_allclose(compute(got), want, rtol=1e-12, err_msg=name)
+
+
+def test_batched_indices_into_two_axes_of_an_unbatched_array(inner):
+    rng = numpy.random.default_rng(12)
+    w_np = rng.normal(size=(3, 4))
+    w = chunked(w_np, inner)
+    i, j = numpy.array([0, 2, 2, 1]), numpy.array([3, 0, -1, 1])
+    got = udiff.vmap(lambda i, j: np.take(np.take(w, i, axis=0), j, axis=0))(i, j)
+    numpy.testing.assert_array_equal(compute(got), w_np[i, j])
+    weights = numpy.array([1.0, -2.0, 0.5, 3.0])
+    check_grads(lambda v: np.sum(udiff.vmap(lambda i, j: v[i, j])(i, j) * weights), (w,),
+                order=1, inner=inner)
+    check_grads(lambda v: np.sum(udiff.vmap(lambda i, j: np.take(np.take(v, i, axis=0), j,
+                                                                 axis=0))(i, j) * weights),
+                (w,), order=1, inner=inner)
+
+
 def test_vmap_under_diffarraybackend(inner):
     rng = numpy.random.default_rng(8)
     a = rng.normal(size=(3, 4))
@@ -722,8 +770,13 @@ def test_constants_of_batched_values_are_refused():
         udiff.vmap(lambda x: float(x))(numpy.ones(3))
     with pytest.raises(TypeError, match=r"bool\(\) .* of a batched array"):
         udiff.vmap(lambda x: x if x > 0 else -x)(numpy.ones(3))
-    with pytest.raises(TypeError, match=r"np.take\(x, i, axis=...\)"):
-        udiff.vmap(lambda i: numpy.arange(3.0)[i])(numpy.array([0, 1]))
+    # NumPy's own indexing cannot be batched (it asks the index for one NumPy value): the
+    # error says how to write it with udiff.numpy
+    for f in (lambda i: numpy.arange(3.0)[i], lambda i: numpy.ones((2, 3))[:, i],
+              lambda i: [1.0, 2.0][i]):
+        with pytest.raises(TypeError, match=r"np.take\(w, i, axis=0\) for w\[i\], np.take\("
+                                            r"w, i, axis=1\) for w\[:, i\]"):
+            udiff.vmap(f)(numpy.array([0, 1]))
 
 
 def test_a_batched_value_that_escapes_its_vmap_is_refused():
