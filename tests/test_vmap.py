@@ -701,6 +701,85 @@ def test_batched_indices_into_two_axes_of_an_unbatched_array(inner):
                 (w,), order=1, inner=inner)
 
 
+# -- functional updates x.at[index] inside vmap ------------------------------------------------
+def _numpy_update(how):
+    """The reference of ``a.at[i].how(v)`` on NumPy arrays of one example."""
+    def update(a, index, v):
+        a = numpy.array(a, dtype=float)
+        if how == "add":
+            numpy.add.at(a, index, v)
+        elif how == "set":
+            a[index] = v
+        elif how == "multiply":
+            a[index] = a[index] * v
+        elif how == "power":
+            a[index] = a[index] ** v
+        elif how == "min":
+            a[index] = numpy.minimum(a[index], v)
+        return a
+
+    return update
+
+
+_UPDATES = {  # name: (index of one example from i, the update)
+    "set": (lambda i: i, "set"),
+    "add": (lambda i: i, "add"),
+    "add repeated": (lambda i: [i, i], "add"),
+    "multiply": (lambda i: i, "multiply"),
+    "power": (lambda i: i, "power"),
+    "min": (lambda i: i, "min"),
+    "set [:, i]": (lambda i: (slice(None), i), "set"),
+    "add [i, 1:]": (lambda i: (i, slice(1, None)), "add"),
+}
+
+
+@pytest.mark.parametrize("name", list(_UPDATES))
+def test_functional_updates_under_vmap(name, inner):
+    make_index, how = _UPDATES[name]
+
+    def f(a, i, v):
+        return getattr(a.at[make_index(i)], how)(v)
+
+    ref = _numpy_update(how)
+    rng = numpy.random.default_rng(13)
+    a_np, v_np = rng.uniform(0.5, 2.0, size=(3, 3, 4)), rng.uniform(0.5, 2.0, size=3)
+    i_np = numpy.array([0, 2, 1])
+    a, v = chunked(a_np, inner), chunked(v_np, inner)
+    # batched index, unbatched index (the same in every example), batched or constant values
+    for i, i_axis in ((i_np, 0), (chunked(i_np, inner), 0), (1, None)):
+        for v_in, v_axis in ((v, 0), (0.25, None)):
+            got = udiff.vmap(f, in_axes=(0, i_axis, v_axis))(a, i, v_in)
+            want = numpy.stack([ref(a_np[k], make_index(i_np[k] if i_axis == 0 else i),
+                                    v_np[k] if v_axis == 0 else v_in) for k in range(3)])
+            numpy.testing.assert_allclose(compute(got), want, rtol=1e-12,
+                                          err_msg=f"{name}, in_axes=(0, {i_axis}, {v_axis})")
+
+    # derivatives: per example, with respect to the batched array and the values
+    def loss(a, i, v):
+        return np.sum(np.sin(f(a, i, v)) * (1.0 + a))
+
+    per_example = udiff.grad(loss, argnums=(0, 2))
+    got = udiff.vmap(per_example)(a, i_np, v)
+    for k, want in enumerate((numpy.stack([per_example(a_np[k], i_np[k], v_np[k])[j]
+                                           for k in range(3)]) for j in range(2))):
+        numpy.testing.assert_allclose(compute(got[k]), want, rtol=1e-12, err_msg=name)
+    # with respect to an array that is not batched, and through an outer grad
+    got = udiff.vmap(udiff.grad(loss), in_axes=(None, 0, 0))(a[0], i_np, v)
+    want = numpy.stack([udiff.grad(loss)(a_np[0], i_np[k], v_np[k]) for k in range(3)])
+    numpy.testing.assert_allclose(compute(got), want, rtol=1e-12, err_msg=name)
+    check_grads(lambda a, v: np.sum(udiff.vmap(loss)(a, i_np, v)), (a, v), order=1, inner=inner)
+    check_grads(lambda a, v: np.sum(udiff.vmap(loss, in_axes=(None, 0, 0))(a, i_np, v)),
+                (a[0], v), order=1, inner=inner)
+
+
+def test_functional_set_with_repeated_batched_indices_is_refused():
+    xs = numpy.ones((2, 3))
+    with pytest.raises(ValueError, match="repeated indices is ambiguous"):
+        udiff.vmap(lambda a, i: a.at[i].set(0.0))(xs, numpy.array([[0, 1], [2, 2]]))
+    got = udiff.vmap(lambda a, i: a.at[i].add(1.0))(xs, numpy.array([[0, 1], [2, 2]]))
+    numpy.testing.assert_array_equal(got, [[2.0, 2.0, 1.0], [1.0, 1.0, 3.0]])
+
+
 def test_vmap_under_diffarraybackend(inner):
     rng = numpy.random.default_rng(8)
     a = rng.normal(size=(3, 4))
