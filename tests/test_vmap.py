@@ -780,6 +780,50 @@ def test_functional_set_with_repeated_batched_indices_is_refused():
     numpy.testing.assert_array_equal(got, [[2.0, 2.0, 1.0], [1.0, 1.0, 3.0]])
 
 
+# Composites that read their arguments' values (positions, conditions, corrections) must
+# read one example's, never every example's stacked: with a batched argument they either
+# compute batched or run once per example.
+def _put(a, i):
+    a = numpy.array(a)
+    numpy.put_along_axis(a, i, 9.0, axis=0)
+    return a
+
+
+_VALUE_READERS = [
+    ("choose", lambda a, c: np.choose(c, [a, 2.0 * a]),
+     lambda a, c: numpy.choose(c, [a, 2.0 * a])),
+    ("piecewise", lambda a, c: np.piecewise(a, [c > 0], [lambda t: 2.0 * t, lambda t: t]),
+     lambda a, c: numpy.piecewise(a, [c > 0], [lambda t: 2.0 * t, lambda t: t])),
+    ("put_along_axis", lambda a, c: np.put_along_axis(a, c[:1], 9.0, axis=0, inplace=False),
+     lambda a, c: _put(a, c[:1])),
+    ("unwrap axis=0", lambda a, c: np.unwrap(10.0 * a, axis=0),
+     lambda a, c: numpy.unwrap(10.0 * a, axis=0)),
+    ("unwrap", lambda a, c: np.unwrap(10.0 * a), lambda a, c: numpy.unwrap(10.0 * a)),
+]
+
+
+@pytest.mark.parametrize("name, f, ref", _VALUE_READERS, ids=[r[0] for r in _VALUE_READERS])
+def test_composites_read_values_of_one_example(name, f, ref):
+    rng = numpy.random.default_rng(14)
+    a = rng.uniform(-1.0, 1.0, size=(3, 4, 2))
+    c = rng.integers(0, 2, size=(3, 4, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", udiff.BatchingFallbackWarning)
+        for in_axes in ((0, 0), (None, 0), (0, None)):
+            got = udiff.vmap(f, in_axes=in_axes)(a if in_axes[0] == 0 else a[0],
+                                                  c if in_axes[1] == 0 else c[0])
+            want = numpy.stack([ref(a[k] if in_axes[0] == 0 else a[0],
+                                    c[k] if in_axes[1] == 0 else c[0]) for k in range(3)])
+            numpy.testing.assert_allclose(got, want, rtol=1e-12, err_msg=f"{name} {in_axes}")
+        # per-example gradients (with positions or conditions that are the same for every
+        # example: inside grad, a composite that reads a batched argument's values cannot
+        # run once per example, and raises BatchingConversionError)
+        loss = udiff.grad(lambda a, c: np.sum(np.sin(f(a, c))))
+        got = udiff.vmap(loss, in_axes=(0, None))(a, c[0])
+        numpy.testing.assert_allclose(got, numpy.stack([loss(a[k], c[0]) for k in range(3)]),
+                                      rtol=1e-12, err_msg=name)
+
+
 def test_vmap_under_diffarraybackend(inner):
     rng = numpy.random.default_rng(8)
     a = rng.normal(size=(3, 4))
