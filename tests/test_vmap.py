@@ -572,6 +572,258 @@ def test_per_example_gradients_through_batched_indices():
     numpy.testing.assert_allclose(got, want, rtol=1e-12)
 
 
+# -- order statistics under vmap and the differential operators -----------------------------
+# Their rules compute a permutation from the input's values (argsort, argpartition); inside a
+# vmap the input is a BatchedArray, whose permutation must be one per example.
+_W4 = numpy.array([1.0, -2.0, 0.5, 3.0])
+ORDER_STATISTICS = {
+    "sort": lambda v: np.sum(np.sin(np.sort(v)) * _W4),
+    "sort axis=None": lambda v: np.sum(np.sort(np.reshape(v, (2, 2)), axis=None) ** 2 * _W4),
+    "sort axis=0": lambda v: np.sum(np.sort(np.reshape(v, (2, 2)), axis=0) ** 2
+                                    * numpy.array([[1.0, 2.0], [-3.0, 0.5]])),
+    "partition": lambda v: np.sum(np.partition(v, 1)[:2] ** 2 * _W4[:2]),
+    "take_along_axis argsort": lambda v: np.sum(
+        np.take_along_axis(v, np.argsort(v), axis=0) ** 2 * _W4),
+    "median": lambda v: np.median(v ** 2),
+    "quantile": lambda v: np.sum(np.quantile(v, numpy.array([0.3, 0.8])) * numpy.array([1.0, 2.0])),
+    "percentile": lambda v: np.percentile(np.sin(v), 70.0),
+    "nanmedian": lambda v: np.nanmedian(v ** 3),
+    "nanquantile": lambda v: np.nanquantile(v, 0.3),
+    "max": lambda v: np.max(v) * np.sum(v),
+    "cumsum": lambda v: np.sum(np.cumsum(v ** 2) * _W4),
+}
+
+
+def _fd_grads(f, xs, eps=1e-6):
+    """Central differences of scalar ``f`` at each row of ``xs`` (NumPy)."""
+    out = numpy.zeros_like(xs)
+    for i, x in enumerate(xs):
+        for j in range(x.size):
+            e = numpy.zeros_like(x)
+            e[j] = eps
+            out[i, j] = (float(f(x + e)) - float(f(x - e))) / (2 * eps)
+    return out
+
+
+@pytest.mark.parametrize("name", list(ORDER_STATISTICS))
+def test_order_statistics_under_vmap_and_derivatives(name, inner):
+    f = ORDER_STATISTICS[name]
+    rng = numpy.random.default_rng(10)
+    xs = rng.uniform(-2.0, 2.0, size=(3, 4))  # distinct values: differentiable there
+    x = chunked(xs, inner)
+    want = _fd_grads(f, xs)
+    got = {
+        "vmap(grad)": udiff.vmap(udiff.grad(f))(x),
+        "vmap(jacfwd)": udiff.vmap(udiff.jacfwd(f))(x),
+        "vmap(jacrev)": udiff.vmap(udiff.jacrev(f))(x),
+        "grad(sum of vmap)": udiff.grad(lambda m: np.sum(udiff.vmap(f)(m)), inner=inner)(x),
+        "jacrev(vmap)": numpy.einsum("iij->ij", compute(
+            udiff.jacrev(udiff.vmap(f), inner=inner)(x))),
+    }
+    for how, g in got.items():
+        numpy.testing.assert_allclose(compute(g), want, rtol=1e-6, atol=1e-7,
+                                      err_msg=f"{name}: {how}")
+    # second order: against a loop of per-example Hessians
+    got = udiff.vmap(udiff.hessian(f))(x)
+    want = numpy.stack([udiff.hessian(f)(r) for r in xs])
+    numpy.testing.assert_allclose(compute(got), want, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("name, f", [
+    ("sort", lambda v: np.sort(v)),
+    ("median", lambda v: np.median(v)),
+    ("quantiles", lambda v: np.quantile(v, numpy.array([0.25, 0.5, 0.9]))),
+    ("take_along_axis", lambda v: np.take_along_axis(v, np.argsort(-v), axis=0)),
+    ("max with ties", lambda v: np.max(v) * v),
+    ("cumsum", lambda v: np.cumsum(v)),
+])
+def test_jacobians_of_order_statistics_with_ties_under_vmap(name, f, inner):
+    xs = numpy.array([[1.0, 3.0, 3.0, 0.5], [2.0, 2.0, 2.0, 2.0], [4.0, -1.0, 0.0, 4.0]])
+    x = chunked(xs, inner)
+    for op in (udiff.jacrev, udiff.jacfwd):
+        want = numpy.stack([op(f)(r) for r in xs])  # the rules' own choice at ties
+        numpy.testing.assert_allclose(compute(udiff.vmap(op(f))(x)), want, rtol=1e-12,
+                                      err_msg=f"{name}: vmap({op.__name__})")
+        # the Jacobian of the batched function is block diagonal
+        jac = compute(op(udiff.vmap(f), inner=inner)(x))
+        blocks = numpy.zeros(jac.shape)
+        for i in range(3):
+            blocks[i, ..., i, :] = want[i]
+        numpy.testing.assert_allclose(jac, blocks, rtol=1e-12,
+                                      err_msg=f"{name}: {op.__name__}(vmap)")
+
+
+# -- a batched index into an array that is not batched ---------------------------------------
+# NumPy's own w[i] cannot be batched (test_constants_of_batched_values_are_refused); these
+# spellings can, and an array of udiff (a variable of grad) is indexed as it is.
+_LOOKUPS = {  # name: (the udiff.numpy spelling, NumPy's indexing of one example)
+    "w[i]": (lambda w, i: np.take(w, i, axis=0), lambda w, i: w[i]),
+    "w[:, i]": (lambda w, i: np.take(w, i, axis=1), lambda w, i: w[:, i]),
+    "w[..., -i]": (lambda w, i: np.take(w, -i, axis=-1), lambda w, i: w[..., -i]),
+    "ravel(w)[i]": (lambda w, i: np.take(w, i), lambda w, i: w.ravel()[i]),
+}
+
+
+@pytest.mark.parametrize("name", list(_LOOKUPS))
+def test_batched_index_into_an_unbatched_array(name, inner):
+    spelled, indexed = _LOOKUPS[name]
+    rng = numpy.random.default_rng(11)
+    w_np = rng.normal(size=(3, 4))
+    w = chunked(w_np, inner)
+    for idx in (numpy.array([0, 2, 1]), numpy.array([[0, 1], [2, -1], [1, 1]])):
+        want = numpy.stack([indexed(w_np, i) for i in idx])
+        for index in (idx, chunked(idx, inner)):
+            got = udiff.vmap(lambda i: spelled(w, i))(index)
+            numpy.testing.assert_array_equal(compute(got), want, err_msg=name)
+        # a variable of grad outside the vmap: indexed as it is, or with the spelling
+        for f in (spelled, indexed):
+            check_grads(lambda v: np.sum(np.sin(udiff.vmap(lambda i: f(v, i))(idx))), (w,),
+                        order=1, inner=inner)
+            # per-example gradients with respect to the unbatched array
+            per_example = udiff.grad(lambda v, i: np.sum(np.sin(f(v, i))))
+            got = udiff.vmap(per_example, in_axes=(None, 0))(w, idx)
+            want = numpy.stack([per_example(w_np, i) for i in idx])
+            numpy.testing.assert_allclose(compute(got), want, rtol=1e-12, err_msg=name)
+
+
+def test_batched_indices_into_two_axes_of_an_unbatched_array(inner):
+    rng = numpy.random.default_rng(12)
+    w_np = rng.normal(size=(3, 4))
+    w = chunked(w_np, inner)
+    i, j = numpy.array([0, 2, 2, 1]), numpy.array([3, 0, -1, 1])
+    got = udiff.vmap(lambda i, j: np.take(np.take(w, i, axis=0), j, axis=0))(i, j)
+    numpy.testing.assert_array_equal(compute(got), w_np[i, j])
+    weights = numpy.array([1.0, -2.0, 0.5, 3.0])
+    check_grads(lambda v: np.sum(udiff.vmap(lambda i, j: v[i, j])(i, j) * weights), (w,),
+                order=1, inner=inner)
+    check_grads(lambda v: np.sum(udiff.vmap(lambda i, j: np.take(np.take(v, i, axis=0), j,
+                                                                 axis=0))(i, j) * weights),
+                (w,), order=1, inner=inner)
+
+
+# -- functional updates x.at[index] inside vmap ------------------------------------------------
+def _numpy_update(how):
+    """The reference of ``a.at[i].how(v)`` on NumPy arrays of one example."""
+    def update(a, index, v):
+        a = numpy.array(a, dtype=float)
+        if how == "add":
+            numpy.add.at(a, index, v)
+        elif how == "set":
+            a[index] = v
+        elif how == "multiply":
+            a[index] = a[index] * v
+        elif how == "power":
+            a[index] = a[index] ** v
+        elif how == "min":
+            a[index] = numpy.minimum(a[index], v)
+        return a
+
+    return update
+
+
+_UPDATES = {  # name: (index of one example from i, the update)
+    "set": (lambda i: i, "set"),
+    "add": (lambda i: i, "add"),
+    "add repeated": (lambda i: [i, i], "add"),
+    "multiply": (lambda i: i, "multiply"),
+    "power": (lambda i: i, "power"),
+    "min": (lambda i: i, "min"),
+    "set [:, i]": (lambda i: (slice(None), i), "set"),
+    "add [i, 1:]": (lambda i: (i, slice(1, None)), "add"),
+}
+
+
+@pytest.mark.parametrize("name", list(_UPDATES))
+def test_functional_updates_under_vmap(name, inner):
+    make_index, how = _UPDATES[name]
+
+    def f(a, i, v):
+        return getattr(a.at[make_index(i)], how)(v)
+
+    ref = _numpy_update(how)
+    rng = numpy.random.default_rng(13)
+    a_np, v_np = rng.uniform(0.5, 2.0, size=(3, 3, 4)), rng.uniform(0.5, 2.0, size=3)
+    i_np = numpy.array([0, 2, 1])
+    a, v = chunked(a_np, inner), chunked(v_np, inner)
+    # batched index, unbatched index (the same in every example), batched or constant values
+    for i, i_axis in ((i_np, 0), (chunked(i_np, inner), 0), (1, None)):
+        for v_in, v_axis in ((v, 0), (0.25, None)):
+            got = udiff.vmap(f, in_axes=(0, i_axis, v_axis))(a, i, v_in)
+            want = numpy.stack([ref(a_np[k], make_index(i_np[k] if i_axis == 0 else i),
+                                    v_np[k] if v_axis == 0 else v_in) for k in range(3)])
+            numpy.testing.assert_allclose(compute(got), want, rtol=1e-12,
+                                          err_msg=f"{name}, in_axes=(0, {i_axis}, {v_axis})")
+
+    # derivatives: per example, with respect to the batched array and the values
+    def loss(a, i, v):
+        return np.sum(np.sin(f(a, i, v)) * (1.0 + a))
+
+    per_example = udiff.grad(loss, argnums=(0, 2))
+    got = udiff.vmap(per_example)(a, i_np, v)
+    for k, want in enumerate((numpy.stack([per_example(a_np[k], i_np[k], v_np[k])[j]
+                                           for k in range(3)]) for j in range(2))):
+        numpy.testing.assert_allclose(compute(got[k]), want, rtol=1e-12, err_msg=name)
+    # with respect to an array that is not batched, and through an outer grad
+    got = udiff.vmap(udiff.grad(loss), in_axes=(None, 0, 0))(a[0], i_np, v)
+    want = numpy.stack([udiff.grad(loss)(a_np[0], i_np[k], v_np[k]) for k in range(3)])
+    numpy.testing.assert_allclose(compute(got), want, rtol=1e-12, err_msg=name)
+    check_grads(lambda a, v: np.sum(udiff.vmap(loss)(a, i_np, v)), (a, v), order=1, inner=inner)
+    check_grads(lambda a, v: np.sum(udiff.vmap(loss, in_axes=(None, 0, 0))(a, i_np, v)),
+                (a[0], v), order=1, inner=inner)
+
+
+def test_functional_set_with_repeated_batched_indices_is_refused():
+    xs = numpy.ones((2, 3))
+    with pytest.raises(ValueError, match="repeated indices is ambiguous"):
+        udiff.vmap(lambda a, i: a.at[i].set(0.0))(xs, numpy.array([[0, 1], [2, 2]]))
+    got = udiff.vmap(lambda a, i: a.at[i].add(1.0))(xs, numpy.array([[0, 1], [2, 2]]))
+    numpy.testing.assert_array_equal(got, [[2.0, 2.0, 1.0], [1.0, 1.0, 3.0]])
+
+
+# Composites that read their arguments' values (positions, conditions, corrections) must
+# read one example's, never every example's stacked: with a batched argument they either
+# compute batched or run once per example.
+def _put(a, i):
+    a = numpy.array(a)
+    numpy.put_along_axis(a, i, 9.0, axis=0)
+    return a
+
+
+_VALUE_READERS = [
+    ("choose", lambda a, c: np.choose(c, [a, 2.0 * a]),
+     lambda a, c: numpy.choose(c, [a, 2.0 * a])),
+    ("piecewise", lambda a, c: np.piecewise(a, [c > 0], [lambda t: 2.0 * t, lambda t: t]),
+     lambda a, c: numpy.piecewise(a, [c > 0], [lambda t: 2.0 * t, lambda t: t])),
+    ("put_along_axis", lambda a, c: np.put_along_axis(a, c[:1], 9.0, axis=0, inplace=False),
+     lambda a, c: _put(a, c[:1])),
+    ("unwrap axis=0", lambda a, c: np.unwrap(10.0 * a, axis=0),
+     lambda a, c: numpy.unwrap(10.0 * a, axis=0)),
+    ("unwrap", lambda a, c: np.unwrap(10.0 * a), lambda a, c: numpy.unwrap(10.0 * a)),
+]
+
+
+@pytest.mark.parametrize("name, f, ref", _VALUE_READERS, ids=[r[0] for r in _VALUE_READERS])
+def test_composites_read_values_of_one_example(name, f, ref):
+    rng = numpy.random.default_rng(14)
+    a = rng.uniform(-1.0, 1.0, size=(3, 4, 2))
+    c = rng.integers(0, 2, size=(3, 4, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", udiff.BatchingFallbackWarning)
+        for in_axes in ((0, 0), (None, 0), (0, None)):
+            got = udiff.vmap(f, in_axes=in_axes)(a if in_axes[0] == 0 else a[0],
+                                                  c if in_axes[1] == 0 else c[0])
+            want = numpy.stack([ref(a[k] if in_axes[0] == 0 else a[0],
+                                    c[k] if in_axes[1] == 0 else c[0]) for k in range(3)])
+            numpy.testing.assert_allclose(got, want, rtol=1e-12, err_msg=f"{name} {in_axes}")
+        # per-example gradients (with positions or conditions that are the same for every
+        # example: inside grad, a composite that reads a batched argument's values cannot
+        # run once per example, and raises BatchingConversionError)
+        loss = udiff.grad(lambda a, c: np.sum(np.sin(f(a, c))))
+        got = udiff.vmap(loss, in_axes=(0, None))(a, c[0])
+        numpy.testing.assert_allclose(got, numpy.stack([loss(a[k], c[0]) for k in range(3)]),
+                                      rtol=1e-12, err_msg=name)
+
+
 def test_vmap_under_diffarraybackend(inner):
     rng = numpy.random.default_rng(8)
     a = rng.normal(size=(3, 4))
@@ -641,8 +893,13 @@ def test_constants_of_batched_values_are_refused():
         udiff.vmap(lambda x: float(x))(numpy.ones(3))
     with pytest.raises(TypeError, match=r"bool\(\) .* of a batched array"):
         udiff.vmap(lambda x: x if x > 0 else -x)(numpy.ones(3))
-    with pytest.raises(TypeError, match=r"np.take\(x, i, axis=...\)"):
-        udiff.vmap(lambda i: numpy.arange(3.0)[i])(numpy.array([0, 1]))
+    # NumPy's own indexing cannot be batched (it asks the index for one NumPy value): the
+    # error says how to write it with udiff.numpy
+    for f in (lambda i: numpy.arange(3.0)[i], lambda i: numpy.ones((2, 3))[:, i],
+              lambda i: [1.0, 2.0][i]):
+        with pytest.raises(TypeError, match=r"np.take\(w, i, axis=0\) for w\[i\], np.take\("
+                                            r"w, i, axis=1\) for w\[:, i\]"):
+            udiff.vmap(f)(numpy.array([0, 1]))
 
 
 def test_a_batched_value_that_escapes_its_vmap_is_refused():

@@ -23,6 +23,7 @@ import numpy as _np
 from . import _api as unp
 from . import _composites as _co
 from . import _multimethods as _mm
+from ._core import DiffArray
 from ._declare import array as _array
 from ._declare import multimethod
 from ._declare import replace_first as _replace_first
@@ -34,7 +35,8 @@ _create = multimethod("numpy")
 def known(a):
     """The values of ``a`` as a NumPy array: constants a result's shape, dtype or
     positions depend on (a DiffArray's value; a Dask array computed; CuPy's copied)."""
-    a = getattr(a, "value", a)
+    if type(a) is DiffArray:  # not a vmap's BatchedArray's value (every example, stacked):
+        a = a.value            # NumPy refuses a BatchedArray, and vmap loops over examples
     if hasattr(a, "compute"):
         a = a.compute()
     if not isinstance(a, _np.ndarray) and hasattr(a, "get"):
@@ -240,7 +242,7 @@ def _unwrap(p, discont=None, axis=-1, *, period=2 * _np.pi):
     p = _as(p, dtype)
     # NumPy's corrections, whole periods: constants, computed (lazily on Dask) from the values
     # by NumPy's functions, which dispatch to the library of the array
-    value = getattr(p, "value", p)
+    value = p.value if type(p) is DiffArray else p  # a BatchedArray computes batched
     dd = _np.diff(value, axis=axis)
     discont = period / 2 if discont is None else discont
     if _np.issubdtype(dtype, _np.integer):

@@ -68,16 +68,28 @@ class BatchedArray:
 
     # Constants cannot be made of one value per example: that is data-dependent
     # control flow (or a silent drop of the batch axis), which vmap cannot batch.
-    def _constant(self, what):
+    def _constant(self, what, hint=""):
         raise BatchingConversionError(
             f"{what} of a batched array inside udiff.vmap: its value differs between "
             "examples; keep it an array (np.where for branches), or pass it unbatched "
-            "(in_axes=None)"
+            f"(in_axes=None){hint}"
         )
 
+    # NumPy's ndarray.__getitem__ cannot be overridden by its index: it calls the
+    # index's __index__, then __array__, and builds a NumPy array itself, which
+    # cannot hold one value per example (JAX's tracers refuse it the same way).
+    # udiff's functions can: the errors say how to write the indexing with them.
+    _INDEXING = (
+        ". If it indexes an array that is not batched (a NumPy or Dask array w), "
+        "write the indexing with udiff.numpy (as np): np.take(w, i, axis=0) for w[i], "
+        "np.take(w, i, axis=1) for w[:, i], np.take(np.take(w, i, axis=0), j, axis=0) "
+        "for w[i, j] with one i and j per example; an array of udiff (a variable of "
+        "grad, a batched argument) can be indexed as it is"
+    )
+
     def __array__(self, dtype=None, copy=None):
-        self._constant("numpy.asarray() (or indexing a NumPy array with it: write "
-                       "np.take(x, i, axis=...) for x[i] where x is not batched)")
+        self._constant("numpy.asarray() (which NumPy also calls to index a NumPy array "
+                       "with it)", self._INDEXING)
 
     def __float__(self):
         self._constant("float()")
@@ -89,10 +101,13 @@ class BatchedArray:
         self._constant("complex()")
 
     def __index__(self):
-        self._constant("using it as an index")
+        self._constant("using it as an index", self._INDEXING.replace(
+            "(a NumPy or Dask array w)", "(a Python list w: np.asarray(w) first, or a "
+            "NumPy or Dask array w)"))
 
     def __bool__(self):
-        self._constant("bool() (an if or while on it)")
+        self._constant("bool() (an if or while on it; or Dask's w[i] checking the index i: "
+                       "write np.take(w, i, axis=0) with udiff.numpy)")
 
     def item(self, *args):
         """Refused: one value per example cannot be a Python scalar."""

@@ -11,6 +11,7 @@ import numpy as _np
 
 from . import _api as unp
 from . import _multimethods as _mm
+from ._batched import BatchedArray
 from ._declare import array as _array
 from ._declare import multimethod
 from ._declare import replace_first as _replace_first
@@ -240,7 +241,8 @@ def _take(a, indices, axis=None, out=None, mode="raise"):
     if axis is None:
         a, axis = unp.ravel(a), 0
     n = unp.shape(a)[axis]
-    indices = _np.asarray(indices)
+    if type(indices) is not BatchedArray:  # whose examples differ: no one NumPy value, and
+        indices = _np.asarray(indices)      # a[..., indices] batches them (vmap(grad(f)))
     if n == 0 and indices.size:  # NumPy's error in every mode (clip and wrap have no entry)
         raise IndexError("cannot do a non-empty take from an empty axes.")
     if mode == "wrap":

@@ -1,5 +1,5 @@
-"""NumPy's array methods (for DiffArray and vmap's BatchedArray) and JAX-style
-functional updates (for DiffArray).
+"""NumPy's array methods and JAX-style functional updates (``x.at[i].set(v)``), for
+DiffArray and vmap's BatchedArray.
 
 Every method records through the same machinery as the multimethod it
 stands for, so ``x.sum(axis=0)`` and ``np.sum(x, axis=0)`` give the same
@@ -12,6 +12,7 @@ from . import _composites as _cm
 from . import _multimethods as _mm
 from ._batched import BatchedArray
 from ._core import DiffArray, _index_value, apply
+from .backends import backend_for_value
 
 
 def _call(func, self, *args, **kwargs):
@@ -149,6 +150,8 @@ class _Update:
         self._index = index
 
     def _apply(self, func, *args):
+        if type(self._x) is BatchedArray:  # inside vmap: the function's batching rule
+            return _batched.dispatch(func.key, args, {})
         return apply(self._x._backend, func.key, args, {})
 
     def _counts(self):
@@ -159,6 +162,13 @@ class _Update:
             raise NotImplementedError("x.at[...] needs an index of known values, not a Dask array")
         np.add.at(counts, index, 1)
         return counts
+
+    def _batched_counts(self):
+        """How often ``index``, which differs between the examples of a vmap, selects each
+        entry of each example: an integer array of the vmap (scattered by the rules)."""
+        x = self._x
+        ones = self._apply(_mm.ones_like, x[self._index], np.intp)
+        return self._apply(_mm.index_add, ones, _index_value(self._index), x.shape)
 
     def _spread(self, values):
         """``values`` broadcast to ``x[index]``, cast to ``x``'s dtype and scattered
@@ -171,10 +181,16 @@ class _Update:
 
     def _mask(self, name):
         """Where ``index`` selects, refusing repeated indices."""
+        if _holds_batched(_index_value(self._index)):
+            counts = self._batched_counts()
+            if _known(counts).max(initial=0) > 1:  # in any example, as a loop would find
+                raise ValueError(
+                    f"x.at[index].{name} with repeated indices is ambiguous; use .add")
+            return counts > 0
         counts = self._counts()
         if counts.max(initial=0) > 1:
             raise ValueError(f"x.at[index].{name} with repeated indices is ambiguous; use .add")
-        return self._x._backend.inner.asarray(counts > 0)
+        return _constant_like(self._x, counts > 0)
 
     def _filled(self, values, name, fill):
         """``values`` at ``index`` and ``fill`` elsewhere, and the mask of ``index``."""
@@ -226,5 +242,40 @@ class _Update:
         return self._apply(_api.where, mask, both, self._x)
 
 
-DiffArray.at = property(_At, doc="Functional updates: ``x.at[index].set(v)``, ``.add``, "
-                                  "``.multiply``, ``.divide``, ``.power``, ``.min``, ``.max``.")
+def _holds_batched(index):
+    """Whether an index holds a vmap's BatchedArray (then it differs between examples)."""
+    items = index if type(index) is tuple else (index,)
+    return any(type(i) is BatchedArray or type(i) is list and _holds_batched(tuple(i))
+               for i in items)
+
+
+def _innermost(a):
+    """The library array under a BatchedArray's and DiffArray's values."""
+    while type(a) in (BatchedArray, DiffArray):
+        a = a.value
+    return a
+
+
+def _known(a):
+    """The values of ``a`` (all examples of a vmap, stacked) as a NumPy array: for an
+    error check, never for a result."""
+    a = _innermost(a)
+    if hasattr(a, "compute"):
+        a = a.compute()
+    if not isinstance(a, np.ndarray) and hasattr(a, "get"):
+        a = a.get()
+    return np.asarray(a)
+
+
+def _constant_like(x, value):
+    """The NumPy constant ``value`` as an array of ``x``'s library (CuPy's, Dask's)."""
+    while type(x) is BatchedArray:
+        x = x.value
+    if type(x) is DiffArray:
+        return x._backend.inner.asarray(value)
+    return backend_for_value(x).asarray(value)
+
+
+for _cls in (DiffArray, BatchedArray):
+    _cls.at = property(_At, doc="Functional updates: ``x.at[index].set(v)``, ``.add``, "
+                                "``.multiply``, ``.divide``, ``.power``, ``.min``, ``.max``.")

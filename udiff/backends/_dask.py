@@ -244,6 +244,30 @@ def _dask_fallback(index):
             or single.dtype.kind not in "iu" or np.isnan(single.shape[0]))
 
 
+def _computed_indices(index):
+    """``index`` with its Dask integer arrays computed where ``_IndexPlan`` needs their
+    values (several of them, or one that is not 1-D: Dask refuses those) and their
+    shapes are known; else ``index`` unchanged (a mask computed from data, whose
+    sizes only the data knows, is left to Dask's own indexing).
+
+    Such indices come from vmap: a batched index holds one index per example, so one
+    index array per example becomes a 2-D one, and a batched array adds the batch
+    positions beside it.
+    """
+    if not _dask_fallback(index):
+        return index
+    import dask
+
+    items = index if isinstance(index, tuple) else (index,)
+    lazy = [k for k, i in enumerate(items) if hasattr(i, "dask")]
+    if any(items[k].dtype.kind not in "iu" or np.isnan(items[k].shape).any() for k in lazy):
+        return index
+    items = list(items)
+    for k, value in zip(lazy, dask.compute(*(items[k] for k in lazy))):
+        items[k] = np.asarray(value)
+    return tuple(items) if isinstance(index, tuple) else items[0]
+
+
 def _shape_of(shape, index):
     """The shape of ``x[index]`` for ``x`` of ``shape``, found by NumPy (which also
     checks the index) on a broadcast view that holds no data."""
@@ -262,6 +286,7 @@ def _getitem(a, index):
     """
     import dask.array as da
 
+    index = _computed_indices(index)
     if _dask_fallback(index):
         return a[index]  # Dask's own (a mask computed from data: sizes unknown)
     plan = _IndexPlan(index, a.shape)
@@ -302,6 +327,7 @@ def _index_add(values, index, shape):
     import dask.array as da
 
     values = da.asarray(values)
+    index = _computed_indices(index)
     if _dask_fallback(index):
         raise NotImplementedError(
             "the derivative of indexing a Dask array with this Dask index (a mask, or "

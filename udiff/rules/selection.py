@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import _api as unp
 from .. import _multimethods as _mm
-from .._core import call
+from .._core import DiffArray, call
 from .._registry import defjvp, defnondiff, defvjp
 from ._helpers import broadcast_tangent, match_chunks, nbatch, ndim, shape, unbroadcast, zeros_cotangent
 
@@ -19,8 +19,14 @@ def _getitem(a, index):
 
 
 def _value(a):
-    """The inner array of a DiffArray (for constants computed from it), else ``a``."""
-    return getattr(a, "value", a)
+    """The inner array of a DiffArray (for constants computed from it), else ``a``.
+
+    Only a DiffArray's: a vmap's BatchedArray also has a ``value`` (all examples
+    stacked on axis 0), and taking it would drop the batch, so that a permutation
+    along axis -1 of one example became one of the stacked values, one rank too
+    many for the cotangent it is applied to (``vmap(grad(sort))``).
+    """
+    return a.value if type(a) is DiffArray else a
 
 
 def _prefixed(index, nb):
@@ -36,13 +42,39 @@ def _front_axes(index):
     scalar or mask makes one axis) that are not next to each other put their
     broadcast axes first, before any batch axes a prefix of full slices keeps.
     """
-    items = [np.asarray(i) if isinstance(i, list) else i
+    items = [_list_item(i) if isinstance(i, list) else i
              for i in (index if isinstance(index, tuple) else (index,))]
     basic = [i is None or i is Ellipsis or isinstance(i, slice) for i in items]
     arrays = [i for i, b in zip(items, basic) if not b and (ndim(i) or _is_bool(i))]
     if not arrays or len("".join(" " if b else "a" for b in basic).split()) < 2:
         return 0
     return max(1 if _is_bool(i) else ndim(i) for i in arrays)
+
+
+def _list_item(i):
+    """A list in an index as NumPy reads it, for its rank and dtype only.
+
+    A list holding arrays of another kind (a vmap's BatchedArrays, whose examples
+    differ, so that they have no NumPy value; Dask arrays, which would be computed)
+    becomes a stand-in of that shape and dtype, which holds no data.
+    """
+    def stand_in(a):
+        if isinstance(a, list):
+            parts = [stand_in(e) for e in a]
+            if not parts:
+                return np.asarray(a)
+            return np.broadcast_to(np.zeros((), np.result_type(*parts)),
+                                   (len(parts),) + np.broadcast_shapes(*(p.shape for p in parts)))
+        if hasattr(a, "shape") and not isinstance(a, (np.ndarray, np.generic)):
+            return np.broadcast_to(np.zeros((), np.dtype(a.dtype)), shape(a))
+        return np.asarray(a)
+
+    def foreign(a):
+        if isinstance(a, list):
+            return any(map(foreign, a))
+        return hasattr(a, "shape") and not isinstance(a, (np.ndarray, np.generic))
+
+    return stand_in(i) if foreign(i) else np.asarray(i)
 
 
 def _is_bool(i):
