@@ -132,7 +132,9 @@ def _column_stack(size, batched, tup):
     for a, b in zip(tup, batched[0] or [False] * len(tup)):
         a = materialized(size, a, b)
         s = h.shape(a)[1:]
-        arrays.append(call("numpy.reshape", a, (size,) + (s + (1,) if len(s) < 2 else s)))
+        # as NumPy: a 0-d example is a 1 x 1 column, a vector a column, matrices as they are
+        column = (1, 1) if not s else s + (1,) if len(s) == 1 else s
+        arrays.append(call("numpy.reshape", a, (size,) + column))
     return call("numpy.concatenate", arrays, 2)
 
 

@@ -286,16 +286,29 @@ def _solve_vjp_a(ans, a, b):
     return vjp
 
 
+def _lift(t, nb, rank):
+    """``t``, with ``nb`` leading batch axes, given size-1 axes after them up to
+    ``nb + rank`` axes, so that broadcasting against an array of rank ``rank``
+    (which a stack of matrices may have more of than ``t``'s primal) never
+    aligns a batch axis with one of the array's own."""
+    k = rank - (ndim(t) - nb)
+    if k <= 0 or not nb:
+        return t
+    s = shape(t)
+    return np.reshape(t, s[:nb] + (1,) * k + s[nb:])
+
+
 def _solve_jvp_a(t, ans, a, b):
     if _is_vector_rhs(b):
         return -_solve(a, t @ ans[..., None])[..., 0]
-    return -_solve(a, t @ ans)
+    return -_solve(a, _lift(t, ndim(t) - ndim(a), ndim(ans)) @ ans)
 
 
 def _solve_jvp_b(t, ans, a, b):
+    nb = ndim(t) - ndim(b)
     if _is_vector_rhs(b):
-        return _solve(a, t[..., None])[..., 0]
-    return _solve(a, t)
+        return _solve(a, _lift(t[..., None], nb, ndim(ans) + 1))[..., 0]
+    return _solve(a, _lift(t, nb, ndim(ans)))
 
 
 defvjp(la.solve, _solve_vjp_a, _solve_vjp_b)
