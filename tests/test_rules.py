@@ -936,12 +936,12 @@ def _detached(x):
 
 @pytest.mark.parametrize("wrong, message", [
     # first derivative wrong in reverse mode only
-    (dict(vjp=lambda ans, x: lambda g: g * numpy.cos(x) * 1.001), "rev mode, order 1, argument 0"),
+    (dict(vjp=lambda ans, x: lambda g: g * numpy.cos(x) * 1.001), "^VJP: "),
     # first derivative wrong in forward mode only
-    (dict(jvp=lambda t, ans, x: t * numpy.cos(x) + 1e-3), "fwd mode, order 1, argument 0"),
+    (dict(jvp=lambda t, ans, x: t * numpy.cos(x) + 1e-3), "^JVP, output"),
     # right first derivatives, but computed from detached values: the second is zero
     (dict(vjp=lambda ans, x: lambda g: g * numpy.cos(_detached(x)),
-          jvp=lambda t, ans, x: t * numpy.cos(_detached(x))), "order 2, argument 0"),
+          jvp=lambda t, ans, x: t * numpy.cos(_detached(x))), " of (JVP|VJP)"),
 ])
 def test_check_grads_catches_wrong_rules(wrong, message, monkeypatch, inner):
     key = _fresh_sin()
@@ -950,7 +950,7 @@ def test_check_grads_catches_wrong_rules(wrong, message, monkeypatch, inner):
     monkeypatch.setitem(_registry._VJP, _registry.key_of(key), (rules["vjp"],))
     monkeypatch.setitem(_registry._JVP, _registry.key_of(key), (rules["jvp"],))
     x = chunked(numpy.linspace(0.1, 1.0, 4), inner)
-    if message.startswith("order 2"):
+    if message.startswith(" of"):
         check_grads(key, [x], order=1, inner=inner)  # the first derivatives are right
     with pytest.raises(AssertionError, match=message):
         check_grads(key, [x], inner=inner)

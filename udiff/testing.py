@@ -1,4 +1,4 @@
-"""Checking derivatives against finite differences, in the style of JAX.
+"""Checking derivatives against finite differences, as JAX's ``check_grads`` does.
 
 Examples
 --------
@@ -10,51 +10,63 @@ import uarray as ua
 
 from ._backend import DiffArrayBackend
 from ._core import DiffArray
-from ._sweeps import differentiate
+from ._tree import tree_flatten, tree_map, tree_unflatten
 from .backends import inner_of, numpy_backend
+from .differential_operators import jvp, vjp
 
 __all__ = ["check_grads"]
 
-_SWEEPS = {"fwd": "jvp", "rev": "vjp"}
+_MODES = ("fwd", "rev")
+_NAMES = {"fwd": "JVP", "rev": "VJP"}
 
 
 def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps=1e-6,
                 rtol=1e-5, atol=1e-6, argnums=None, seed=0):
-    """Check the derivatives of ``f`` against central finite differences.
+    """Check the derivatives of ``f``, to ``order``, against central finite differences.
 
-    For each differentiable argument ``x`` of ``f`` a random direction ``u``
-    (shaped like ``x``) and a random cotangent ``v`` (shaped like the output
-    ``y``) are drawn, and the numeric directional derivative
+    This is JAX's ``check_grads``.  At each order, a random tangent ``u`` (shaped
+    like the arguments) and a random cotangent ``v`` (shaped like the output)
+    are drawn, and the numeric directional derivative
     ``d = (f(x + eps u) - f(x - eps u)) / (2 eps)`` is compared with
 
-    - forward mode (``"fwd"``): ``y.to(x, grad_variables=u)`` must equal ``d``;
-    - reverse mode (``"rev"``): ``Re sum(y.to(x, grad_variables=v) * u)`` must
-      equal ``Re sum(v * d)``.
+    - forward mode (``"fwd"``): the tangent of ``udiff.jvp(f, x, u)``;
+    - reverse mode (``"rev"``): ``<u, vjp_fn(v)>`` must equal ``<d, v>``, where
+      ``out, vjp_fn = udiff.vjp(f, x)``.
+
+    With ``order > 1`` the derivative *functions* are checked in turn, at
+    ``order - 1``, in every mode of ``modes``, so every pair of modes is
+    covered (forward over forward, reverse over forward, forward over reverse
+    and reverse over reverse):
+
+    - after forward mode, ``(x, u) -> udiff.jvp(f, x, u)``, a function of the
+      primals *and* the tangents, at the point ``(x, u)`` (JAX takes ``(x,
+      x)``; a random tangent also stays finite where ``x`` holds NaN);
+    - after reverse mode, ``x -> vjp_fn(f(x))`` with ``out, vjp_fn =
+      udiff.vjp(f, x)``: the cotangent depends on ``x``, so its derivative
+      runs through the cotangent as well.
+
+    A derivative that ignored its tangent or cotangent (treating a traced
+    seed as a constant) fails the second-order check.
 
     Complex numbers follow udiff's convention (JAX's and autograd's): a VJP is
-    the transpose of the Jacobian for the bilinear pairing ``Re sum(a * b)``
-    (no conjugate).  A complex ``x`` gets a complex direction ``u`` (random
+    the transpose of the Jacobian for the bilinear pairing ``<a, b> = Re sum(a
+    * b)`` (no conjugate).  A complex argument gets a complex direction (random
     real *and* imaginary parts, so functions that are not holomorphic, such as
-    ``abs`` or ``norm``, are checked along both); a complex output gets a
-    complex cotangent ``v``, a real one a real ``v``.  Derivatives must also
-    have the right dtype: ``y.to(x, grad_variables=v)`` that of ``x``, the
-    tangent that of ``y``.
-
-    With ``order > 1`` the derivative functions themselves, ``x -> J u``
-    (forward) and ``x -> v J`` (reverse), recorded with ``create_graph=True``,
-    are checked the same way at ``order - 1``, in every mode of ``modes``.
+    ``abs``, are checked along both); a complex output a complex cotangent.
+    Derivatives must also have the right dtype and shape: the tangent that of
+    the output, each cotangent that of its argument (floating).
 
     Parameters
     ----------
     f : callable
-        Written with udiff.numpy functions; it is called with DiffArrays under
-        :class:`udiff.DiffArrayBackend` and returns one array.
+        Written with udiff.numpy functions; it returns an array or a container
+        of arrays.
     args : sequence of array_like
         The point: arrays of ``inner`` (NumPy, Dask...).  Arguments that are
         neither floating nor complex (indices, masks) are passed unchanged and
         not perturbed.
     modes : sequence of {"fwd", "rev"}
-        Which sweeps to check.
+        Which modes to check, at every order.
     order : int
         How many times to differentiate (1: first derivatives only).
     inner : uarray backend
@@ -66,13 +78,19 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
     argnums : sequence of int, optional
         Which arguments to differentiate; default every floating one.
     seed : int
-        Seeds the random directions and cotangents.
+        Seeds the random tangents and cotangents.
+
+    Returns
+    -------
+    None
+        It returns when every check passes.
 
     Raises
     ------
     AssertionError
-        Naming the mode, the order, the argument and the two numbers that
-        differ (or the dtypes or shapes).
+        Naming the check (``JVP of VJP``: the forward-mode check of the
+        reverse-mode derivative function), the output, and the two numbers
+        that differ (or the dtypes or shapes).
 
     Examples
     --------
@@ -83,101 +101,151 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, inner=numpy_backend, eps
     >>> z = numpy.asarray([1.0 + 2.0j, -0.5j])
     >>> udiff.testing.check_grads(lambda z: np.absolute(z) * z, [z])
     """
+    modes = tuple(modes)
     for mode in modes:
-        if mode not in _SWEEPS:
+        if mode not in _MODES:
             raise ValueError(f"modes must be 'fwd' or 'rev', not {mode!r}")
+    if int(order) < 1:
+        raise ValueError(f"order must be a positive integer, not {order!r}")
     inner = inner_of(inner)
     args = tuple(a if hasattr(a, "dtype") else inner.asarray(a) for a in args)
     if argnums is None:
         argnums = [i for i, a in enumerate(args) if np.dtype(a.dtype).kind in "fc"]
-    backends = {mode: DiffArrayBackend(inner, sweep) for mode, sweep in _SWEEPS.items()}
-    rng = np.random.default_rng(seed)
-    checks = []
-    _collect(f, args, tuple(modes), order, 1, tuple(argnums), backends, rng, eps, checks)
-    # Everything is computed at once (one pass for Dask), then compared in order.
-    values = _numpy(*(a for _, _, arrays in checks for a in arrays))
-    start = 0
-    for mode, where, arrays in checks:
-        got, start = values[start:start + len(arrays)], start + len(arrays)
-        if mode == "fwd":
-            t, d = got
-            _check_close(t, d, mode, where, rtol, atol)
-        else:
-            g, u, v, d = got
-            _check_close(_pair(g, u), _pair(v, d), mode, where, rtol, atol)
+    argnums = tuple(argnums)
+
+    def at(*xs):
+        full = list(args)
+        for n, x in zip(argnums, xs):
+            full[n] = x
+        return f(*full)
+
+    checker = _Checker(modes, inner, eps, np.random.default_rng(seed))
+    checker.grads(at, tuple(args[n] for n in argnums), int(order), "", constants=True)
+    checker.compare(rtol, atol)
 
 
-def _collect(f, args, modes, order, level, argnums, backends, rng, eps, checks):
-    """Append ``(mode, where, arrays to compare)`` for ``f`` and its derivatives to ``checks``."""
-    traced = {mode: _call(f, args, argnums, backends[mode]) for mode in modes}
-    y0 = next(iter(traced.values()))[0] if traced else _call(f, args, argnums, backends["rev"])[0]
-    for i in argnums:
-        x = args[i]
-        # Finite differences in double precision, seeds in the dtypes of x and y.
-        u = _random_like(rng, x, backends["rev"].inner)
-        v = _random_like(rng, y0.value, backends["rev"].inner)
-        u_seed, v_seed = _as_dtype(u, x.dtype), _as_dtype(v, y0.dtype)
-        plus = _call(f, _replace(args, i, x + eps * u), argnums, backends["rev"])[0].value
-        minus = _call(f, _replace(args, i, x - eps * u), argnums, backends["rev"])[0].value
-        numeric = (plus - minus) / (2 * eps)
-        where = f"order {level}, argument {i}"
-        if "fwd" in modes:
-            y, xs = traced["fwd"]
-            t = y.to(xs[i], grad_variables=u_seed)
-            _check_shape(t, y.shape, "fwd", where)
-            _check_dtype(t, y.dtype, "fwd", where)
-            checks.append(("fwd", where, (t.value, numeric)))
-        if "rev" in modes:
-            y, xs = traced["rev"]
-            g = y.to(xs[i], grad_variables=v_seed)
-            _check_shape(g, np.shape(x), "rev", where)
-            _check_dtype(g, x.dtype, "rev", where)
-            checks.append(("rev", where, (g.value, u, v, numeric)))
-        if order > 1:
-            for mode in modes:
-                seed = u_seed if mode == "fwd" else v_seed
-                derivative = _derivative(f, i, _SWEEPS[mode], seed)
-                _collect(derivative, args, modes, order - 1, level + 1, argnums, backends,
-                         rng, eps, checks)
+class _Checker:
+    """Collects ``(order - 1, what, automatic, numeric)`` comparisons, then computes
+    them all at once (one pass on Dask) and compares them."""
+
+    def __init__(self, modes, inner, eps, rng):
+        self.modes, self.inner, self.eps, self.rng = modes, inner, eps, rng
+        self.checks = []
+
+    def grads(self, f, args, order, of, constants=False):
+        """Check ``f`` at ``args`` in every mode; recurse into the derivative functions.
+
+        With ``constants``, ``f`` (the user's function) is evaluated on DiffArray
+        constants, as it is when differentiated (it may call DiffArray methods).
+        """
+        inner = self.inner
+        u = tree_map(self.random_like, args)
+        u_seed = tree_map(_cast_like, u, args)
+        out = self.value(f, args, constants)
+        plus = self.value(f, _axpy(self.eps, u, args), constants)
+        minus = self.value(f, _axpy(-self.eps, u, args), constants)
+        numeric = tree_map(lambda p, m: (p - m) / (2 * self.eps), plus, minus)
+        for mode in self.modes:
+            what = _NAMES[mode] + (f" of {of}" if of else "")
+            if mode == "fwd":
+                out_f, t_out = jvp(f, args, u_seed, inner=inner)
+                self.shapes_and_dtypes(what, t_out, out, "the tangent of output")
+                for (t, d), path in zip(_pairs(t_out, numeric), _paths(out)):
+                    self.checks.append((what.count(" of "), f"{what}, output{path}", t, d))
+                if order > 1:
+                    def f_jvp(primals, tangents, f=f):
+                        return jvp(f, primals, tangents, inner=inner)
+
+                    self.grads(f_jvp, (args, u_seed), order - 1, what)
+            else:
+                out_r, vjp_fn = vjp(f, *args, inner=inner)
+                v = tree_map(self.random_like, out)
+                cts = vjp_fn(tree_map(_cast_like, v, out))
+                self.shapes_and_dtypes(what, cts, args, "the cotangent of argument")
+                self.checks.append((what.count(" of "), f"{what}: <u, vjp(v)> against <jvp(u), v>",
+                                    _inner_product(u, cts), _inner_product(numeric, v)))
+                if order > 1:
+                    def f_vjp(*xs, f=f):
+                        y, pullback = vjp(f, *xs, inner=inner)
+                        return pullback(y)
+
+                    self.grads(f_vjp, args, order - 1, what)
+
+    def value(self, f, args, constants):
+        """``f(*args)`` as inner arrays, run under a DiffArrayBackend (as in a derivative)."""
+        backend = DiffArrayBackend(self.inner)
+        if constants:
+            args = tree_map(lambda a: DiffArray(a, backend), args)
+        with ua.set_backend(backend, coerce=True):
+            out = f(*args)
+        return tree_map(lambda a: a.value if type(a) is DiffArray else a, out)
+
+    def random_like(self, a):
+        """Standard normal numbers shaped like ``a`` (complex if ``a`` is, zero if it is not
+        floating), on the inner library with ``a``'s chunks."""
+        shape, dtype = np.shape(a), np.dtype(a.dtype if hasattr(a, "dtype") else type(a))
+        r = self.rng.standard_normal(shape)
+        if dtype.kind == "c":
+            r = r + 1j * self.rng.standard_normal(shape)
+        elif dtype.kind != "f":
+            r = np.zeros(shape)
+        r = self.inner.asarray(np.asarray(r))
+        chunks = getattr(a, "chunks", None)
+        return r.rechunk(chunks) if chunks is not None and hasattr(r, "rechunk") else r
+
+    def shapes_and_dtypes(self, what, results, like, name):
+        leaves, like_leaves = tree_flatten(results)[0], tree_flatten(like)[0]
+        for k, (r, a) in enumerate(zip(leaves, like_leaves)):
+            where = f"{what}: {name} {k}"
+            if tuple(np.shape(r)) != tuple(np.shape(a)):
+                raise AssertionError(
+                    f"{where} has shape {tuple(np.shape(r))}, expected {tuple(np.shape(a))}")
+            expected = _floating(a.dtype if hasattr(a, "dtype") else np.result_type(a))
+            if np.dtype(r.dtype) != expected:
+                raise AssertionError(f"{where} has dtype {r.dtype}, expected {expected}")
+
+    def compare(self, rtol, atol):
+        """Compute every check in one pass; report a failure of the lowest order first."""
+        checks = sorted(self.checks, key=lambda check: check[0])
+        values = _numpy(*(a for _, _, got, expected in checks for a in (got, expected)))
+        for k, (_, what, _, _) in enumerate(checks):
+            _check_close(values[2 * k], values[2 * k + 1], what, rtol, atol)
 
 
-def _derivative(f, i, sweep, seed):
-    """``x -> J u`` (``jvp``) or ``x -> v J`` (``vjp``) of argument ``i``, recorded."""
-
-    def derivative(*args):
-        return differentiate(f(*args), args[i], seed, False, True, None, sweep)
-
-    return derivative
+def _axpy(a, u, x):
+    """``x + a u`` leaf by leaf (in double precision: ``u`` is float64 or complex128)."""
+    return tree_map(lambda ui, xi: xi + a * ui if np.dtype(xi.dtype).kind in "fc" else xi, u, x)
 
 
-def _call(f, args, argnums, backend):
-    """``f`` at ``args`` with arguments ``argnums`` as DiffArrays: ``(y, args)``."""
-    args = [DiffArray(a, backend) if n in argnums else a for n, a in enumerate(args)]
-    with ua.set_backend(backend, coerce=True):
-        y = f(*args)
-    if type(y) is not DiffArray:
-        y = DiffArray(backend.inner.asarray(y), backend)
-    return y, args
+def _cast_like(r, a):
+    """``r`` in ``a``'s dtype made floating: the seeds a derivative receives."""
+    return r.astype(_floating(a.dtype if hasattr(a, "dtype") else np.result_type(a)))
 
 
-def _replace(args, i, value):
-    return args[:i] + (value,) + args[i + 1:]
+def _floating(dtype):
+    """``dtype`` if it is floating or complex, else float64 (derivatives of integers)."""
+    dtype = np.dtype(dtype)
+    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
 
-def _pair(a, b):
-    """``Re sum(a * b)``: the pairing under which a VJP is the transpose of a JVP."""
-    return np.real(np.sum(a * b))
+def _pairs(a, b):
+    return list(zip(tree_flatten(a)[0], tree_flatten(b)[0]))
 
 
-def _random_like(rng, a, inner):
-    """Standard normal numbers shaped like ``a`` (complex if ``a`` is), on ``inner`` with
-    ``a``'s chunks."""
-    r = rng.standard_normal(np.shape(a))
-    if np.dtype(a.dtype).kind == "c":
-        r = r + 1j * rng.standard_normal(np.shape(a))
-    r = inner.asarray(np.asarray(r))
-    chunks = getattr(a, "chunks", None)
-    return r.rechunk(chunks) if chunks is not None and hasattr(r, "rechunk") else r
+def _paths(tree):
+    leaves, treedef = tree_flatten(tree)
+    if len(leaves) == 1 and treedef.kind is None:
+        return [""]
+    return [f" {k}" for k in range(len(leaves))]
+
+
+def _inner_product(a, b):
+    """``Re sum(a * b)`` over all leaves: the pairing under which a VJP is the
+    transpose of a JVP."""
+    total = 0.0
+    for x, y in _pairs(a, b):
+        total = total + np.real(np.sum(x * y))
+    return total
 
 
 def _numpy(*arrays):
@@ -190,40 +258,13 @@ def _numpy(*arrays):
             for a in arrays]
 
 
-def _check_shape(result, expected, mode, where):
-    if tuple(result.shape) != tuple(expected):
-        raise AssertionError(
-            f"{mode} mode, {where}: the derivative has shape {tuple(result.shape)}, "
-            f"expected {tuple(expected)}"
-        )
-
-
-def _floating(dtype):
-    """``dtype`` if it is floating or complex, else float64 (derivatives of integers)."""
-    dtype = np.dtype(dtype)
-    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
-
-
-def _as_dtype(a, dtype):
-    """``a`` cast to ``dtype`` made floating."""
-    return a.astype(_floating(dtype))
-
-
-def _check_dtype(result, expected, mode, where):
-    expected = _floating(expected)
-    if np.dtype(result.dtype) != expected:
-        raise AssertionError(
-            f"{mode} mode, {where}: the derivative has dtype {result.dtype}, expected {expected}"
-        )
-
-
-def _check_close(autodiff, numeric, mode, where, rtol, atol):
+def _check_close(autodiff, numeric, what, rtol, atol):
     autodiff, numeric = np.broadcast_arrays(np.asarray(autodiff), np.asarray(numeric))
     close = np.isclose(autodiff, numeric, rtol=rtol, atol=atol)
     if not close.all():
         worst = np.unravel_index(np.argmax(np.abs(autodiff - numeric) * ~close), close.shape)
         at = f" at index {tuple(int(k) for k in worst)}" if autodiff.ndim else ""
         raise AssertionError(
-            f"{mode} mode, {where}: automatic derivative {autodiff[worst].item()!r} != "
+            f"{what}: automatic derivative {autodiff[worst].item()!r} != "
             f"finite difference {numeric[worst].item()!r}{at}"
         )
