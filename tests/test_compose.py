@@ -220,6 +220,9 @@ WRAPPERS = {
 }
 
 
+_REFERENCES = {}
+
+
 class _Op:
     """One operation at one point: f of the first floating argument, and references."""
 
@@ -237,16 +240,33 @@ class _Op:
         b = self.inner
         self.plain = f
         self.f = WRAPPERS[wrapper](f, b)
-        rng = numpy.random.default_rng(1)
-        y = _np(vjp(f, self.x, inner=b)[0])
+        self.key = (case.name, inner)
+        y = self.reference("y", lambda: _np(vjp(f, self.x, inner=b)[0]))
         self.complex = y.dtype.kind == "c"
+        rng = numpy.random.default_rng(1)
         self.v = self.like(rng.standard_normal(y.shape))
         self.u = self.like(rng.standard_normal(numpy.shape(self.x)))
         self.w = self.like(rng.standard_normal(numpy.shape(self.x)))
-        n = int(numpy.prod(numpy.shape(self.x)))
-        self.J = _np(jacrev(f, inner=b)(self.x)).reshape(y.size, n)
-        self.H = _np(hessian(self.s(f), inner=b)(self.x)).reshape(n, n)
+        self.n, self.m = int(numpy.prod(numpy.shape(self.x))), y.size
         self.X = numpy.stack([_np(self.x), _np(self.x) * 0.9 + 0.05])
+
+    def reference(self, name, compute):
+        """A reference quantity of the plain operation, computed once per case and inner
+        library (every wrapper and pair of the matrix shares it)."""
+        key = self.key + (name,)
+        if key not in _REFERENCES:
+            _REFERENCES[key] = compute()
+        return _REFERENCES[key]
+
+    @property
+    def J(self):
+        return self.reference("J", lambda: _np(jacrev(self.plain, inner=self.inner)(self.x))
+                              .reshape(self.m, self.n))
+
+    @property
+    def H(self):
+        return self.reference("H", lambda: _np(hessian(self.s(self.plain), inner=self.inner)(
+            self.x)).reshape(self.n, self.n))
 
     def like(self, a):
         a = numpy.asarray(a, dtype=float)
