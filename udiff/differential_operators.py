@@ -14,13 +14,14 @@ back in the same containers, as in JAX.  Keyword arguments are passed to
 ``f`` and not differentiated.
 """
 import inspect
+import threading
 import warnings
 
 import numpy as np
 import uarray as ua
 
 from . import _batched
-from ._backend import DiffArrayBackend
+from ._backend import _SERIALS, DiffArrayBackend
 from ._core import _TRACING, LAZY, DiffArray, apply, mixed_count, tracing
 from ._sweeps import (
     _finish, _seed, differentiate, forward_sweep, forward_sweep_many, reverse_sweep_many,
@@ -29,17 +30,19 @@ from ._tree import check_structure, describe, tree_flatten, tree_flatten_with_pa
 from .backends import inner_of, numpy_backend
 
 _TEMPLATES = {}
+_POOLS = threading.local()
 
 
 def _backend(inner, mode="vjp"):
-    """A fresh DiffArrayBackend for one operator call.
+    """The DiffArrayBackend of one operator call, with a fresh serial number.
 
-    Each call records with a backend of its own, made after those of the
-    operators it runs inside: its serial number tells the nodes its call
-    recorded (and those of operators called inside it) from the nodes of
-    enclosing calls, whose derivatives must flow through its result.  The
-    inner functions it looks up are shared by all backends of that inner
-    library.
+    A call's serial number is larger than those of the calls it runs inside,
+    so it tells the nodes its call recorded (and those of operators called
+    inside it) from the nodes of enclosing calls, whose derivatives must flow
+    through its result.  One backend object serves every call at the same
+    depth of nesting in a thread (calls at one depth never overlap), so that
+    uarray's context for it is built once.  All backends of one inner library
+    share one cache of inner functions.
     """
     inner = inner_of(inner)
     level = _batched.active_level()
@@ -50,11 +53,19 @@ def _backend(inner, mode="vjp"):
         from .batching._inner import inner_at
 
         inner = inner_at(level)
-    template = _TEMPLATES.get(inner)
-    if template is None:
-        template = _TEMPLATES[inner] = DiffArrayBackend(inner)
-    backend = DiffArrayBackend(inner, mode)
-    backend._impls = template._impls
+    pool = getattr(_POOLS, "backends", None)
+    if pool is None:
+        pool = _POOLS.backends = {}
+    key = (inner, mode, len(getattr(_TRACING, "stack", None) or ()))
+    backend = pool.get(key)
+    if backend is None:
+        template = _TEMPLATES.get(inner)
+        if template is None:
+            template = _TEMPLATES[inner] = DiffArrayBackend(inner)
+        backend = pool[key] = DiffArrayBackend(inner, mode)
+        backend._impls = template._impls
+    else:
+        backend.serial = next(_SERIALS)
     return backend
 
 
@@ -84,6 +95,11 @@ class _Trace:
 def _trace(f, args, kwargs, nums, backend, has_aux=False):
     """Call ``f`` with the array leaves of the arguments ``nums`` as DiffArray variables."""
     trace = _Trace()
+    # Whether anything recorded outside this call can reach its result: an
+    # enclosing operator's arrays (as arguments, keywords or closures) or a
+    # ``with`` block's.  Then the result depends on them, must stay recorded and
+    # is swept recorded, or their derivatives would be silently dropped.
+    outside = bool(getattr(_TRACING, "stack", None)) or _traced((args, kwargs), backend)
     args = list(args)
     trace.variables, trace.structures = [], []
     made = {}
@@ -98,11 +114,6 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
             made[n] = variables, treedef
         trace.variables.extend(variables)
         trace.structures.append(treedef)
-    # Whether anything recorded outside this call can reach its result: an
-    # enclosing operator's arrays (as arguments, keywords or closures) or a
-    # ``with`` block's.  Then the result depends on them, must stay recorded and
-    # is swept recorded, or their derivatives would be silently dropped.
-    outside = bool(getattr(_TRACING, "stack", None)) or _traced((args, kwargs), backend)
     mixed = mixed_count()
     with _set_backend(backend), tracing(trace.variables):
         out = f(*args, **kwargs)
