@@ -183,6 +183,9 @@ def test_vjp_does_not_alias_the_callers_array():
 # UDIFF_FULL_MATRIX=1 runs every one (.ci/run does).
 import os  # noqa: E402
 
+import test_linalg  # noqa: E402
+import test_special  # noqa: E402
+import test_stats  # noqa: E402
 from test_rules import CASES_BY_NAME  # noqa: E402
 
 from udiff import vmap  # noqa: E402
@@ -190,13 +193,26 @@ from udiff import vmap  # noqa: E402
 SAMPLE = ["sin_1x2", "exp_3x2", "tanh_1x2", "multiply_3x1_1x2", "divide_0d_0d", "power_3x1_1x2",
           "sum_axis1", "max_axis0", "prod_axis0", "std_ddof1", "matmul_2x3_3x4", "einsum_three",
           "reshape", "getitem_fancy_2d", "sort_axis0", "cumsum_axis0", "where", "concatenate",
-          "take_along_axis", "logsumexp_norm"]
+          "take_along_axis", "logsumexp_norm", "linalg:solve_broadcast", "linalg:det_stack",
+          "linalg:eigh_values", "linalg:qr_r", "special:gammaln", "stats:norm.logpdf"]
+
+
+def _all_cases():
+    """Every case of the operation tables: test_rules' (NumPy's namespace), and
+    numpy.linalg's, scipy.special's and scipy.stats' (their names prefixed)."""
+    cases = dict(CASES_BY_NAME)
+    for prefix, module in [("linalg", test_linalg), ("special", test_special),
+                           ("stats", test_stats)]:
+        for c in module.CASES:
+            cases[f"{prefix}:{c.name}"] = c._replace(name=f"{prefix}:{c.name}")
+    return cases
 
 
 def _matrix_cases():
+    cases = _all_cases()
     if os.environ.get("UDIFF_FULL_MATRIX"):
-        return [c for c in CASES_BY_NAME.values() if not c.xfail]
-    return [CASES_BY_NAME[n] for n in SAMPLE if n in CASES_BY_NAME]
+        return [c for c in cases.values() if not getattr(c, "xfail", None)]
+    return [cases[n] for n in SAMPLE]
 
 
 def _wrap_custom_vjp(f, b):
@@ -229,7 +245,7 @@ class _Op:
     def __init__(self, case, inner, wrapper):
         self.inner = _inner(inner)
         args = case.make_args(self.inner)
-        self.k = next(i for i, a in enumerate(args) if numpy.dtype(a.dtype).kind == "f")
+        self.k = next(i for i, a in enumerate(args) if numpy.dtype(a.dtype).kind in "fc")
         self.x = args[self.k]
         rest = list(args)
 
@@ -242,7 +258,7 @@ class _Op:
         self.f = WRAPPERS[wrapper](f, b)
         self.key = (case.name, inner)
         y = self.reference("y", lambda: _np(vjp(f, self.x, inner=b)[0]))
-        self.complex = y.dtype.kind == "c"
+        self.complex = y.dtype.kind == "c" or numpy.dtype(self.x.dtype).kind == "c"
         rng = numpy.random.default_rng(1)
         self.v = self.like(rng.standard_normal(y.shape))
         self.u = self.like(rng.standard_normal(numpy.shape(self.x)))
@@ -361,9 +377,9 @@ _READS_VALUES = (
     "reads the values to decide shapes or positions (interp's searchsorted, piecewise's "
     "conditions, trim_zeros, real_if_close): with a batched value under a derivative inside "
     "vmap udiff raises BatchingConversionError instead of batching it")
-_POLYFIT_DASK = (
-    "polyfit on Dask inside vmap: the examples' least-squares results have unknown (NaN) "
-    "chunk sizes, and stacking them fails")
+_LSTSQ_DASK = (
+    "lstsq (and polyfit, which calls it) on Dask inside vmap: the examples' least-squares "
+    "results have unknown (NaN) chunk sizes, and stacking them fails")
 KNOWN = {}
 for _c in ("at_set", "at_add_repeated", "at_multiply"):
     for _w in ("custom_vjp", "custom_jvp", "checkpoint"):
@@ -390,9 +406,10 @@ for _c in ("interp_x0d", "interp_x2d", "interp_xfp", "piecewise_funcs", "real_if
     for _i in INNERS:
         KNOWN[_c, _i, "custom_vjp"] = (
             {"grad(vmap)", "vmap(grad)", "vmap(jacrev)", "vmap(vjp)"}, _READS_VALUES)
-for _c in ("polyfit_xy", "polyfit_weights", "polyfit_cov"):
+for _c in ("polyfit_xy", "polyfit_weights", "polyfit_cov", "linalg:lstsq_vector",
+           "linalg:lstsq_matrix"):
     for _w in ("plain", "custom_vjp"):
-        KNOWN[_c, "dask", _w] = (_VMAP5 | {"grad(vmap)", "vmap(vmap)"}, _POLYFIT_DASK)
+        KNOWN[_c, "dask", _w] = (_VMAP5 | {"grad(vmap)", "vmap(vmap)"}, _LSTSQ_DASK)
 
 
 @pytest.mark.parametrize("inner", INNERS)

@@ -25,6 +25,13 @@ def _logsumexp(size, batched, a, axis=None, b=None, keepdims=False, return_sign=
     if not flags[0]:  # only b is batched: a broadcast along the batch
         a = call("numpy.broadcast_to", a,
                  (size,) + np.broadcast_shapes(tuple(a.shape), tuple(b.shape[1:])))
+    if nd == 0 and axis is not None:
+        # SciPy reduces a 0-d array along axis 0 (or -1) as if it had one axis of one
+        # element: so do its examples
+        a = call("numpy.expand_dims", a, 1)
+        b = None if b is None else call("numpy.expand_dims",
+                                        b if flags[2] else call("numpy.asarray", b), -1)
+        nd = 1
     axis = tuple(range(1, nd + 1)) if axis is None else axes(axis, nd)
     return call(DOMAIN + "logsumexp", a, axis, b, keepdims, return_sign)
 
