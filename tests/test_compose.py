@@ -367,12 +367,6 @@ def _loop(op, fn, X=None):
 
 # -- what the matrix finds that is not fixed yet: strict xfails, so that a fix must remove them
 _VMAP5 = {"vmap(grad)", "vmap(jacfwd)", "vmap(jacrev)", "vmap(jvp)", "vmap(vjp)"}
-_NOT_VMAP = set(PAIRS) - _VMAP5 - {"grad(vmap)"}
-_ON_INNER = (
-    "a custom rule's fwd (or a custom_jvp's or checkpoint's body) runs on the inner "
-    "library's own arrays, where DiffArray-only methods (x.at) and udiff's corrections of "
-    "Dask (fancy indexing, flatten, percentile, nancumprod, repeat, unknown chunk sizes of "
-    "compress, gradient's chunks) do not apply")
 _READS_VALUES = (
     "reads the values to decide shapes or positions (interp's searchsorted, piecewise's "
     "conditions, trim_zeros, real_if_close): with a batched value under a derivative inside "
@@ -381,22 +375,6 @@ _LSTSQ_DASK = (
     "lstsq (and polyfit, which calls it) on Dask inside vmap: the examples' least-squares "
     "results have unknown (NaN) chunk sizes, and stacking them fails")
 KNOWN = {}
-for _c in ("at_set", "at_add_repeated", "at_multiply"):
-    for _w in ("custom_vjp", "custom_jvp", "checkpoint"):
-        KNOWN[_c, "numpy", _w] = (_NOT_VMAP, _ON_INNER)
-    KNOWN[_c, "dask", "custom_vjp"] = (_NOT_VMAP, _ON_INNER)
-for _c in ("choose_clip", "getitem_fancy_2d", "method_dot", "method_flatten_size0",
-           "method_reshape", "nancumprod_nans", "percentile_many", "repeat_counts",
-           "repeat_size0_flat"):
-    KNOWN[_c, "dask", "custom_vjp"] = (_NOT_VMAP, _ON_INNER)
-_UNKNOWN_SIZE = _NOT_VMAP - {"grad(tangent)", "vjp(jvp)", "vmap(vmap)"}
-for _c in ("compress", "compress_None", "compress_axis0", "extract_const"):
-    KNOWN[_c, "dask", "custom_vjp"] = (_UNKNOWN_SIZE, _ON_INNER)
-KNOWN["compress_axis1", "dask", "custom_vjp"] = (
-    _UNKNOWN_SIZE - {"grad(jvp)", "jacfwd(jacfwd)", "jacrev(jacfwd)", "jvp(jvp)"}, _ON_INNER)
-KNOWN["gradient_spacing", "dask", "custom_vjp"] = (_UNKNOWN_SIZE | {"vmap(vmap)"}, _ON_INNER)
-KNOWN["gradient_2d", "dask", "custom_vjp"] = ({"vmap(vmap)"}, _ON_INNER)
-KNOWN["nanmedian_size0", "dask", "custom_vjp"] = ({"vmap(vmap)"}, _ON_INNER)
 for _c in ("interp_x0d", "interp_x2d", "interp_xfp", "piecewise_funcs", "real_if_close_real",
            "trim_zeros_2d"):
     for _i, _w in [("numpy", "plain"), ("numpy", "stop_gradient"), ("numpy", "checkpoint"),

@@ -890,3 +890,75 @@ def test_second_order_of_a_custom_jvp_uses_the_rule_in_every_mode():
     for op in (udiff.hessian, lambda f: udiff.jacfwd(udiff.jacfwd(f)),
                lambda f: udiff.jacrev(udiff.grad(f)), lambda f: udiff.jacfwd(udiff.grad(f))):
         numpy.testing.assert_allclose(numpy.diag(compute(op(loss)(x))), want)
+
+
+# -- user code runs on udiff's arrays, in every sweep ---------------------------------------
+# The body, fwd, bwd and jvp rule of a custom function see udiff's arrays (DiffArrays), in a
+# plain sweep as in a recorded one, as a plain function does: methods only DiffArrays have
+# (x.at) and udiff's corrections of Dask (nd fancy indexing, flatten) work in them.
+KINDS = ["custom_vjp", "custom_jvp", "checkpoint"]
+
+
+def _at_body(x):
+    return x.at[1].set(2.0) * x  # x_i ** 2, and 2 x_1 at 1
+
+
+def _at_rule(x, s):
+    """The (diagonal) Jacobian of _at_body times the seed ``s``, with ``s.at``."""
+    return 2.0 * s.at[1].divide(x[1]) * x
+
+
+def _custom(kind, body, bwd=None, jvp=None):
+    """``body`` as a ``kind``; bwd(x, g) and jvp(x, t) give its derivatives."""
+    if kind == "checkpoint":
+        return udiff.checkpoint(body)
+    if kind == "custom_vjp":
+        f = udiff.custom_vjp(lambda x: body(x))
+        f.defvjp(lambda x: (body(x), x), lambda x, g: (bwd(x, g),))
+        return f
+    f = udiff.custom_jvp(lambda x: body(x))
+    f.defjvp(lambda p, t: (body(p[0]), jvp(p[0], t[0])))
+    return f
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_custom_functions_use_methods_of_udiffs_arrays(inner, kind):
+    # .at in the body, fwd, bwd and jvp (on the cotangent or tangent): a plain sweep that
+    # hands the rules the inner library's arrays fails.
+    f = _custom(kind, _at_body, bwd=_at_rule, jvp=_at_rule)
+    x = chunked(X, inner)
+    modes = ("rev",) if kind == "custom_vjp" else ("fwd", "rev")
+    check_grads(lambda x: f(x) * x, [x], modes=modes, order=2, inner=inner)
+    d = numpy.where(numpy.arange(3) == 1, 2.0, 2.0 * X)  # the Jacobian's diagonal, by hand
+    value = numpy.where(numpy.arange(3) == 1, 2.0 * X, X * X)
+    want = value + d * X  # d/dx of f(x) * x, diagonal
+    g = udiff.grad(lambda x: np.sum(f(x) * x), inner=inner)(x)
+    numpy.testing.assert_allclose(compute(g), want)
+    ops = (udiff.jacrev,) if kind == "custom_vjp" else (udiff.jacrev, udiff.jacfwd)
+    for op in ops:
+        numpy.testing.assert_allclose(compute(op(f, inner=inner)(x)), numpy.diag(d))
+    numpy.testing.assert_allclose(compute(udiff.vjp(f, x, inner=inner)[0]), value)
+
+
+def _dask_body(x):
+    # nd fancy indexing and flatten: Dask's own raise or mishandle them on several chunks
+    return np.sin(x[[0, 2, 2], [1, 0, 1]]) * x.flatten()[1:4] + np.sum(x.flatten()[::-1] ** 2)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_custom_functions_on_dask_use_udiffs_corrections(kind):
+    import dask.array as da
+
+    b = udiff.dask_backend
+    f = _custom(kind, _dask_body, bwd=lambda x, g: udiff.vjp(_dask_body, x, inner=b)[1](g)[0],
+                jvp=lambda x, t: udiff.jvp(_dask_body, (x,), (t,), inner=b)[1])
+    x = da.from_array(X2, chunks=1)
+    modes = ("rev",) if kind == "custom_vjp" else ("fwd", "rev")
+    check_grads(f, [x], modes=modes, order=2, inner=b)
+    want = compute(udiff.jacrev(_dask_body, inner=b)(x))  # the plain function's
+    numpy.testing.assert_allclose(compute(udiff.jacrev(f, inner=b)(x)), want)
+    if kind != "custom_vjp":
+        numpy.testing.assert_allclose(compute(udiff.jacfwd(f, inner=b)(x)), want)
+    hess = udiff.hessian(lambda x: np.sum(f(x) * f(x)), inner=b)(x)
+    plain = udiff.hessian(lambda x: np.sum(_dask_body(x) ** 2), inner=b)(x)
+    numpy.testing.assert_allclose(compute(hess), compute(plain))

@@ -10,11 +10,17 @@ other function's, so the sweeps of ``_sweeps`` need nothing special, and a
 function nobody holds any more is freed with its rules.  The node's ``call=`` keyword holds
 what the rules need besides the arguments (a :class:`_Call`).
 
-In a plain sweep the rules run on inner arrays.  In a recorded sweep
-(``create_graph``, ``hessian``, ``grad(grad(f))``) they receive DiffArrays
-and run the user's rules on them, re-running what they need (the residuals
-of ``fwd``, the body of a checkpoint) recorded from the node's inputs, so
-that the derivative is connected to them and can be differentiated again.
+The user's code (the body, ``fwd``, ``bwd``, ``jvp``) always receives
+udiff's arrays, as a plain function does, so that what works in a function
+differentiated plainly (``x.at``, udiff's corrections of Dask) works in it.
+Where the machinery holds inner arrays (the call itself, a plain sweep) it
+hands them over as constants of a backend of their own (:class:`_UserCode`)
+and takes what the user's code returns back as values: nothing is recorded
+that outlives the call or the sweep.  In a recorded sweep (``create_graph``,
+``hessian``, ``grad(grad(f))``) the rules receive the node's DiffArrays and
+run the user's rules on them, re-running what they need (the residuals of
+``fwd``, the body of a checkpoint) recorded from the node's inputs, so that
+the derivative is connected to them and can be differentiated again.
 
 Inside :func:`udiff.vmap` a custom function is batched as JAX batches it: a
 call on BatchedArrays of the innermost vmap (and no DiffArray of a
@@ -40,6 +46,8 @@ import numpy as np
 import uarray as ua
 
 from . import _core
+from . import _backend
+from ._backend import DiffArrayBackend
 from ._batched import BatchedArray, frames as _vmap_frames
 from ._core import DiffArray
 from ._declare import Function
@@ -176,7 +184,9 @@ class _CustomFunction:
         if top is not None and (diff is None or level < top.level):
             return self._batch(args, top.frame)
         dynamic = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
-        if diff is None:
+        if diff is None or type(diff._backend) is _UserCode and _constants(args):
+            # No DiffArray, or only the constants that user code of a custom call runs
+            # on (fwd calling its own function, JAX's idiom): nothing differentiates it.
             return self._unrecorded(args)
         self._check_defined()
         return self._record(diff._backend, args, dynamic)
@@ -288,8 +298,12 @@ class _CustomFunction:
         raw = tuple(_value(a) for a in leaves)
         diff = frozenset(j for j, a in enumerate(leaves) if type(a) is DiffArray)
         call = _Call(backend, static, tuple(defs), tuple(paths), diff, None, None, None)
-        out, call.residuals = self._primal(call, raw)
-        outs, call.out_def = _outputs(self, out, backend)
+        run = _user_code(backend)
+        # Every backend made from now on is newer: it records for operators called
+        # inside the body, not for an array the body closes over (_outputs checks).
+        start = next(_backend._SERIALS) if run is not None else None
+        out, call.residuals = self._primal(call, raw, run)
+        outs, call.out_def = _outputs(self, out, backend, start)
         call.avals = tuple((tuple(np.shape(o)), np.result_type(o)) for o in outs)
         parents = tuple((0, (j,), a) for j, a in enumerate(leaves) if type(a) is DiffArray)
         kwargs = {"call": call}
@@ -307,10 +321,10 @@ class _CustomFunction:
             names = []
         return names[pos] if pos < len(names) else f"args[{pos}]"
 
-    def _primal(self, call, raw):
-        """``(output, residuals)`` of the call on inner arrays."""
-        with _backend_set(call.backend.inner):
-            return self.fun(*call.arguments(raw)), None
+    def _primal(self, call, raw, run):
+        """``(output, residuals)`` of the call, run on ``run``'s arrays (see :class:`_UserCode`)."""
+        with _backend_set(run or call.backend.inner):
+            return self.fun(*call.arguments(_wrapped(call, raw, run))), None
 
     # -- helpers for the rules ---------------------------------------------------
     def _body_vjp(self, body, index, ans, args, call, g):
@@ -442,9 +456,14 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
                 f"{self.__name__}.defvjp(fwd, bwd) before differentiating it"
             )
 
-    def _primal(self, call, raw):
-        with _backend_set(call.backend.inner):
-            return self._split_fwd(self.fwd(*call.arguments(raw)))
+    def _primal(self, call, raw, run):
+        with _backend_set(run or call.backend.inner):
+            out, residuals = self._split_fwd(self.fwd(*call.arguments(_wrapped(call, raw, run))))
+        if run is not None:
+            # Kept for bwd in plain sweeps as constants of user code: the same arrays,
+            # without the graph of fwd's operations that made them.
+            residuals = _detached(residuals, run)
+        return out, residuals
 
     def _split_fwd(self, pair):
         if not isinstance(pair, tuple) or len(pair) != 2:
@@ -474,11 +493,16 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
     def _bwd(self, index, args, call, residuals, g):
         """One call of bwd: the cotangents of the arguments, checked."""
         recorded = type(g) is DiffArray
+        # In a plain sweep, bwd runs on constants of user code too (the residuals are
+        # kept so); the cotangents it returns are taken back as values (_checked).
+        ours = None if recorded else _user_code(call.backend)
+        if ours is not None:
+            g = DiffArray(g, ours)
         gs = tree_unflatten(call.out_def, [
-            g if i == (index or 0) else _zeros(shape, dtype, call.backend, recorded)
+            g if i == (index or 0) else _zeros(shape, dtype, ours or call.backend,
+                                               type(g) is DiffArray)
             for i, (shape, dtype) in enumerate(call.avals)])
-        backend = call.backend if recorded else call.backend.inner
-        with _backend_set(backend):
+        with _backend_set(call.backend if recorded else ours or call.backend.inner):
             cts = self.bwd(*call.static.values(), residuals, gs)
         n = len(call.defs)
         if not isinstance(cts, (tuple, list)) or len(cts) != n:
@@ -508,10 +532,10 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
         value = _value(arg)
         if ct is None:
             return _zeros(np.shape(value), _floating(np.result_type(value)), call.backend, recorded)
-        if tuple(np.shape(ct)) != tuple(np.shape(value)):
+        if tuple(np.shape(_value(ct))) != tuple(np.shape(value)):  # (a DiffArray's: slow)
             raise ValueError(
                 f"the bwd of custom_vjp {self.__name__} returned a cotangent of shape "
-                f"{tuple(np.shape(ct))} for {call.paths[j]}, which has shape "
+                f"{tuple(np.shape(_value(ct)))} for {call.paths[j]}, which has shape "
                 f"{tuple(np.shape(value))}"
             )
         return _as_kind(ct, call.backend, recorded)
@@ -611,7 +635,13 @@ class custom_jvp(_CustomFunction):  # noqa: N801  (JAX's name)
             )
 
     def _call_jvp(self, index, call, primals, tangents, recorded):
-        backend = call.backend if recorded else call.backend.inner
+        # In a plain sweep the primals and tangents that are inner arrays are handed to
+        # jvp as constants of user code; the tangent is taken back as a value.
+        ours = _user_code(call.backend)
+        if ours is not None:
+            primals = _wrapped(call, primals, ours)
+            tangents = [DiffArray(t, ours) if _raw(t) else t for t in tangents]
+        backend = call.backend if recorded else ours or call.backend.inner
         with _backend_set(backend):
             pair = self.jvp(*call.static.values(), call.dynamic(primals), call.dynamic(tangents))
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
@@ -648,10 +678,10 @@ class custom_jvp(_CustomFunction):  # noqa: N801  (JAX's name)
     def _checked_out(self, out, shape, dtype, call, recorded):
         if out is None:
             return _zeros(shape, _floating(dtype), call.backend, recorded)
-        if tuple(np.shape(out)) != shape:
+        if tuple(np.shape(_value(out))) != shape:
             raise ValueError(
                 f"the jvp of custom_jvp {self.__name__} returned a tangent of shape "
-                f"{tuple(np.shape(out))} for an output of shape {shape}"
+                f"{tuple(np.shape(_value(out)))} for an output of shape {shape}"
             )
         return _as_kind(out, call.backend, recorded)
 
@@ -702,8 +732,9 @@ class _Checkpoint(_CustomFunction):
 def checkpoint(fun):
     """``fun``, computed without keeping its intermediates for the sweeps (JAX's ``checkpoint``).
 
-    A call on DiffArrays runs ``fun`` on the inner arrays and records one
-    node that holds only the inputs and the outputs; each sweep that reaches
+    A call on DiffArrays runs ``fun`` on their values (as constants, keeping
+    nothing of that run) and records one node that holds only the inputs and
+    the outputs; each sweep that reaches
     it re-runs ``fun`` recorded and sweeps that small graph, so the memory of
     a gradient is that of the checkpointed calls' inputs and outputs plus one
     call's intermediates, for the time of running ``fun`` twice.  Correct in
@@ -813,6 +844,8 @@ def _merge(static, dynamic):
 
 
 def _describe(obj):
+    if type(obj) is DiffArray:  # what user code returned, on udiff's arrays
+        return _describe(obj.value)
     if isinstance(obj, (tuple, list)):
         return f"a {type(obj).__name__} of {len(obj)} items"
     return "None" if obj is None else f"a {type(obj).__module__}.{type(obj).__qualname__}"
@@ -831,13 +864,20 @@ def _is_array(a):
     return hasattr(a, "shape") and hasattr(a, "dtype") or isinstance(a, (int, float, complex))
 
 
-def _outputs(f, out, backend):
-    """The output arrays (leaves) of a call on inner arrays, and the output's structure."""
+def _outputs(f, out, backend, start):
+    """The output arrays (leaves) of a call, as inner arrays, and the output's structure.
+
+    ``start``: the serial number taken when the call began to run on constants of
+    user code (:class:`_UserCode`); None if it ran on inner arrays.
+    """
     outs, out_def = tree_flatten(out)
+    seen = set()
     for k, o in enumerate(outs):
         if type(o) is DiffArray:
-            # Run on inner arrays, the body made a DiffArray from one it closes over.
-            if o._parents or o._fn is not None or _traced(o):
+            # Made from a DiffArray the body closes over (not only from its arguments
+            # and what it made itself): its derivative would not go through the rule.
+            if (_from_outside(o, start, seen) if start is not None
+                    else o._parents or o._fn is not None or _traced(o)):
                 raise TypeError(
                     f"{f._kind} {f.__name__} closes over a DiffArray that is being "
                     "differentiated (its output depends on an array that is not one of its "
@@ -869,6 +909,96 @@ def _pick(f, call, out, index, what="output"):
 def _position(call, k):
     """The position among all arguments of differentiable argument ``k``."""
     return [i for i in range(len(call.static) + k + 1) if i not in call.static][k]
+
+
+class _UserCode(DiffArrayBackend):
+    """The backend of the constants that user code of a custom function runs on.
+
+    The body, ``fwd``, ``bwd`` and ``jvp`` of a custom function are user code: they
+    get udiff's arrays in every sweep, as a plain function does, so that methods only
+    DiffArrays have (``x.at``) and udiff's corrections of the inner library (Dask's nd
+    fancy indexing, ``flatten``...) apply there too.  Where the machinery holds inner
+    arrays (the call itself, a plain sweep) it hands them over as DiffArray constants
+    of this backend, runs the user code under it, and takes what it returns back as
+    values (outputs, cotangents, tangents) or as constants (fwd's residuals): the
+    small graph their operations record is dropped.  Nothing differentiates with
+    respect to these constants, so a custom function called on them alone runs its
+    body (``fwd`` calling its own function, JAX's idiom), as on inner arrays.  One
+    per inner backend and mode.
+    """
+
+    def __reduce__(self):
+        return (_user_code_of, (self.inner, self.mode))
+
+
+_USER_CODE = {}  # (inner, mode) -> its _UserCode
+
+
+def _user_code_of(inner, mode):
+    ours = _USER_CODE.get((inner, mode))
+    if ours is None:
+        ours = _USER_CODE.setdefault((inner, mode), _UserCode(inner, mode))
+    return ours
+
+
+def _user_code(backend):
+    """The :class:`_UserCode` for the calls that ``backend`` records, or None where user
+    code runs on the inner backend's arrays: inside a vmap, where a differentiation's
+    values are BatchedArrays (which go to udiff's batching rules already)."""
+    if getattr(backend.inner, "level", 0):
+        return None
+    ours = _USER_CODE.get((backend.inner, backend.mode))
+    return ours if ours is not None else _user_code_of(backend.inner, backend.mode)
+
+
+def _constants(args):
+    """Whether every DiffArray among ``args`` is a constant of user code."""
+    return all(type(a._backend) is _UserCode for a in tree_leaves(args) if type(a) is DiffArray)
+
+
+def _raw(a):
+    """Whether ``a`` is an array to hand user code as a DiffArray constant."""
+    t = type(a)
+    return t is not DiffArray and t is not BatchedArray and a is not None
+
+
+def _wrapped(call, leaves, backend):
+    """The argument ``leaves`` with those that were DiffArrays in the call, if now inner
+    arrays, as DiffArray constants of ``backend`` (None: unchanged)."""
+    if backend is None:
+        return leaves
+    return [DiffArray(a, backend) if j in call.diff and _raw(a) else a
+            for j, a in enumerate(leaves)]
+
+
+def _detached(tree, ours):
+    """``tree`` with each DiffArray leaf a constant of ``ours`` holding its value."""
+    t = type(tree)
+    if t is DiffArray:
+        return DiffArray(tree.value, ours)
+    if (t is tuple or t is list) and all(type(a) is DiffArray or a is None for a in tree):
+        return t(a if a is None else DiffArray(a.value, ours) for a in tree)
+    return tree_map(lambda a: DiffArray(a.value, ours) if type(a) is DiffArray else a, tree)
+
+
+def _from_outside(a, start, seen):
+    """Whether the graph of DiffArray ``a`` reaches a node recorded by a backend older
+    than the serial number ``start`` (other than constants of user code): an array the
+    call that began at ``start`` closes over.  Nodes in ``seen`` are known not to."""
+    stack = [a]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        b = node._backend
+        if type(b) is not _UserCode and getattr(b, "serial", -1) < start:
+            return True
+        for _, _, p in node._parents:
+            stack.append(p)
+        if node._fn is _core.LAZY:  # _args: (its derivation, its index)
+            stack.extend(node._args[0].inputs())
+    return False
 
 
 def _traced(a):
