@@ -11,6 +11,10 @@ _MODES = ("vjp", "jvp")
 # another's function) has a larger one, so an operator can tell the nodes its own
 # call recorded (serial at least its backend's) from those of enclosing ones.
 _SERIALS = itertools.count()
+# The serial number of a backend whose arrays are constants to every operator (those
+# that a custom function's user code runs on): never from outside a call, never a seed
+# to differentiate through.
+CONSTANTS = float("inf")
 
 
 class DiffArrayBackend(PerThreadContexts):

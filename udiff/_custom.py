@@ -927,6 +927,13 @@ class _UserCode(DiffArrayBackend):
     per inner backend and mode.
     """
 
+    def __init__(self, inner, mode):
+        super().__init__(inner, mode)
+        # Constants: no derivative of an enclosing operator runs through them, so no
+        # operator counts them as arrays from outside its call (one called in a rule on
+        # them returns inner arrays, from a plain sweep).
+        self.serial = _backend.CONSTANTS
+
     def __reduce__(self):
         return (_user_code_of, (self.inner, self.mode))
 

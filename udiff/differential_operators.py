@@ -21,7 +21,7 @@ import numpy as np
 import uarray as ua
 
 from . import _batched
-from ._backend import _SERIALS, DiffArrayBackend
+from ._backend import _SERIALS, CONSTANTS, DiffArrayBackend
 from ._core import _TRACING, LAZY, DiffArray, apply, mixed_count, tracing
 from ._sweeps import (
     _finish, _seed, differentiate, forward_sweep, forward_sweep_many, reverse_sweep_many,
@@ -142,7 +142,7 @@ def _traced(tree, backend):
     """Whether ``tree`` holds a DiffArray that ``backend``'s call must differentiate
     through (not one of a grad outside the vmap it runs in, which is a value to it)."""
     return any(type(leaf) is DiffArray and not _outer(leaf, backend)
-               for leaf in tree_flatten(tree)[0])
+               and leaf._backend.serial != CONSTANTS for leaf in tree_flatten(tree)[0])
 
 
 def _reaches_outside(results, backend):
