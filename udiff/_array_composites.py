@@ -28,6 +28,7 @@ from ._declare import array as _array
 from ._declare import multimethod
 from ._declare import replace_first as _replace_first
 from ._registry import defcomposite
+from .backends._base import to_numpy
 
 _create = multimethod("numpy")
 
@@ -37,11 +38,7 @@ def known(a):
     positions depend on (a DiffArray's value; a Dask array computed; CuPy's copied)."""
     if type(a) is DiffArray:  # not a vmap's BatchedArray's value (every example, stacked):
         a = a.value            # NumPy refuses a BatchedArray, and vmap loops over examples
-    if hasattr(a, "compute"):
-        a = a.compute()
-    if not isinstance(a, _np.ndarray) and hasattr(a, "get"):
-        a = a.get()
-    return _np.asarray(a)
+    return to_numpy(a)
 
 
 def _as(x, dtype):

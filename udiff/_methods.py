@@ -13,6 +13,7 @@ from . import _multimethods as _mm
 from ._batched import BatchedArray
 from ._core import DiffArray, _index_value, apply
 from .backends import backend_for_value
+from .backends._base import to_numpy
 
 
 def _call(func, self, *args, **kwargs):
@@ -259,12 +260,7 @@ def _innermost(a):
 def _known(a):
     """The values of ``a`` (all examples of a vmap, stacked) as a NumPy array: for an
     error check, never for a result."""
-    a = _innermost(a)
-    if hasattr(a, "compute"):
-        a = a.compute()
-    if not isinstance(a, np.ndarray) and hasattr(a, "get"):
-        a = a.get()
-    return np.asarray(a)
+    return to_numpy(_innermost(a))
 
 
 def _constant_like(x, value):

@@ -425,6 +425,17 @@ def inner_of(obj):
     return _FOREIGN[obj]
 
 
+def to_numpy(a):
+    """The values of an inner array as a NumPy array: a Dask array computed, a CuPy
+    array copied to the host.  For constants a result's shape, dtype or positions
+    depend on, and for error checks; never for a result."""
+    if hasattr(a, "compute"):
+        a = a.compute()
+    if not isinstance(a, np.ndarray) and hasattr(a, "get"):
+        a = a.get()
+    return np.asarray(a)
+
+
 def backend_for_value(value):
     """The udiff inner backend whose library made ``value``."""
     module = type(value).__module__
