@@ -3,6 +3,7 @@ import itertools
 
 from . import _registry
 from ._core import DiffArray, apply
+from ._dispatch import bind
 from .backends import inner_of, numpy_backend
 from .backends._base import PerThreadContexts, is_array_type
 
@@ -77,9 +78,26 @@ class DiffArrayBackend(PerThreadContexts):
         self._impls[key] = func
         return func
 
+    # -- its level: how udiff._dispatch.bind ranks it and hands it a call ------------
+    batches = False  # a differentiation (a vmap's frame batches)
+
+    @property
+    def rank(self):
+        """``(vmap level, 1, serial)``: inside the vmap it differentiates in (none: 0), a
+        differentiation outranks that vmap's frame and those of outer vmaps; among
+        differentiations at one vmap level, the one made last is the innermost."""
+        return (getattr(self.inner, "level", 0), 1, self.serial)
+
+    def process(self, key, args, kwargs):
+        """Record ``key`` on ``args`` (this backend is the innermost level among them)."""
+        return apply(self, key, args, kwargs)
+
+    def tie(self, other):
+        """Two differentiations of one rank (constants' backends): the first records."""
+
     def __ua_function__(self, method, args, kwargs):
         key, args = _registry.key_of_call(method, args)
-        return apply(self, key, args, kwargs)
+        return bind(key, args, kwargs, current=self)
 
     def __ua_convert__(self, dispatchables, coerce):
         out = []

@@ -5,8 +5,8 @@ holds them all, stacked on axis 0 (a canonical place, so that batching rules
 only ever shift axes by one).  Its shape, rank and indexing are those of one
 example.  Every operation on it (NumPy functions, udiff.numpy functions,
 operators, methods) goes to that function's batching rule
-(:func:`udiff.defbatch`) through :func:`dispatch`, which ``udiff.batching``
-provides.
+(:func:`udiff.defbatch`) through :func:`udiff._dispatch.bind`, whose level for a
+BatchedArray is its vmap call's frame (``udiff.batching``).
 
 ``value`` may itself be a DiffArray, a Dask array or the BatchedArray of an
 outer vmap: that is how transformations nest.  ``level`` is how deeply the
@@ -18,18 +18,15 @@ import threading
 import numpy as np
 
 from . import _registry
+from ._dispatch import Traced, bind
 from ._operators import define_operators
-
-# dispatch(key, args, kwargs): run function ``key`` on arguments holding
-# BatchedArrays.  Set by udiff.batching when it is imported (udiff imports it).
-dispatch = None
 
 
 class BatchingConversionError(TypeError):
     """A batched array was converted to a constant (a Python number, a NumPy array)."""
 
 
-class BatchedArray:
+class BatchedArray(Traced, level="frame"):
     """One array per example of a vmap batch (see the module docstring).
 
     Examples
@@ -51,7 +48,7 @@ class BatchedArray:
     ndim = property(lambda self: self.value.ndim - 1, doc="One example's rank.")
     dtype = property(lambda self: np.dtype(self.value.dtype), doc="The dtype.")
     size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
-    T = property(lambda self: dispatch("numpy.transpose", (self,), {}), doc="The transpose.")
+    T = property(lambda self: bind("numpy.transpose", (self,), {}), doc="The transpose.")
 
     def __len__(self):
         if not self.shape:
@@ -124,7 +121,7 @@ class BatchedArray:
         return numpy
 
     def __getitem__(self, index):
-        return dispatch("numpy.getitem", (self, index), {})
+        return bind("numpy.getitem", (self, index), {})
 
     def __setitem__(self, index, value):
         raise TypeError(
@@ -140,7 +137,7 @@ class BatchedArray:
         key = _registry._FROM_NUMPY.get(ufunc)
         if key is None or method not in ("__call__", "reduce", "accumulate"):
             return NotImplemented
-        return dispatch(key if method == "__call__" else f"{key}.{method}", inputs, kwargs)
+        return bind(key if method == "__call__" else f"{key}.{method}", inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
         direct = _DIRECT.get(func)
@@ -152,7 +149,7 @@ class BatchedArray:
                 f"udiff has no multimethod for numpy.{func.__name__}; it cannot be "
                 "applied to a batched array inside vmap"
             )
-        return dispatch(key, args, kwargs)
+        return bind(key, args, kwargs)
 
 
 def _result_type(*arrays_and_dtypes):
@@ -169,21 +166,11 @@ _DIRECT = {
 }
 
 
-define_operators(BatchedArray, lambda self, key, args: dispatch(key, args, {}))
+define_operators(BatchedArray, lambda self, key, args: bind(key, args, {}))
 
 
 # -- the vmaps running in this thread ----------------------------------------------------
 _STATE = threading.local()
-
-
-class Frame:
-    """One running vmap call: its nesting level and batch size."""
-
-    __slots__ = ("level", "size")
-
-    def __init__(self, level, size):
-        self.level = level
-        self.size = size
 
 
 def frames():

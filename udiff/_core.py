@@ -6,10 +6,9 @@ import warnings
 import numpy as np
 import uarray as ua
 
-from . import _batched, _registry
+from . import _registry
+from ._dispatch import Traced, bind, call  # noqa: F401  (call: rules import it from here)
 from ._operators import define_operators
-from ._batched import BatchedArray
-from .backends._base import backend_for_value
 
 _SEQ = (list, tuple)
 
@@ -21,7 +20,7 @@ def _dtype_of(value):
     return np.result_type(value)
 
 
-class DiffArray:
+class DiffArray(Traced, level="_backend"):
     """An array that remembers how it was computed.
 
     A DiffArray wraps an inner array (``.value``: a ``numpy.ndarray``, a Dask
@@ -57,7 +56,7 @@ class DiffArray:
     size = property(lambda self: int(np.prod(np.shape(self.value), dtype=np.int64)))
     dtype = property(lambda self: _dtype_of(self.value), doc="The dtype.")
     T = property(
-        lambda self: apply(self._backend, "numpy.transpose", (self,), {}), doc="The transpose."
+        lambda self: bind("numpy.transpose", (self,), {}), doc="The transpose."
     )
 
     def __len__(self):
@@ -122,7 +121,7 @@ class DiffArray:
         return numpy
 
     def __getitem__(self, index):
-        return apply(self._backend, "numpy.getitem", (self, _index_value(index)), {})
+        return bind("numpy.getitem", (self, _index_value(index)), {})
 
     def __setitem__(self, index, value):
         raise TypeError(
@@ -180,9 +179,9 @@ class DiffArray:
         if key is None:
             return NotImplemented
         if method == "__call__":
-            return apply(self._backend, key, inputs, kwargs)
+            return bind(key, inputs, kwargs)
         if method in ("reduce", "accumulate"):
-            return apply(self._backend, f"{key}.{method}", inputs, kwargs)
+            return bind(f"{key}.{method}", inputs, kwargs)
         return NotImplemented
 
     def __array_function__(self, func, types, args, kwargs):
@@ -192,7 +191,7 @@ class DiffArray:
                 f"udiff has no multimethod for numpy.{func.__name__}; it cannot be "
                 "applied to a DiffArray"
             )
-        return apply(self._backend, key, args, kwargs)
+        return bind(key, args, kwargs)
 
 
 # -- the variables the functional API is differentiating, per thread ---------------
@@ -283,7 +282,7 @@ class _Lazy:
 LAZY = _Lazy()
 
 
-define_operators(DiffArray, lambda self, key, args: apply(self._backend, key, args, {}))
+define_operators(DiffArray, lambda self, key, args: bind(key, args, {}))
 
 
 def _index_value(index):
@@ -296,10 +295,6 @@ def _index_value(index):
     if type(index) is tuple:
         return tuple(i.value if type(i) is DiffArray else i for i in index)
     return index
-
-
-class _Outranked(Exception):
-    """A sequence argument holds a BatchedArray of a vmap running inside this backend."""
 
 
 def _unwrap_seq(backend, key, seq, argnum, path, parents):
@@ -316,8 +311,6 @@ def _unwrap_seq(backend, key, seq, argnum, path, parents):
             value = _unwrap_seq(backend, key, a, argnum, path + (j,), parents)
             if value is a:
                 continue
-        elif t is BatchedArray and a.level > getattr(backend.inner, "level", 0):
-            raise _Outranked
         else:
             continue
         if out is None:
@@ -331,9 +324,13 @@ def _unwrap_seq(backend, key, seq, argnum, path, parents):
 def apply(backend, key, args, kwargs):
     """Run ``key`` on the inner backend and record the result in the graph.
 
-    This is the hot path of every operation: unwrap DiffArray arguments, call
-    the inner implementation directly (no second uarray dispatch), wrap array
-    results in DiffArray nodes.
+    The interpreter of a differentiation (``DiffArrayBackend.process``), which
+    :func:`udiff._dispatch.bind` calls when ``backend`` is the innermost level
+    among the arguments.  This is the hot path of every operation: unwrap the
+    DiffArray arguments, call the inner implementation directly (no second
+    uarray dispatch), wrap array results in DiffArray nodes.  DiffArrays of
+    other differentiations of the same inner library become parents too (one
+    graph); the arrays of other levels are values to the inner function.
     """
     parents = []
     raw = args
@@ -347,18 +344,11 @@ def apply(backend, key, args, kwargs):
             raw[i] = a.value
             parents.append((i, (), a))
         elif (t is list or t is tuple) and a:
-            try:
-                value = _unwrap_seq(backend, key, a, i, (), parents)
-            except _Outranked:
-                return _batched.dispatch(key, args, kwargs)
+            value = _unwrap_seq(backend, key, a, i, (), parents)
             if value is not a:
                 if raw is args:
                     raw = list(args)
                 raw[i] = value
-        elif t is BatchedArray and a.level > getattr(backend.inner, "level", 0):
-            # A vmap running inside this differentiation: it batches the call
-            # (and records it through this backend on the values it holds).
-            return _batched.dispatch(key, args, kwargs)
     if kwargs:
         for a in kwargs.values():
             if type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a):
@@ -468,65 +458,3 @@ def _via_default(backend, key, args, kwargs):
         warnings.simplefilter("ignore", DeprecationWarning)
         with ua.set_backend(backend, coerce=True):
             return _registry.default_of(key)(*args, **kwargs)
-
-
-def call(key, *args, **kwargs):
-    """Run ``key`` on whatever arrays the arguments hold, recording if any is a DiffArray.
-
-    This is what udiff's functions do outside any uarray backend (their
-    default): NumPy's function on NumPy arrays, Dask's on Dask arrays, CuPy's
-    on CuPy arrays.  Rules use it for operations NumPy's dispatch protocols do
-    not carry to every library (``take_along_axis`` on Dask, udiff's own
-    helpers).
-
-    Raises
-    ------
-    uarray.BackendNotImplementedError
-        (a NotImplementedError) Naming the function and the array type, when
-        that library has no such function (and udiff no implementation of it
-        in terms of others).
-    """
-    if type(key) is not str:  # one of udiff's functions
-        key = key.key
-    arrays = _arrays_in(args, kwargs)
-    for a in arrays:
-        if type(a) is DiffArray:
-            return apply(a._backend, key, *_tracked_by_position(key, args, kwargs))
-        if type(a) is BatchedArray:
-            return _batched.dispatch(key, args, kwargs)
-    # The array of a library other than NumPy decides (NumPy arrays mix with any).
-    first = next((a for a in arrays if type(a).__module__.split(".")[0] != "numpy"),
-                 arrays[0] if arrays else None)
-    inner = backend_for_value(first)
-    try:
-        func = inner.impl(key)
-    except NotImplementedError:
-        kind = type(first)
-        raise ua.BackendNotImplementedError(
-            f"udiff: {_registry.key_name(key)} is not available for "
-            f"{kind.__module__}.{kind.__qualname__} arrays: {inner.name} has no such "
-            "function"
-        ) from None
-    return func(*args, **kwargs)
-
-
-def _arrays_in(args, kwargs):
-    """The arrays (and DiffArrays) among the arguments, also inside lists and tuples."""
-    found = []
-    stack = list(args) + list(kwargs.values())
-    while stack:
-        a = stack.pop(0)
-        if type(a) in _SEQ:
-            if a and not isinstance(a[0], (int, float, complex)):  # not a list of numbers
-                stack[:0] = a
-        elif type(a) is DiffArray or hasattr(a, "shape") and hasattr(a, "dtype"):
-            found.append(a)
-    return found
-
-
-def _tracked_by_position(key, args, kwargs):
-    """``(args, kwargs)`` with keyword DiffArrays moved to their positions, if any."""
-    if any(type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a)
-           for a in kwargs.values()):
-        return _positional(key, args, kwargs)
-    return args, kwargs

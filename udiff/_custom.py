@@ -51,6 +51,7 @@ from ._backend import DiffArrayBackend
 from ._batched import BatchedArray, frames as _vmap_frames
 from ._core import DiffArray
 from ._declare import Function
+from ._dispatch import call, top_level
 from ._sweeps import forward_sweep, reverse_sweep
 from ._tree import (describe, register_pytree_node, tree_flatten, tree_flatten_with_paths,
                     tree_leaves, tree_map, tree_unflatten)
@@ -180,16 +181,16 @@ class _CustomFunction:
         # whose arrays are here batches it, into a call of the batched version of
         # this function, on the batched arrays' values; else a differentiation
         # records it as one node.
-        top, diff, level = _scan(tree_leaves(args))
-        if top is not None and (diff is None or level < top.level):
-            return self._batch(args, top.frame)
+        top = top_level(tree_leaves(args))
+        if top is not None and top.batches:
+            return self._batch(args, top)
         dynamic = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
-        if diff is None or type(diff._backend) is _UserCode and _constants(args):
+        if top is None or type(top) is _UserCode and _constants(args):
             # No DiffArray, or only the constants that user code of a custom call runs
             # on (fwd calling its own function, JAX's idiom): nothing differentiates it.
             return self._unrecorded(args)
         self._check_defined()
-        return self._record(diff._backend, args, dynamic)
+        return self._record(top, args, dynamic)
 
     # -- inside vmap: batching a custom function gives a custom function ----------
     def _batch(self, args, frame):
@@ -247,7 +248,7 @@ class _CustomFunction:
             per.append(tree_flatten(self(*one)))
         out_def = per[0][1]
         return tree_unflatten(out_def, [
-            BatchedArray(_core.call("numpy.stack", [p[0][j] for p in per]), frame.level, frame)
+            BatchedArray(call("numpy.stack", [p[0][j] for p in per]), frame.level, frame)
             for j in range(out_def.num_leaves)])
 
     def _positional(self, args, kwargs):
@@ -759,15 +760,6 @@ def checkpoint(fun):
 
 
 # -- helpers ---------------------------------------------------------------------------
-def _scan(leaves):
-    """``(top, diff, level)``: the BatchedArray of the innermost vmap among ``leaves``,
-    the DiffArray of the innermost differentiation, and the level of the vmap that
-    differentiation runs inside (0: none), as ``batching._dispatch`` ranks them."""
-    from .batching._dispatch import _scan as scan
-
-    return tuple(scan(leaves, [None, None, 0]))
-
-
 def _summed(ct, treedef, batched):
     """A batched version's cotangent of one argument: summed over the batch axis
     where the argument is not batched."""
@@ -776,7 +768,7 @@ def _summed(ct, treedef, batched):
     leaves, ct_def = tree_flatten(ct)
     if ct_def != treedef:
         return ct  # the checks of _bwd name the function
-    return tree_unflatten(treedef, [c if b or c is None else _core.call("numpy.sum", c, axis=0)
+    return tree_unflatten(treedef, [c if b or c is None else call("numpy.sum", c, axis=0)
                                     for c, b in zip(leaves, batched)])
 
 
@@ -933,6 +925,12 @@ class _UserCode(DiffArrayBackend):
         # operator counts them as arrays from outside its call (one called in a rule on
         # them returns inner arrays, from a plain sweep).
         self.serial = _backend.CONSTANTS
+
+    @property
+    def rank(self):
+        """Below every differentiation at its vmap level: an operation that mixes these
+        constants with another differentiation's arrays is that one's."""
+        return (getattr(self.inner, "level", 0), 1, -1)
 
     def __reduce__(self):
         return (_user_code_of, (self.inner, self.mode))

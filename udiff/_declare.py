@@ -5,9 +5,10 @@ of a NumPy domain (``numpy``, ``numpy.linalg``, ``numpy.fft``), with NumPy's
 name, signature and defaults, so that any uarray backend of the ``numpy``
 domain can run it, plus
 
-* a fast path: called on a :class:`udiff.DiffArray` it records the operation
-  directly (``_core.apply``), and on a BatchedArray (inside :func:`udiff.vmap`)
-  it runs the batching rule, without a uarray dispatch;
+* a fast path: called on udiff's arrays (a :class:`udiff.DiffArray`, a
+  BatchedArray inside :func:`udiff.vmap`) it goes to the innermost
+  transformation among them (:func:`udiff._dispatch.bind`), without a uarray
+  dispatch;
 * a uarray default that runs it on its arguments' own library (NumPy, Dask,
   CuPy) when no backend is set, so that code written with ``udiff.numpy`` is
   plain NumPy outside :class:`udiff.DiffArrayBackend`;
@@ -25,9 +26,7 @@ import numpy as np
 from uarray import Dispatchable, create_multimethod
 
 from . import _registry
-from ._batched import BatchedArray
-from ._core import DiffArray, apply, call
-from . import _batched
+from ._dispatch import bind, call
 from .backends._base import ndarray
 
 def array(a):
@@ -78,13 +77,7 @@ class Function:
         return (_registry.function, (self.key,))
 
     def __call__(self, *args, **kwargs):
-        for a in args:
-            t = type(a)
-            if t is DiffArray:
-                return apply(a._backend, self.key, args, kwargs)
-            if t is BatchedArray:
-                return _batched.dispatch(self.key, args, kwargs)
-        return self.multimethod(*args, **kwargs)
+        return bind(self.key, args, kwargs, untraced=self.multimethod)
 
 
 class ufunc(Function):

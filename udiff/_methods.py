@@ -7,19 +7,18 @@ graph, inside or outside the ``with`` block.
 """
 import numpy as np
 
-from . import _api, _batched
+from . import _api
 from . import _composites as _cm
 from . import _multimethods as _mm
 from ._batched import BatchedArray
-from ._core import DiffArray, _index_value, apply
+from ._core import DiffArray, _index_value
+from ._dispatch import bind
 from .backends import backend_for_value
 from .backends._base import to_numpy
 
 
 def _call(func, self, *args, **kwargs):
-    if type(self) is BatchedArray:  # inside vmap: the function's batching rule
-        return _batched.dispatch(func.key, (self,) + args, kwargs)
-    return apply(self._backend, func.key, (self,) + args, kwargs)
+    return bind(func.key, (self,) + args, kwargs)
 
 
 def _reduction(key, extra=()):
@@ -151,9 +150,7 @@ class _Update:
         self._index = index
 
     def _apply(self, func, *args):
-        if type(self._x) is BatchedArray:  # inside vmap: the function's batching rule
-            return _batched.dispatch(func.key, args, {})
-        return apply(self._x._backend, func.key, args, {})
+        return bind(func.key, args, {})
 
     def _counts(self):
         """How often ``index`` selects each entry (a NumPy constant)."""

@@ -1,23 +1,26 @@
-"""Running one function on BatchedArrays: its batching rule, its default, or a loop.
+"""vmap's level: running one function on BatchedArrays, by its batching rule, its
+default, or a loop.
 
 Arrays of several transformations can meet in one call: BatchedArrays of
-nested vmaps and DiffArrays of ``grad`` running inside or outside them.  The
-innermost transformation handles the call and sees the others' arrays as
-unbatched (or constant) values, which it passes on to the functions it calls:
+nested vmaps and DiffArrays of ``grad`` running inside or outside them.
+:func:`udiff._dispatch.bind` hands the call to the innermost level, by rank:
 
-* a BatchedArray of level ``L`` (the ``L``-th nested vmap) outranks one of a
-  lower level;
-* a DiffArray traced inside the vmap of level ``L`` (its inner backend is
-  :class:`udiff.batching._inner.BatchingInner` of level ``L``) outranks
-  BatchedArrays up to level ``L``; any other DiffArray (traced outside every
-  vmap) is outranked by every BatchedArray.
+* the frame of the ``L``-th nested vmap has rank ``(L, 0, 0)``, so it outranks
+  the frames of outer vmaps;
+* a differentiation running inside the vmap of level ``L`` (its inner backend is
+  :class:`udiff.batching._inner.BatchingInner` of level ``L``) has rank
+  ``(L, 1, serial)``: it outranks frames up to level ``L``; a differentiation
+  outside every vmap has ``(0, 1, serial)``, outranked by every frame.
+
+A frame's :meth:`Frame.process` batches the call; it sees the arrays of other
+levels as unbatched values, which it passes on to the functions it calls.
 """
 import inspect
 import warnings
 
-from .. import _batched, _core, _registry
+from .. import _core, _registry
 from .._batched import BatchedArray, BatchingConversionError
-from .._core import DiffArray
+from .._dispatch import call
 
 _SEQ = (list, tuple)
 
@@ -33,23 +36,28 @@ class BatchingFallbackWarning(UserWarning):
 _WARNED = set()
 
 
-def _scan(items, found):
-    """The highest-level BatchedArray and DiffArray among ``items`` (also inside sequences)."""
-    for a in items:
-        t = type(a)
-        if t is BatchedArray:
-            top = found[0]
-            if top is None or a.level > top.level:
-                found[0] = a
-            elif a.level == top.level and a.frame is not top.frame:
-                raise _leaked(a)
-        elif t is DiffArray:
-            level = getattr(a._backend.inner, "level", 0)
-            if found[1] is None or level > found[2]:
-                found[1], found[2] = a, level
-        elif (t is list or t is tuple) and a:
-            _scan(a, found)
-    return found
+class Frame:
+    """One running vmap call, the level of its BatchedArrays: its nesting level and
+    batch size."""
+
+    __slots__ = ("level", "size", "rank")
+    batches = True  # (a DiffArrayBackend's level differentiates)
+
+    def __init__(self, level, size):
+        self.level = level
+        self.size = size
+        self.rank = (level, 0, 0)
+
+    def __repr__(self):
+        return f"<vmap frame level={self.level} size={self.size}>"
+
+    def process(self, key, args, kwargs):
+        """Run ``key`` on arguments holding this frame's BatchedArrays (the innermost level)."""
+        return batch(self, key, args, kwargs)
+
+    def tie(self, other):
+        """Two frames of one rank: a batched value escaped the vmap that made it."""
+        raise _leaked(other)
 
 
 def _leaked(a):
@@ -60,17 +68,9 @@ def _leaked(a):
     )
 
 
-def apply(key, args, kwargs):
-    """Run ``key`` on arguments that hold BatchedArrays (see the module docstring)."""
-    top, diff, diff_level = _scan(args, [None, None, 0])
-    if kwargs:
-        top, diff, diff_level = _scan(kwargs.values(), [top, diff, diff_level])
-    if diff is not None and (top is None or diff_level >= top.level):
-        return _core.apply(diff._backend, key, args, kwargs)
-    if top is None:
-        return _core.call(key, *args, **kwargs)
-    frame = top.frame
-    level = top.level
+def batch(frame, key, args, kwargs):
+    """Run ``key`` on arguments that hold ``frame``'s BatchedArrays (see the module docstring)."""
+    level = frame.level
     kw_batched = kwargs and any(b for b in _unbatched(kwargs.values(), frame)[0])
     if kw_batched:  # rules see batched arrays by position
         args, kwargs = _by_position(key, args, kwargs)
@@ -157,7 +157,7 @@ def fallback(key, frame, args, kwargs):
         )
     if frame.size == 0:
         return _empty(key, frame, args, kwargs)
-    results = [_core.call(key, *_example(args, frame, i), **_example_kw(kwargs, frame, i))
+    results = [call(key, *_example(args, frame, i), **_example_kw(kwargs, frame, i))
                for i in range(frame.size)]
     return _stacked(results, frame)
 
@@ -186,7 +186,7 @@ def _stacked(results, frame):
                                         for j in range(len(first))])
     if not hasattr(first, "shape") and not isinstance(first, (int, float, complex)):
         return first  # not an array (a dtype, a shape): the same for every example
-    return BatchedArray(_core.call("numpy.stack", results), frame.level, frame)
+    return BatchedArray(call("numpy.stack", results), frame.level, frame)
 
 
 def _empty(key, frame, args, kwargs):
@@ -200,7 +200,7 @@ def _empty(key, frame, args, kwargs):
             return type(a)(zeros(b) for b in a)
         return a
 
-    one = _core.call(key, *[zeros(a) for a in args], **{k: zeros(v) for k, v in kwargs.items()})
+    one = call(key, *[zeros(a) for a in args], **{k: zeros(v) for k, v in kwargs.items()})
 
     def empty(r):
         if isinstance(r, _SEQ):
@@ -211,5 +211,3 @@ def _empty(key, frame, args, kwargs):
 
     return empty(one)
 
-
-_batched.dispatch = apply

@@ -11,14 +11,15 @@
 """
 import numpy as np
 
-from .. import _core, _registry
+from .. import _registry
 from .._batched import BatchedArray
+from .._dispatch import bind, call
 from ..backends._base import InnerBackend, PerThreadContexts, backend_for_value
-from . import _dispatch
 
 
 class BatchingBackend(PerThreadContexts):
-    """The uarray backend :func:`udiff.vmap` sets: multimethods go to :func:`_dispatch.apply`."""
+    """The uarray backend :func:`udiff.vmap` sets: multimethods go to
+    :func:`udiff._dispatch.bind`."""
 
     __ua_domain__ = "numpy"
 
@@ -27,7 +28,7 @@ class BatchingBackend(PerThreadContexts):
 
     def __ua_function__(self, method, args, kwargs):
         key, args = _registry.key_of_call(method, args)
-        return _dispatch.apply(key, args, kwargs)
+        return bind(key, args, kwargs)
 
     def __ua_convert__(self, dispatchables, coerce):
         return [d.value for d in dispatchables]
@@ -40,7 +41,8 @@ class BatchingInner(InnerBackend):
     """The inner backend of a DiffArrayBackend differentiating inside the vmap of ``level``.
 
     Its arrays are BatchedArrays and the arrays of any library (constants);
-    each function runs by the type of its arguments (:func:`_dispatch.apply`).
+    each function runs at the innermost level among its arguments
+    (:func:`udiff._dispatch.bind`).
     """
 
     def __init__(self, level):
@@ -69,7 +71,7 @@ class BatchingInner(InnerBackend):
 
     def asarray(self, value, dtype=None):
         if type(value) is BatchedArray:
-            return value if dtype is None or value.dtype == dtype else _core.call(
+            return value if dtype is None or value.dtype == dtype else call(
                 "numpy.astype", value, dtype)
         return backend_for_value(value).asarray(value, dtype=dtype)
 
@@ -80,7 +82,7 @@ class BatchingInner(InnerBackend):
 
 def _runner(key):
     def run(*args, **kwargs):
-        return _dispatch.apply(key, args, kwargs)
+        return bind(key, args, kwargs)
 
     return run
 

@@ -6,7 +6,8 @@ import numpy as np
 import uarray as ua
 
 from .. import _batched
-from .._batched import BatchedArray, Frame
+from .._batched import BatchedArray
+from ._dispatch import Frame
 from .._core import DiffArray, call
 from .._tree import _node_of, describe, tree_flatten, tree_flatten_with_paths, tree_unflatten
 from ._inner import batching_backend
