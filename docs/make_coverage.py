@@ -12,7 +12,7 @@ import pathlib
 
 import udiff
 import udiff.numpy as unp
-from udiff import _registry
+from udiff._machinery import registry as _registry
 
 OUT = pathlib.Path(__file__).with_name("coverage.md")
 ANCHORS = json.loads(pathlib.Path(__file__).with_name("anchor_coverage.json").read_text())

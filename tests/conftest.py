@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import udiff
-from udiff import _registry
+from udiff._machinery import registry as _registry
 
 # udiff's own rule tables, as importing udiff made them.  Tests that walk the tables
 # (every rule has a case, every VJP a JVP...) walk these copies: the rules that

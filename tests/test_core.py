@@ -211,7 +211,7 @@ def test_grad_variables_shape_mismatch(inner, mode):
 
 
 def test_several_variables_one_sweep(inner, monkeypatch):
-    import udiff._sweeps as sweeps
+    import udiff._machinery.sweeps as sweeps
 
     rng = numpy.random.default_rng(0)
     xa, w1a, b1a, w2a = rng.normal(size=(4, 3)), rng.normal(size=(3, 5)), rng.normal(size=5), rng.normal(size=5)

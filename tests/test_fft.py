@@ -14,7 +14,7 @@ import uarray as ua
 
 import udiff
 import udiff.numpy as np
-from udiff import _registry
+from udiff._machinery import registry as _registry
 from udiff.testing import check_grads
 
 from conftest import OWN_JVP, OWN_VJP, chunked, compute

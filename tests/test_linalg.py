@@ -21,7 +21,7 @@ import uarray as ua
 
 import udiff
 import udiff.numpy as np
-from udiff import _registry
+from udiff._machinery import registry as _registry
 from udiff.backends._base import key_name
 from udiff.testing import check_grads
 

@@ -8,7 +8,7 @@ import uarray as ua
 
 import udiff
 import udiff.numpy as np
-from udiff import _registry
+from udiff._machinery import registry as _registry
 
 
 def rosen(x):

@@ -5,7 +5,7 @@ case is a function written with udiff.numpy, generators for its arguments (each
 with the domain the function needs) and the highest order to check.  Every
 case runs through :func:`udiff.testing.check_grads` in forward and reverse
 mode, on NumPy and on Dask split into several chunks per axis.  A rule added
-to ``udiff._registry._VJP`` without a case here fails
+to ``udiff._machinery.registry._VJP`` without a case here fails
 ``test_every_rule_has_a_case``.
 """
 import zlib
@@ -18,8 +18,8 @@ import udiff.numpy as np
 
 import udiff
 import udiff.numpy as U
-from udiff import _multimethods as mm
-from udiff import _registry
+from udiff.numpy import _handwritten as mm
+from udiff._machinery import registry as _registry
 from udiff.backends._base import key_name
 from udiff.testing import check_grads
 
@@ -873,8 +873,8 @@ def _unclassified(namespace, tables):
 
 
 def test_every_core_function_is_classified():
-    """NumPy's core functions and ufuncs (``udiff._api``) have rules or are constants."""
-    from udiff import _api
+    """NumPy's core functions and ufuncs (``udiff.numpy._from_signatures``) have rules or are constants."""
+    from udiff.numpy import _from_signatures as _api
 
     for name in dir(np):
         obj = getattr(np, name)

@@ -19,7 +19,7 @@ import uarray as ua
 
 import udiff
 import udiff.numpy as np
-from udiff import _registry
+from udiff._machinery import registry as _registry
 from udiff.scipy import special as S
 from udiff.testing import check_grads
 

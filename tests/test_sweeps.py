@@ -10,7 +10,7 @@ import uarray as ua
 import udiff.numpy as np
 
 import udiff
-from udiff import _registry
+from udiff._machinery import registry as _registry
 from conftest import chunked, compute
 
 pytestmark = pytest.mark.filterwarnings("ignore:uarray.skip_backend:DeprecationWarning")
@@ -335,7 +335,7 @@ def test_sums_made_in_place_touch_nothing_of_the_users_nor_shared_cotangents():
     # A plain sweep adds further terms into the sums it made itself; the seed, the
     # cotangents rules pass on unchanged (add's, to both arguments) and the gradients
     # already found must not change.
-    from udiff._sweeps import _IN_PLACE_SIZE
+    from udiff._machinery.sweeps import _IN_PLACE_SIZE
 
     x0 = numpy.linspace(1.0, 3.0, _IN_PLACE_SIZE)  # large enough to be summed in place
     seed = numpy.linspace(1.0, 100.0, _IN_PLACE_SIZE)

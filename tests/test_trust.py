@@ -372,7 +372,7 @@ def test_a_user_rule_beats_the_default_implementation(inner):
 
 
 def test_a_user_rule_beats_a_composite():
-    from udiff import _registry
+    from udiff._machinery import registry as _registry
 
     assert "numpy.fliplr" in _registry._COMPOSITE
     try:

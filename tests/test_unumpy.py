@@ -16,7 +16,7 @@ unumpy = pytest.importorskip("unumpy")
 
 import udiff  # noqa: E402
 import udiff.numpy as unp  # noqa: E402
-from udiff import _registry  # noqa: E402
+from udiff._machinery import registry as _registry  # noqa: E402
 from udiff.testing import check_grads  # noqa: E402
 
 from conftest import compute  # noqa: E402

@@ -7,7 +7,7 @@ kinds of its array arguments.  Each case runs under several ``in_axes``
 unbatched; the last alone batched with a batch of one), on NumPy and on Dask
 split into several chunks per axis (the batch axis included), and must equal
 a loop over the examples in value, shape and dtype.  A batching rule added
-to ``udiff._registry._BATCH`` without a case fails
+to ``udiff._machinery.registry._BATCH`` without a case fails
 ``test_every_batching_rule_has_a_case``; a function of udiff's namespace that
 gets neither a rule nor a default runs once per example, and
 ``test_functions_without_rules_are_listed`` keeps that list explicit.
@@ -22,9 +22,9 @@ import uarray as ua
 
 import udiff
 import udiff.numpy as np
-from udiff import _multimethods as mm
-from udiff import _registry
-from udiff._api import UFUNCS
+from udiff.numpy import _handwritten as mm
+from udiff._machinery import registry as _registry
+from udiff.numpy._from_signatures import UFUNCS
 from udiff.testing import check_grads
 
 from conftest import OWN_BATCH, OWN_COMPOSITE, OWN_FUNCTIONS, chunked, compute
@@ -390,7 +390,7 @@ def test_functions_without_rules_run_once_per_example(case):
 
 
 def test_the_loop_warns_once_per_function():
-    from udiff.batching import _dispatch
+    from udiff._transformations import batching as _dispatch
 
     _dispatch._WARNED.discard("numpy.searchsorted")
     f = udiff.vmap(lambda a, v: np.searchsorted(a, v), in_axes=(None, 0))

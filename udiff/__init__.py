@@ -24,18 +24,18 @@ _warnings.filterwarnings(
 )
 
 from . import numpy as _namespace  # noqa: E402  (every function, by NumPy's names)
-from ._registry import register_namespace as _register_namespace  # noqa: E402
+from ._machinery.registry import register_namespace as _register_namespace  # noqa: E402
 
-_register_namespace(_namespace._NAMES)
+_register_namespace(_namespace._NAMES, _namespace)
 
 from . import rules as _rules  # noqa: E402,F401
 from . import scipy  # noqa: E402,F401  (udiff.scipy.special)
-from ._backend import DiffArrayBackend  # noqa: E402
-from ._core import DiffArray  # noqa: E402
-from . import _methods  # noqa: E402,F401  (array methods and x.at)
-from ._registry import defcomposite, defjvp, defnondiff, defvjp  # noqa: E402
+from ._machinery.diff_array_backend import DiffArrayBackend  # noqa: E402
+from ._machinery.diff_array import DiffArray  # noqa: E402
+from .numpy import _array_methods as _methods  # noqa: E402,F401  (array methods and x.at)
+from ._machinery.registry import defcomposite, defjvp, defnondiff, defvjp  # noqa: E402
 from .backends import cupy_backend, dask_backend, numpy_backend  # noqa: E402
-from .differential_operators import (  # noqa: E402
+from ._transformations.functional import (  # noqa: E402
     grad,
     hessian,
     hvp,
@@ -46,7 +46,7 @@ from .differential_operators import (  # noqa: E402
     value_and_grad,
     vjp,
 )
-from ._tree import (  # noqa: E402
+from ._machinery.tree import (  # noqa: E402
     register_pytree_node,
     tree_flatten,
     tree_leaves,
@@ -54,10 +54,11 @@ from ._tree import (  # noqa: E402
     tree_unflatten,
 )
 from . import testing  # noqa: E402
-from ._custom import checkpoint, custom_jvp, custom_vjp, stop_gradient  # noqa: E402
+from ._transformations.custom import checkpoint, custom_jvp, custom_vjp, stop_gradient  # noqa: E402
 from ._graph import Graph, GraphEdge, GraphNode, graph  # noqa: E402
-from .batching import BatchingFallbackWarning, vmap  # noqa: E402
-from ._registry import defbatch  # noqa: E402
+from ._transformations.batching import BatchingFallbackWarning  # noqa: E402
+from ._transformations.vmap import vmap  # noqa: E402
+from ._machinery.registry import defbatch  # noqa: E402
 
 __all__ = [
     "DiffArray",

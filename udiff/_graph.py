@@ -12,8 +12,8 @@ from xml.sax.saxutils import escape as _xml_escape
 
 import numpy as np
 
-from ._core import LAZY, DiffArray
-from ._registry import key_name
+from ._machinery.diff_array import LAZY, DiffArray
+from ._machinery.registry import key_name
 
 __all__ = ["graph", "Graph", "GraphNode", "GraphEdge"]
 
@@ -280,7 +280,7 @@ def graph(y, variables=None, cotangents=False, names=None):
 def _nodes(ys, variables):
     """The nodes to draw, parents before children."""
     if variables is not None:
-        from ._sweeps import _toposort
+        from ._machinery.sweeps import _toposort
 
         return _toposort(ys, list(variables))
     order, seen, stack = [], set(), [(y, False) for y in reversed(ys)]
@@ -298,7 +298,7 @@ def _nodes(ys, variables):
 
 
 def _cotangents(ys, nodes, variables):
-    from ._sweeps import reverse_sweep_many
+    from ._machinery.sweeps import reverse_sweep_many
 
     kept = {}
     seeds = [np.ones_like(y.value, dtype=np.result_type(y.value, 1.0)) for y in ys]

@@ -8,11 +8,11 @@ Examples
 import numpy as np
 import uarray as ua
 
-from ._backend import DiffArrayBackend
-from ._core import DiffArray
-from ._tree import tree_flatten, tree_map, tree_unflatten
+from ._machinery.diff_array_backend import DiffArrayBackend
+from ._machinery.diff_array import DiffArray
+from ._machinery.tree import tree_flatten, tree_map, tree_unflatten
 from .backends import inner_of, numpy_backend
-from .differential_operators import jvp, vjp
+from ._transformations.functional import jvp, vjp
 
 __all__ = ["check_grads"]
 

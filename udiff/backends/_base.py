@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import uarray as ua
 
-from .. import _registry
-from .._registry import key_name
+from .._machinery import registry as _registry
+from .._machinery.registry import key_name
 
 
 def scatter_add_along_axis(xp):
@@ -444,3 +444,31 @@ def backend_for_value(value):
     if module.startswith("cupy"):
         return _BY_NAME["cupy"]
     return _BY_NAME["numpy"]
+
+
+# -- array helpers written with NumPy's protocols (any library's arrays) ----------------------
+def exclusive_prod(x):
+    """``prod_{j != i} x_j`` along the last axis, without dividing (exact where ``x_i`` is 0).
+
+    An empty axis is returned as it is: concatenating empty pieces would give it two empty
+    chunks on Dask, whose ``matmul`` against one empty chunk builds a broken graph.
+    """
+    if np.shape(x)[-1] == 0:
+        return x
+    one = np.ones_like(x[..., :1])
+    left = np.concatenate([one, np.cumprod(x[..., :-1], axis=-1)], axis=-1)
+    right = np.concatenate([one, np.cumprod(np.flip(x[..., 1:], -1), axis=-1)], axis=-1)
+    return left * np.flip(right, -1)
+
+
+def _ct(x):
+    """The conjugate transpose of the last two axes."""
+    return np.conj(np.swapaxes(x, -1, -2))
+
+
+def adjugate_from_svd(u, s, vh, phase):
+    """``adj(A)`` of ``A = u diag(s) vh``, with ``phase = det(u) det(vh)``.
+
+    ``adj(A) = phase V diag(prod_{j != i} s_j) U^H``, exact for singular ``A``.
+    """
+    return phase[..., None, None] * ((_ct(vh) * exclusive_prod(s)[..., None, :]) @ _ct(u))

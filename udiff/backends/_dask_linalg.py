@@ -20,7 +20,7 @@ import string
 
 import numpy as np
 
-from ..numpy.linalg import _adjugate_from_svd
+from ._base import adjugate_from_svd as _adjugate_from_svd
 
 
 def _blocks_as_arrays(func):

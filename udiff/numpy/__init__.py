@@ -1,8 +1,8 @@
 """The NumPy API as multimethods: import it in place of NumPy.
 
 Every function is a uarray multimethod of the ``numpy`` domain with NumPy's
-name, signature and defaults (``udiff._api``, ``udiff._multimethods``,
-``udiff._composites``, ``linalg``, ``fft``).  Under
+name, signature and defaults (``udiff.numpy._from_signatures``, ``udiff.numpy._handwritten``,
+``udiff.numpy._composites``, ``linalg``, ``fft``).  Under
 :class:`udiff.DiffArrayBackend` calls are differentiated; under a plain inner
 backend (``ua.set_backend(udiff.dask_backend)``) they simply run; outside any
 backend they run on their arguments' own library (NumPy, Dask, CuPy).
@@ -20,8 +20,15 @@ Examples
 """
 import numpy as _np
 
-from .. import _api, _array_composites, _composites, _multimethods as _mm, _polynomials, _quantiles
-from .._declare import ndarray, ufunc
+from . import (
+    _from_signatures as _api,
+    _value_dependent as _array_composites,
+    _composites,
+    _handwritten as _mm,
+    _polynomials,
+    _quantiles,
+)
+from ._declare import ndarray, ufunc
 from . import linalg, fft  # noqa: F401
 
 _NAMES = {**_api.NAMES, **_mm.MULTIMETHODS, **_composites.MULTIMETHODS, **_quantiles.MULTIMETHODS,

@@ -47,10 +47,10 @@ Examples
 """
 import inspect as _inspect
 
-from .. import _registry
-from .._declare import array as _array
-from .._declare import multimethod as _multimethod
-from .._declare import replace_first as _replace_first
+from .._machinery import registry as _registry
+from ._declare import array as _array
+from ._declare import multimethod as _multimethod
+from ._declare import replace_first as _replace_first
 
 _create = _multimethod("numpy.fft")
 

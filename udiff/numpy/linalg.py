@@ -23,15 +23,16 @@ Examples
 """
 import numpy as _np
 
-from .. import _api as _np_api
-from .. import _composites as _cm
-from .. import _multimethods as _mm
-from .. import _registry
-from .._declare import array as _array
-from .._declare import multimethod
-from .._declare import replace_first as _replace_first
-from .._declare import replace_first_two as _replace_first_two
-from .._declare import replace_sequence as _replace_sequence
+from .._machinery import registry as _registry
+from ..backends._base import adjugate_from_svd as _adjugate_from_svd
+from . import _composites as _cm
+from . import _from_signatures as _np_api
+from . import _handwritten as _mm
+from ._declare import array as _array
+from ._declare import multimethod
+from ._declare import replace_first as _replace_first
+from ._declare import replace_first_two as _replace_first_two
+from ._declare import replace_sequence as _replace_sequence
 
 _create = multimethod("numpy.linalg")
 
@@ -99,33 +100,6 @@ def slogdet(a):
     JAX's: ``d sign = sign * i Im(tr(A^-1 dA))``.
     """
     return (_array(a),)
-
-
-def _exclusive_prod(x):
-    """``prod_{j != i} x_j`` along the last axis, without dividing (exact where ``x_i`` is 0).
-
-    An empty axis is returned as it is: concatenating empty pieces would give it two empty
-    chunks on Dask, whose ``matmul`` against one empty chunk builds a broken graph.
-    """
-    if _np.shape(x)[-1] == 0:
-        return x
-    one = _np.ones_like(x[..., :1])
-    left = _np.concatenate([one, _np.cumprod(x[..., :-1], axis=-1)], axis=-1)
-    right = _np.concatenate([one, _np.cumprod(_np.flip(x[..., 1:], -1), axis=-1)], axis=-1)
-    return left * _np.flip(right, -1)
-
-
-def _ct(x):
-    """The conjugate transpose of the last two axes."""
-    return _np.conj(_np.swapaxes(x, -1, -2))
-
-
-def _adjugate_from_svd(u, s, vh, phase):
-    """``adj(A)`` of ``A = u diag(s) vh``, with ``phase = det(u) det(vh)``.
-
-    ``adj(A) = phase V diag(prod_{j != i} s_j) U^H``, exact for singular ``A``.
-    """
-    return phase[..., None, None] * ((_ct(vh) * _exclusive_prod(s)[..., None, :]) @ _ct(u))
 
 
 def _svd_reduced_default(a):

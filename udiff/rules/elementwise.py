@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 
-from .. import _api as unp
-from .. import _multimethods as _mm
-from .._registry import defjvp, defnondiff, defvjp
+from ..numpy import _from_signatures as unp
+from ..numpy import _handwritten as _mm
+from .._machinery.registry import defjvp, defnondiff, defvjp
 from ._helpers import (
     broadcast_tangent,
     nbatch,

@@ -22,14 +22,15 @@ transposed result is truncated where the input was zero-padded and
 zero-padded where it was truncated.  Cotangents of real inputs are real.
 
 Axes are addressed from the end, so cotangents and tangents may carry leading
-batch axes.  Rules call the multimethods through :func:`udiff._core.call`, so
+batch axes.  Rules call the multimethods through :func:`udiff._machinery.dispatch.call`, so
 recorded (``create_graph=True``) sweeps differentiate them again.
 """
 import numpy as np
 
-from .. import _multimethods as _mm
-from .._core import DiffArray, call
-from .._registry import defjvp, defvjp
+from ..numpy import _handwritten as _mm
+from .._machinery.diff_array import DiffArray
+from .._machinery.dispatch import call
+from .._machinery.registry import defjvp, defvjp
 from ..backends import backend_for_value
 from ..numpy import fft as F
 from ._helpers import from_end, ndim, shape

@@ -23,7 +23,7 @@ cotangents and tangents (Jacobians) both work.  Rules that need another
 output of a decomposition (the eigenvectors in the rule for the
 eigenvalues) compute the decomposition again through its multimethod, so a
 recorded sweep records it and higher derivatives exist.  Inverses and
-solves also go through udiff's multimethods (``_core.call``).
+solves also go through udiff's multimethods (``udiff._machinery.dispatch.call``).
 
 Functions that take a symmetric (Hermitian) input (``cholesky``, ``eigh``,
 ``eigvalsh``) are differentiated as JAX, autograd and PyTorch do: as
@@ -38,11 +38,12 @@ import operator
 
 import numpy as np
 
-from .._core import DiffArray, call
-from .._registry import defjvp, defnondiff, defvjp
+from .._machinery.diff_array import DiffArray
+from .._machinery.dispatch import call
+from .._machinery.registry import defjvp, defnondiff, defvjp
 from ..backends import backend_for_value
 from ..numpy import linalg as la
-from ..numpy.linalg import _exclusive_prod
+from ..backends._base import exclusive_prod as _exclusive_prod
 from ._helpers import from_end, ndim, normalize_axes, restore_reduced, shape, unbroadcast_to
 
 

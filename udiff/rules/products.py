@@ -13,10 +13,11 @@ from collections import Counter
 
 import numpy as np
 
-from .. import _api as unp
-from .. import _multimethods as _mm
-from .._core import DiffArray, call
-from .._registry import defjvp, defvjp
+from ..numpy import _from_signatures as unp
+from ..numpy import _handwritten as _mm
+from .._machinery.diff_array import DiffArray
+from .._machinery.dispatch import call
+from .._machinery.registry import defjvp, defvjp
 from ..backends import backend_for_value
 from ..backends._base import einsum_operands
 from ._helpers import ndim, real_dtype, shape

@@ -1,11 +1,20 @@
 """Rules for functions that select entries: indexing, where, sorting, compress."""
 import numpy as np
 
-from .. import _api as unp
-from .. import _multimethods as _mm
-from .._core import DiffArray, call
-from .._registry import defjvp, defnondiff, defvjp
-from ._helpers import broadcast_tangent, match_chunks, nbatch, ndim, shape, unbroadcast, zeros_cotangent
+from ..numpy import _from_signatures as unp
+from ..numpy import _handwritten as _mm
+from .._machinery.diff_array import DiffArray
+from .._machinery.dispatch import call
+from .._machinery.registry import defjvp, defnondiff, defvjp
+from ._helpers import (
+    broadcast_tangent,
+    match_chunks,
+    nbatch,
+    ndim,
+    shape,
+    unbroadcast,
+    zeros_cotangent,
+)
 
 
 def _reshape(a, new_shape):

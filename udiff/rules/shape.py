@@ -5,10 +5,10 @@ tangent (with batch axes kept in front) and each VJP is its adjoint.
 """
 import numpy as np
 
-from .. import _api as unp
-from .. import _multimethods as _mm
-from .._core import call
-from .._registry import defjvp, defnondiff, defvjp
+from ..numpy import _from_signatures as unp
+from ..numpy import _handwritten as _mm
+from .._machinery.dispatch import call
+from .._machinery.registry import defjvp, defnondiff, defvjp
 from ._helpers import broadcast_tangent, nbatch, ndim, shape, unbroadcast, zeros_cotangent
 
 

@@ -1,7 +1,7 @@
 """Rules for SciPy's special functions (``udiff.scipy.special``).
 
 Derivatives are written with the special functions themselves, called through
-``_core.call`` (which runs them on the array's own library, or records them on
+``udiff._machinery.dispatch.call`` (which runs them on the array's own library, or records them on
 DiffArrays), so every rule differentiates again: ``gammaln' = digamma``,
 ``digamma' = polygamma(1, .)``, ``iv'(v, .) = (iv(v - 1, .) + iv(v + 1, .)) / 2``...
 
@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from .._core import call
-from .._registry import defjvp, defnondiff, defvjp
+from .._machinery.dispatch import call
+from .._machinery.registry import defjvp, defnondiff, defvjp
 from ..scipy import special as sps
 from ._helpers import (
     broadcast_tangent,

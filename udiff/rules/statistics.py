@@ -1,8 +1,8 @@
 """Rules for udiff's statistics and scans (``mean``, ``cumsum``) and ``squeeze``."""
 import numpy as np
 
-from .. import _multimethods as _mm
-from .._registry import defjvp, defvjp
+from ..numpy import _handwritten as _mm
+from .._machinery.registry import defjvp, defvjp
 from ._helpers import nbatch, ndim, normalize_axes, restore_reduced, shape
 from .shape import _reshape_jvp, _reshape_vjp
 from .reductions import _count, _t_axes

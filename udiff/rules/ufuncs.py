@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from .. import _api as unp
-from .._registry import defjvp, defnondiff, defvjp
+from ..numpy import _from_signatures as unp
+from .._machinery.registry import defjvp, defnondiff, defvjp
 from ._helpers import (
     broadcast_tangent,
     nbatch,

@@ -30,8 +30,8 @@ Examples
 """
 import numpy as _numpy
 
-from .. import _api as _np, _multimethods as _mm
-from .._declare import generate as _generate
+from ..numpy import _from_signatures as _np, _handwritten as _mm
+from ..numpy._declare import generate as _generate
 
 _DOMAIN = "numpy.scipy.special"
 

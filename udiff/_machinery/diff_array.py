@@ -1,0 +1,456 @@
+"""DiffArray, the graph node, and ``apply``, which records one operation."""
+import inspect
+import threading
+import warnings
+
+import numpy as np
+import uarray as ua
+
+from . import registry as _registry
+from .dispatch import Traced, bind
+from .operators import define_operators
+
+_SEQ = (list, tuple)
+
+
+def _dtype_of(value):
+    """The dtype of an inner array, a Python scalar, or a DiffArray held as a value."""
+    if type(value) is DiffArray:
+        return value.dtype
+    return np.result_type(value)
+
+
+class DiffArray(Traced, level="_backend"):
+    """An array that remembers how it was computed.
+
+    A DiffArray wraps an inner array (``.value``: a ``numpy.ndarray``, a Dask
+    or a CuPy array) and, when it is the result of a differentiable
+    operation, the operation (``key``), its parent DiffArrays and the
+    arguments the derivative rule needs.  DiffArrays are made by
+    :class:`udiff.DiffArrayBackend`; ``y.to(x)`` differentiates.
+
+    Examples
+    --------
+    >>> import uarray as ua, udiff, udiff.numpy as np
+    >>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+    ...     x = np.asarray([1.0, 2.0])
+    ...     y = x * x
+    ...     y.to(x)
+    DiffArray([2., 4.])
+    """
+
+    __slots__ = ("value", "_parents", "_fn", "_args", "_kwargs", "_backend", "__weakref__")
+    __array_priority__ = 100.0
+
+    def __init__(self, value, backend, parents=(), fn=None, args=None, kwargs=None):
+        self.value = value
+        self._backend = backend
+        self._parents = parents
+        self._fn = fn
+        self._args = args
+        self._kwargs = kwargs
+
+    # -- array attributes -----------------------------------------------------
+    shape = property(lambda self: tuple(np.shape(self.value)), doc="The shape.")
+    ndim = property(lambda self: np.ndim(self.value), doc="The number of axes.")
+    size = property(lambda self: int(np.prod(np.shape(self.value), dtype=np.int64)))
+    dtype = property(lambda self: _dtype_of(self.value), doc="The dtype.")
+    T = property(
+        lambda self: bind("numpy.transpose", (self,), {}), doc="The transpose."
+    )
+
+    def __len__(self):
+        return len(self.value)
+
+    def __repr__(self):
+        value = self.value
+        # A NumPy scalar shows as its number (not np.float64(...)), like a 0-d array.
+        text = repr(np.asarray(value) if isinstance(value, np.generic) else value)
+        if text.startswith("array("):
+            text = text[len("array"):]
+        else:
+            text = f"({text})"
+        return "DiffArray" + text.replace("\n", "\n    ")
+
+    # Conversions to constants give the value, detached from the graph.  Inside
+    # a function the functional API is differentiating, detaching an array that
+    # depends on its variables would silently drop a derivative: an error there.
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(_concrete(self, "numpy.asarray()"), dtype=dtype)
+
+    def __float__(self):
+        return float(_concrete(self, "float()"))
+
+    def __complex__(self):
+        return complex(_concrete(self, "complex()"))
+
+    def __int__(self):
+        return int(_concrete(self, "int()"))
+
+    def __index__(self):
+        return int(_concrete(self, "an index"))
+
+    def __bool__(self):
+        # Control flow on a value is not a derivative that could be dropped.
+        return bool(self.value)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d DiffArray")
+        return (self[i] for i in range(len(self)))
+
+    __hash__ = object.__hash__
+
+    def item(self, *args):
+        """The element as a Python scalar (``numpy.ndarray.item``)."""
+        return np.asarray(_concrete(self, "item()")).item(*args)
+
+    def tolist(self):
+        """The value as nested Python lists."""
+        return np.asarray(_concrete(self, "tolist()")).tolist()
+
+    def __reduce__(self):
+        # Keys are names, so that an unpickled (or deep-copied) graph finds its rules.
+        return (DiffArray, (self.value, self._backend, self._parents,
+                            self._fn, self._args, self._kwargs))
+
+    def __array_namespace__(self, api_version=None):
+        """udiff's NumPy namespace, whose functions differentiate DiffArrays."""
+        return _registry.namespace()
+
+    def __getitem__(self, index):
+        return bind("numpy.getitem", (self, _index_value(index)), {})
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "DiffArray does not support item assignment (x[i] = v), which cannot be "
+            "differentiated as written; use the functional form "
+            "x = x.at[i].set(v) (or .add, .multiply), or np.where(mask, v, x)"
+        )
+
+    # -- differentiation ------------------------------------------------------
+    def to(self, x, grad_variables=None, *, jacobian=False, create_graph=False, chunk_size=None):
+        """Differentiate this array with respect to ``x``.
+
+        In ``vjp`` mode (reverse), the vector-Jacobian product
+        ``grad_variables @ J`` (default cotangent ``ones_like(self)``, which
+        gives the gradient of ``sum(self)``), shaped like ``x``.  In ``jvp``
+        mode (forward), the Jacobian-vector product ``J @ grad_variables``
+        (default tangent ``ones_like(x)``), shaped like ``self``.  The mode is
+        that of the :class:`DiffArrayBackend` that made ``x``.
+
+        Parameters
+        ----------
+        x : DiffArray, or a container of DiffArrays
+            The variables.  A list or tuple gives a tuple, computed in one
+            sweep in reverse mode; another container (a dict, a named tuple,
+            nested containers) gives the derivatives in the same container.
+        grad_variables : array_like, optional
+            The cotangent (reverse) or tangent (forward) seed; in forward
+            mode, one tangent per variable in ``x``'s structure.
+        jacobian : bool
+            Return the full Jacobian, shaped ``self.shape + x.shape``, built in
+            one batched sweep.
+        create_graph : bool
+            Record the sweep itself.  Without it the sweep records nothing
+            (fastest), and the result is re-derived with recording the first
+            time it is differentiated again, so ``y.to(x).to(x)`` is the
+            second derivative either way; the result then keeps ``self``'s
+            graph alive while it lives.
+        chunk_size : int, optional
+            With ``jacobian=True``, push at most this many seeds at a time.
+
+        Returns
+        -------
+        DiffArray or tuple of DiffArray
+        """
+        return self._backend.differentiate(self, x, grad_variables, jacobian, create_graph, chunk_size)
+
+    # -- NumPy protocols: numpy functions on DiffArrays are recorded ---------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if kwargs.get("out") is not None:
+            return NotImplemented
+        kwargs.pop("out", None)
+        key = _registry._FROM_NUMPY.get(ufunc)
+        if key is None:
+            return NotImplemented
+        if method == "__call__":
+            return bind(key, inputs, kwargs)
+        if method in ("reduce", "accumulate"):
+            return bind(f"{key}.{method}", inputs, kwargs)
+        return NotImplemented
+
+    def __array_function__(self, func, types, args, kwargs):
+        key = _registry._FROM_NUMPY.get(func)
+        if key is None:
+            raise NotImplementedError(
+                f"udiff has no multimethod for numpy.{func.__name__}; it cannot be "
+                "applied to a DiffArray"
+            )
+        return bind(key, args, kwargs)
+
+
+# -- the variables the functional API is differentiating, per thread ---------------
+_TRACING = threading.local()
+# How many operations (in this thread) took a DiffArray recorded by another
+# DiffArrayBackend of the same inner library: the functional API looks again
+# at what a function returned only when this count moved while it ran.
+_MIXED = threading.local()
+
+
+def mixed_count():
+    """The number of operations so far, in this thread, that mixed two recordings."""
+    return getattr(_MIXED, "count", 0)
+
+
+def _other_recording(key, backend, a):
+    """Note an argument ``a`` recorded by another backend, or raise if its inner
+    library differs."""
+    if a._backend.inner is not backend.inner:
+        raise _mixed(key, backend, a)
+    _MIXED.count = getattr(_MIXED, "count", 0) + 1
+
+
+def tracing(variables):
+    """Mark ``variables`` as being differentiated while a function runs (a context).
+
+    Inside, converting an array that depends on them to a constant
+    (``float(x)``, ``x.item()``, ``numpy.asarray(x)``...) raises TypeError.
+    """
+    return _Tracing(variables)
+
+
+class _Tracing:
+    __slots__ = ("variables",)
+
+    def __init__(self, variables):
+        self.variables = variables
+
+    def __enter__(self):
+        stack = getattr(_TRACING, "stack", None)
+        if stack is None:
+            stack = _TRACING.stack = []
+        stack.append(self.variables)
+
+    def __exit__(self, *exc):
+        _TRACING.stack.pop()
+
+
+def _concrete(a, what):
+    """``a.value``, unless ``a`` depends on a variable being differentiated."""
+    stack = getattr(_TRACING, "stack", None)
+    if stack and _depends_on(a, {id(v) for vs in stack for v in vs}):
+        raise TypeError(
+            f"{what} of a DiffArray that depends on the variables being differentiated "
+            "would make it a constant and silently drop its derivative; keep it an "
+            "array (use udiff.numpy functions), or take .value to mean a constant"
+        )
+    return a.value
+
+
+def _depends_on(a, variable_ids):
+    stack, seen = [a], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in variable_ids:
+            return True
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.extend(p for _, _, p in node._parents)
+        if node._fn is LAZY:  # _args: (its derivation, its index)
+            stack.extend(node._args[0].inputs())
+    return False
+
+
+class _Lazy:
+    """The key of a derivative from a plain sweep, until it is re-derived recorded."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "udiff.LAZY"
+
+    def __reduce__(self):
+        return "LAZY"
+
+
+LAZY = _Lazy()
+
+
+define_operators(DiffArray, lambda self, key, args: bind(key, args, {}))
+
+
+def _index_value(index):
+    """An index with DiffArrays (masks, integer arrays) replaced by their values.
+
+    Indices are never differentiated, so they must not become parents.
+    """
+    if type(index) is DiffArray:
+        return index.value
+    if type(index) is tuple:
+        return tuple(i.value if type(i) is DiffArray else i for i in index)
+    return index
+
+
+def _unwrap_seq(backend, key, seq, argnum, path, parents):
+    """Replace DiffArrays inside a (nested) list/tuple argument by their values."""
+    out = None
+    for j, a in enumerate(seq):
+        t = type(a)
+        if t is DiffArray:
+            if a._backend is not backend:
+                _other_recording(key, backend, a)
+            value = a.value
+            parents.append((argnum, path + (j,), a))
+        elif (t is list or t is tuple) and a:
+            value = _unwrap_seq(backend, key, a, argnum, path + (j,), parents)
+            if value is a:
+                continue
+        else:
+            continue
+        if out is None:
+            out = list(seq)
+        out[j] = value
+    if out is None:
+        return seq
+    return out if type(seq) is list else tuple(out)
+
+
+def apply(backend, key, args, kwargs):
+    """Run ``key`` on the inner backend and record the result in the graph.
+
+    The interpreter of a differentiation (``DiffArrayBackend.process``), which
+    :func:`udiff._machinery.dispatch.bind` calls when ``backend`` is the innermost level
+    among the arguments.  This is the hot path of every operation: unwrap the
+    DiffArray arguments, call the inner implementation directly (no second
+    uarray dispatch), wrap array results in DiffArray nodes.  DiffArrays of
+    other differentiations of the same inner library become parents too (one
+    graph); the arrays of other levels are values to the inner function.
+    """
+    parents = []
+    raw = args
+    for i, a in enumerate(args):
+        t = type(a)
+        if t is DiffArray:
+            if a._backend is not backend:
+                _other_recording(key, backend, a)
+            if raw is args:
+                raw = list(args)
+            raw[i] = a.value
+            parents.append((i, (), a))
+        elif (t is list or t is tuple) and a:
+            value = _unwrap_seq(backend, key, a, i, (), parents)
+            if value is not a:
+                if raw is args:
+                    raw = list(args)
+                raw[i] = value
+    if kwargs:
+        for a in kwargs.values():
+            if type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a):
+                return apply(backend, key, *_positional(key, args, kwargs))
+    func = backend._impls.get(key)
+    if func is None:
+        func = backend._impl(key)
+        if func is None:
+            return _via_default(backend, key, args, kwargs)
+    value = func(*raw, **kwargs)
+    if not parents or key in _registry._NONDIFF:
+        return _wrap_constant(backend, value)
+    parents = tuple(parents)
+    raw = tuple(raw)
+    if backend.inner.is_array(value):
+        return DiffArray(value, backend, parents, key, raw, kwargs)
+    if isinstance(value, _SEQ):  # several outputs (NumPy's named tuples included)
+        nondiff = _registry._NONDIFF
+        return _same_kind(value, [
+            v if not backend.inner.is_array(v)
+            else DiffArray(v, backend) if (key, i) in nondiff
+            else DiffArray(v, backend, parents, (key, i), raw, kwargs)
+            for i, v in enumerate(value)
+        ])
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        # An array of another library: an argument came from another inner
+        # backend, and wrapping its result would drop the graph.
+        raise TypeError(
+            f"udiff: {_registry.key_name(key)} on the {backend.inner.name} inner backend "
+            f"returned a {type(value).__module__}.{type(value).__name__}: an argument "
+            f"is an array of another library; convert it with np.asarray under the "
+            f"{backend.inner.name} backend first"
+        )
+    return value
+
+
+def _mixed(key, backend, a):
+    return TypeError(
+        f"udiff: {_registry.key_name(key)} mixes inner backends: an argument is a DiffArray "
+        f"on the {a._backend.inner.name} inner backend, under a DiffArrayBackend on "
+        f"{backend.inner.name}; differentiate on one inner backend (create the arrays "
+        "under the backend you want; x.value is x's data, as a constant)"
+    )
+
+
+def _holds_diffarray(seq):
+    return any(type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a) for a in seq)
+
+
+def _same_kind(seq, items):
+    """``items`` in a sequence of ``seq``'s kind: a named tuple stays one."""
+    if hasattr(seq, "_fields"):
+        return type(seq)(*items)
+    return list(items) if type(seq) is list else tuple(items)
+
+
+def _positional(key, args, kwargs):
+    """Move keyword arguments that hold DiffArrays into positions, by signature.
+
+    Rules see differentiable inputs only as positional arguments.
+    """
+    try:
+        bound = inspect.signature(_registry.function(key).arg_extractor).bind(*args, **kwargs)
+    except (AttributeError, TypeError, ValueError):
+        bound = None
+    if bound is not None:
+        _fill_defaults_before_arrays(bound)
+        args, kwargs = bound.args, bound.kwargs
+    for name, a in kwargs.items():
+        if type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a):
+            raise TypeError(
+                f"udiff: pass the differentiable array {name}= to "
+                f"{_registry.key_name(key)} positionally"
+            )
+    return args, kwargs
+
+
+def _fill_defaults_before_arrays(bound):
+    """Give the parameters before a DiffArray their defaults, so that it can go by position.
+
+    ``diff(a, prepend=p)`` binds ``p`` after the unbound ``n`` and ``axis``;
+    with their defaults filled in, ``bound.args`` reaches ``p``.
+    """
+    params = list(bound.signature.parameters.values())
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    tracked = [positional.index(n) for n, a in bound.arguments.items() if n in positional
+               and (type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a))]
+    for p in params[:max(tracked, default=0)]:
+        if p.name not in bound.arguments and p.default is not p.empty:
+            bound.arguments[p.name] = p.default
+
+
+def _wrap_constant(backend, value):
+    if backend.inner.is_array(value):
+        return DiffArray(value, backend)
+    if isinstance(value, _SEQ):
+        return _same_kind(value, [_wrap_constant(backend, v) for v in value])
+    return value
+
+
+def _via_default(backend, key, args, kwargs):
+    # A composite function, or one the inner library lacks but whose multimethod
+    # has a default written with other multimethods: run the default under this
+    # backend, so each operation it performs is recorded (and differentiated by
+    # its own rule).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with ua.set_backend(backend, coerce=True):
+            return _registry.default_of(key)(*args, **kwargs)
