@@ -150,19 +150,24 @@ array
 }
 
 
-def _docstring(name, params, ufunc):
-    """The numpydoc docstring of function ``name`` (from ``_special_docs``)."""
+def _fill(text, indent=""):
+    return _textwrap.fill(text, 76, initial_indent=indent, subsequent_indent=indent,
+                          break_long_words=False, break_on_hyphens=False)
+
+
+def _docstring(name, params, arrays, ufunc):
+    """The numpydoc docstring of function ``name`` (from ``_special_docs``), whose
+    parameters are ``params``, of which ``arrays`` are arrays."""
     summary, described, note, examples = _docs.DOCS[name]
-    assert list(described) == params, (name, params)  # every parameter, in SciPy's order
+    if list(described) != params:  # every parameter, in SciPy's order
+        raise AssertionError(f"udiff.scipy.special.{name} documents {list(described)}, "
+                             f"not its parameters {params}")
     wrt = [f"``{p}``" for p, text in described.items() if _docs.DIFF in text]
-    what = ("differentiable with respect to " + " and ".join(wrt)) if wrt else \
-        "whose derivative is zero"
-    extended = (f"SciPy's :func:`scipy.special.{name}`{' (a ufunc)' if ufunc else ''}, "
-                f"{what}; its derivatives are differentiable again.")
-    parameters = [f"{p} : {'array_like' if p in _ARRAYS[name] else _KIND.get(p, 'int')}"
-                  + (", optional" if p in _DEFAULTED else "")
-                  + "\n" + _textwrap.fill(text, 76, initial_indent="    ",
-                                          subsequent_indent="    ")
+    what = (f"differentiable with respect to {' and '.join(wrt)}; its derivatives are "
+            "differentiable again") if wrt else "whose derivative is zero"
+    extended = f"SciPy's :func:`scipy.special.{name}`{' (a ufunc)' if ufunc else ''}, {what}."
+    parameters = [f"{p} : {'array_like' if p in arrays else _KIND.get(p, 'int')}"
+                  + (", optional" if p in _DEFAULTED else "") + "\n" + _fill(text, "    ")
                   for p, text in described.items()]
     returns = _RETURNS.get(name) or ("scalar or array\n    The values, elementwise (broadcast "
                                      "over the arguments): a DiffArray when an\n    argument "
@@ -172,27 +177,25 @@ def _docstring(name, params, ufunc):
                 + ("\n" + _UFUNC_PARAMETERS if ufunc else ""),
                 "Returns\n-------\n" + returns,
                 "Examples\n--------\n" + examples.rstrip("\n")]
-    return "\n\n".join(sections[:1] + [_textwrap.fill(sections[1], 76)] + sections[2:]) + "\n"
+    return "\n\n".join(sections[:1] + [_fill(sections[1])] + sections[2:]) + "\n"
 
 
 # How parameters that are not arrays are described (``int`` otherwise).
 _KIND = {"axis": "int or tuple of int", "keepdims": "bool", "return_sign": "bool"}
 _DEFAULTED = {"axis", "b", "keepdims", "return_sign"}
-_ARRAYS = {}
 
 
 def _declare():
     names = {}
     for name, inputs in _UFUNCS.items():
-        _ARRAYS[name] = inputs.split()
         params = ", ".join(inputs.split())
         names[name] = _generate(name, inputs, f"({params}, /, out=None, **kwargs)",
-                                domain=_DOMAIN, doc=_docstring(name, inputs.split(), True))
+                                domain=_DOMAIN,
+                                doc=_docstring(name, inputs.split(), inputs.split(), True))
     for name, (arrays, signature, default) in _FUNCTIONS.items():
-        _ARRAYS[name] = arrays.split()
         params = [p.split("=")[0] for p in signature.strip("()").split(", ")]
         names[name] = _generate(name, arrays, signature, default=default, domain=_DOMAIN,
-                                doc=_docstring(name, params, False))
+                                doc=_docstring(name, params, arrays.split(), False))
     for func in names.values():
         func.__module__ = __name__
     return names
