@@ -151,6 +151,10 @@ def key_name(key):
 def defvjp(func, *makers, argnums=None):
     """Define the VJP rules of ``func``, one per differentiable argument.
 
+    It only registers the rules (in the table every reverse sweep reads) and
+    returns ``None``.  A rule given by hand replaces what :func:`defnondiff`
+    or :func:`defcomposite` declared for ``func``.
+
     Parameters
     ----------
     func : multimethod or ufunc
@@ -186,6 +190,10 @@ def defvjp(func, *makers, argnums=None):
 def defjvp(func, *rules, argnums=None):
     """Define the JVP rules of ``func``, one per differentiable argument.
 
+    It only registers the rules (in the table every forward sweep reads) and
+    returns ``None``.  A rule given by hand replaces what :func:`defnondiff`
+    or :func:`defcomposite` declared for ``func``.
+
     Parameters
     ----------
     func : multimethod or ufunc
@@ -219,10 +227,22 @@ def defjvp(func, *rules, argnums=None):
 def defnondiff(*funcs):
     """Declare functions whose results are constants (zero derivative).
 
+    Their results are recorded as constants: derivatives do not flow
+    through them, in either mode.  It only registers the declaration and
+    returns ``None``.
+
+    Parameters
+    ----------
+    *funcs : multimethod or ufunc
+        udiff's (or unumpy's) functions, or the NumPy functions of the same
+        names.
+
     Examples
     --------
-    >>> import udiff, udiff.numpy as np
+    >>> import numpy, udiff, udiff.numpy as np
     >>> udiff.defnondiff(np.argmax, np.argsort)  # (udiff declares these two already)
+    >>> udiff.grad(lambda x: np.sum(x * np.argmax(x)))(numpy.array([1.0, 3.0]))
+    array([1., 1.])
     """
     for func in funcs:
         _NONDIFF.add(key_of(func))
@@ -234,12 +254,27 @@ def defcomposite(*funcs):
     Under :class:`DiffArrayBackend` a composite function runs its multimethod
     default (written with other multimethods), so each operation it is made of
     is recorded and differentiated by its own rule; it needs no rules itself.
-    Plain inner backends still run the library's own function.
+    Plain inner backends still run the library's own function.  It only
+    registers the declaration and returns ``None``.
+
+    Parameters
+    ----------
+    *funcs : multimethod or ufunc
+        udiff's (or unumpy's) functions that have a default implementation,
+        or the NumPy functions of the same names.
+
+    Raises
+    ------
+    ValueError
+        If a function has no default implementation.
 
     Examples
     --------
-    >>> import udiff, udiff.numpy as np
+    >>> import numpy, udiff, udiff.numpy as np
     >>> udiff.defcomposite(np.fliplr)  # (udiff declares it so already)
+    >>> udiff.grad(lambda x: np.sum(np.fliplr(x)[0] * numpy.array([1.0, 2.0])))(
+    ...     numpy.array([[5.0, 6.0]]))
+    array([[2., 1.]])
     """
     for func in funcs:
         key = key_of(func)
@@ -250,6 +285,8 @@ def defcomposite(*funcs):
 
 def defbatch(func, rule):
     """Define the batching rule of ``func``, which :func:`udiff.vmap` runs.
+
+    It only registers the rule and returns ``None``.
 
     Parameters
     ----------

@@ -335,24 +335,38 @@ def _with_aux(trace, result, has_aux):
 def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
     """A function returning ``(f(*args), gradient of f at args)``.
 
+    The returned function takes ``f``'s arguments.  Keyword arguments given
+    to it are passed to ``f`` and not differentiated.
+
     Parameters
     ----------
     f : callable
-        Returns a scalar (with ``has_aux``, a pair ``(scalar, aux)``).
-    argnums : int or tuple of int
-        Which positional arguments to differentiate (a tuple gives a tuple).
-        Each may be an array or a container of arrays (dict, list, tuple,
-        named tuple): its gradient is the same container.
-    inner : uarray backend
-        Where the arithmetic runs (``udiff.numpy_backend``, ``udiff.dask_backend``...).
-    has_aux : bool
+        The function to differentiate, written with ``udiff.numpy``.  It
+        returns a scalar (with ``has_aux``, a pair ``(scalar, aux)``).
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate (default 0; a tuple
+        gives a tuple of gradients).  Each may be an array or a container of
+        arrays (dict, list, tuple, named tuple): its gradient is the same
+        container.
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    has_aux : bool, optional
         ``f`` returns ``(output, aux)``; the result is ``((value, aux), gradient)``
         and ``aux`` is passed through undifferentiated.
     argnum : int or tuple of int, optional
         autograd's spelling of ``argnums``.
 
-    Keyword arguments given to the returned function are passed to ``f``
-    and not differentiated.
+    Returns
+    -------
+    callable
+        ``value_and_grad_f(*args, **kwargs)``, returning ``(value, gradient)``
+        (``((value, aux), gradient)`` with ``has_aux``): arrays of the inner
+        backend, each gradient shaped like its argument.
+
+    See Also
+    --------
+    grad : the gradient alone.
 
     Examples
     --------
@@ -362,6 +376,8 @@ def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=N
     ...     return error, {"error": error}
     >>> params = {"w": numpy.array([1.0, 2.0]), "b": numpy.array(0.5)}
     >>> (value, aux), g = udiff.value_and_grad(loss, has_aux=True)(params, numpy.ones(2))
+    >>> float(value)
+    8.5
     >>> g
     {'b': array(8.), 'w': array([3., 5.])}
     """
@@ -381,8 +397,38 @@ def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=N
 def grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
     """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``.
 
-    Takes the parameters of :func:`value_and_grad`; with ``has_aux`` the
-    result is ``(gradient, aux)``.
+    Keyword arguments given to the returned function are passed to ``f``
+    and not differentiated.
+
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.  It
+        returns a scalar (with ``has_aux``, a pair ``(scalar, aux)``).
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate (default 0; a tuple
+        gives a tuple of gradients).  Each may be an array, a number or a
+        container of arrays (dict, list, tuple, named tuple): its gradient
+        is the same container.
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; the result is ``(gradient, aux)``
+        and ``aux`` is passed through undifferentiated.
+    argnum : int or tuple of int, optional
+        autograd's spelling of ``argnums``.
+
+    Returns
+    -------
+    callable
+        ``grad_f(*args, **kwargs)``, returning the gradient (``(gradient,
+        aux)`` with ``has_aux``): arrays of the inner backend, each shaped
+        like its argument.
+
+    See Also
+    --------
+    value_and_grad : the value and the gradient from one trace.
 
     Examples
     --------
@@ -391,6 +437,8 @@ def grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
     array([1.])
     >>> udiff.grad(lambda p: np.sum(p[0] * p[1]))([numpy.array(2.0), numpy.array(3.0)])
     [array(3.), array(2.)]
+    >>> udiff.grad(lambda x, y: x * y, argnums=(0, 1))(2.0, 3.0)
+    (array(3.), array(2.))
     """
     vg = value_and_grad(f, argnums, inner, has_aux=has_aux, argnum=argnum)
 
@@ -402,17 +450,42 @@ def grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
 
 
 def vjp(f, *primals, inner=numpy_backend, has_aux=False):
-    """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` gives a tuple, one per primal.
+    """The output of ``f`` and a function of the vector-Jacobian product.
 
-    The primals and the output may be containers of arrays; the cotangent
-    has the output's structure, and each result the structure of its primal.
-    With ``has_aux``, ``f`` returns ``(output, aux)`` and the result is
-    ``(output, vjp_fn, aux)``.
+    ``f`` is traced once; ``vjp_fn(cotangent)`` sweeps its graph backwards
+    and may be called many times.  The primals and the output may be
+    containers of arrays.
+
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.
+    *primals : array_like or container of arrays
+        The arguments at which ``f`` is differentiated, all of them.
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; ``aux`` is passed through
+        undifferentiated.
+
+    Returns
+    -------
+    out : array or container of arrays
+        ``f(*primals)``.
+    vjp_fn : callable
+        ``vjp_fn(cotangent)``: the cotangent has the output's structure,
+        shapes and dtypes; the result is a tuple with one entry per primal,
+        each with the structure of its primal.
+    aux : object
+        Only with ``has_aux``: the second output of ``f``.
 
     Examples
     --------
     >>> import numpy, udiff, udiff.numpy as np
     >>> out, vjp_fn = udiff.vjp(lambda x: x * 2.0, numpy.array([1.0, 2.0]))
+    >>> out
+    array([2., 4.])
     >>> vjp_fn(numpy.array([1.0, 0.0]))
     (array([2., 0.]),)
     """
@@ -452,12 +525,33 @@ def _cotangent_leaves(trace, cotangent):
 
 
 def jvp(f, primals, tangents, inner=numpy_backend, *, has_aux=False):
-    """``(f(*primals), J @ tangents)``, pushed forward in one sweep.
+    """The output of ``f`` and its Jacobian times ``tangents``, in one forward sweep.
 
-    ``primals`` is a tuple of arguments (a bare array is one argument), each
-    an array or a container of arrays; ``tangents`` has the same structure.
-    The tangent of the output has the output's structure.  With
-    ``has_aux``, the result is ``(output, tangent, aux)``.
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.
+    primals : tuple
+        The arguments of ``f`` (a bare array is one argument), each an array
+        or a container of arrays.
+    tangents : tuple
+        One tangent per primal, with its primal's structure, shapes and
+        (floating) dtypes.
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; ``aux`` is passed through
+        undifferentiated.
+
+    Returns
+    -------
+    out : array or container of arrays
+        ``f(*primals)``.
+    tangent_out : array or container of arrays
+        ``J @ tangents``, with the output's structure.
+    aux : object
+        Only with ``has_aux``: the second output of ``f``.
 
     Examples
     --------
@@ -504,18 +598,43 @@ def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend, *,
              has_aux=False, argnum=None):
     """The Jacobian of ``f``, shaped ``out.shape + x.shape``, from batched sweeps.
 
-    Parameters
-    ----------
-    mode : {"rev", "fwd"}
-        Reverse mode pushes one-hot cotangents (one per output element);
-        forward mode pushes one-hot tangents (one per input element).
-    chunk_size : int, optional
-        Push at most this many seeds at a time, to bound memory.
-    has_aux : bool
-        ``f`` returns ``(output, aux)``; the result is ``(jacobian, aux)``.
-
     Outputs and arguments may be containers: the result has the output's
     structure, each entry the structure of the arguments (JAX's layout).
+
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate (default 0; a tuple
+        gives a tuple of blocks in each entry).
+    mode : {"rev", "fwd"}, optional
+        Reverse mode (the default) pushes one-hot cotangents (one per output
+        element); forward mode pushes one-hot tangents (one per input
+        element).
+    chunk_size : int, optional
+        Push at most this many seeds at a time, to bound memory (default:
+        all at once).
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; the result is ``(jacobian, aux)``.
+    argnum : int or tuple of int, optional
+        autograd's spelling of ``argnums``.
+
+    Returns
+    -------
+    callable
+        ``jacobian_f(*args, **kwargs)``, returning the Jacobian: one array
+        shaped ``out.shape + x.shape`` for an array output and argument.
+        With containers, the result has the output's structure, each entry
+        the structure of the arguments (JAX's layout).  Keyword arguments
+        are passed to ``f`` and not differentiated.
+
+    See Also
+    --------
+    jacrev, jacfwd : the two modes by name.
 
     Examples
     --------
@@ -523,6 +642,8 @@ def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend, *,
     >>> udiff.jacobian(lambda x: x * x)(numpy.array([1.0, 2.0]))
     array([[2., 0.],
            [0., 4.]])
+    >>> udiff.jacobian(lambda x: np.sin(x), mode="fwd")(numpy.array([0.0]))
+    array([[1.]])
     """
     if mode not in ("rev", "fwd"):
         raise ValueError(f"mode must be 'rev' or 'fwd', not {mode!r}")
@@ -541,22 +662,108 @@ def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend, *,
 
 
 def jacrev(f, argnums=0, chunk_size=None, inner=numpy_backend, **options):
-    """:func:`jacobian` in reverse mode."""
+    """:func:`jacobian` in reverse mode: one sweep per output element.
+
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate (default 0; a tuple
+        gives a tuple of blocks in each entry).
+    chunk_size : int, optional
+        Push at most this many seeds at a time, to bound memory (default:
+        all at once).
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    **options
+        ``has_aux`` and ``argnum``, as for :func:`jacobian`.
+
+    Returns
+    -------
+    callable
+        ``jacobian_f(*args, **kwargs)``, returning the Jacobian: one array
+        shaped ``out.shape + x.shape`` for an array output and argument.
+        With containers, the result has the output's structure, each entry
+        the structure of the arguments (JAX's layout).  Keyword arguments
+        are passed to ``f`` and not differentiated.
+
+    Examples
+    --------
+    >>> import numpy, udiff, udiff.numpy as np
+    >>> udiff.jacrev(lambda x: np.sum(x) * x)(numpy.array([1.0, 2.0]))
+    array([[4., 1.],
+           [2., 5.]])
+    """
     return jacobian(f, argnums, "rev", chunk_size, inner, **options)
 
 
 def jacfwd(f, argnums=0, chunk_size=None, inner=numpy_backend, **options):
-    """:func:`jacobian` in forward mode."""
+    """:func:`jacobian` in forward mode: one sweep per input element.
+
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate (default 0; a tuple
+        gives a tuple of blocks in each entry).
+    chunk_size : int, optional
+        Push at most this many seeds at a time, to bound memory (default:
+        all at once).
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    **options
+        ``has_aux`` and ``argnum``, as for :func:`jacobian`.
+
+    Returns
+    -------
+    callable
+        ``jacobian_f(*args, **kwargs)``, returning the Jacobian: one array
+        shaped ``out.shape + x.shape`` for an array output and argument.
+        With containers, the result has the output's structure, each entry
+        the structure of the arguments (JAX's layout).  Keyword arguments
+        are passed to ``f`` and not differentiated.
+
+    Examples
+    --------
+    >>> import numpy, udiff, udiff.numpy as np
+    >>> udiff.jacfwd(lambda x: np.sum(x) * x)(numpy.array([1.0, 2.0]))
+    array([[4., 1.],
+           [2., 5.]])
+    """
     return jacobian(f, argnums, "fwd", chunk_size, inner, **options)
 
 
 def hessian(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
     """The Hessian of scalar-valued ``f``: forward mode over the recorded gradient.
 
-    With a tuple ``argnums`` the result is a nested tuple of blocks
-    (``H[i][j]`` differentiates by arguments ``argnums[i]`` and
-    ``argnums[j]``); for a container argument, a container of containers
-    (JAX's layout).  Each block is shaped ``x_i.shape + x_j.shape``.
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.  It
+        returns a scalar (with ``has_aux``, a pair ``(scalar, aux)``).
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate (default 0).
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; the result is ``(hessian, aux)``.
+    argnum : int or tuple of int, optional
+        autograd's spelling of ``argnums``.
+
+    Returns
+    -------
+    callable
+        ``hessian_f(*args, **kwargs)``, returning the Hessian, shaped
+        ``x.shape + x.shape``.  With a tuple ``argnums`` it is a nested tuple
+        of blocks (``H[i][j]`` differentiates by arguments ``argnums[i]`` and
+        ``argnums[j]``, shaped ``x_i.shape + x_j.shape``); for a container
+        argument, a container of containers (JAX's layout).  Keyword
+        arguments are passed to ``f`` and not differentiated.
 
     Examples
     --------
@@ -587,14 +794,34 @@ def hessian(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
 def hvp(f, primals, tangents, inner=numpy_backend):
     """Hessian-vector product of scalar-valued ``f``, forward over reverse.
 
-    Costs about as much as two gradients, never the full Hessian.  Primals
-    and tangents may be containers of arrays; the result has the primals'
-    structure (one primal: its own; several: a tuple).
+    Costs about as much as two gradients, never the full Hessian.
+
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``; it
+        returns a scalar.
+    primals : tuple
+        The arguments of ``f`` (a bare array is one argument), each an array
+        or a container of arrays.
+    tangents : tuple
+        The vector: one tangent per primal, with its primal's structure and
+        shapes.
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+
+    Returns
+    -------
+    array or container of arrays
+        ``H @ tangents``, with the primals' structure (one primal: its own;
+        several: a tuple).
 
     Examples
     --------
     >>> import numpy, udiff, udiff.numpy as np
-    >>> udiff.hvp(lambda x: np.sum(x * x * x), (numpy.array([1.0, 2.0]),), (numpy.array([1.0, 0.0]),))
+    >>> f = lambda x: np.sum(x * x * x)
+    >>> udiff.hvp(f, (numpy.array([1.0, 2.0]),), (numpy.array([1.0, 0.0]),))
     array([6., 0.])
     """
     primals, tangents = _primals_and_tangents("hvp", primals, tangents)
