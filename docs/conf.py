@@ -3,13 +3,45 @@
 Build it from a checkout with
 ``uv run --group docs sphinx-build -W -b html docs docs/_build/html``:
 warnings are errors, and every notebook in ``notebooks/`` is executed (a cell
-that raises fails the build).
+that raises fails the build).  The notebooks live in the repository's top-level
+``notebooks/`` folder; each build copies that folder to ``docs/notebooks`` (ignored
+by git, read-only: edit ``notebooks/``), since Sphinx wants its documents inside its
+source directory.  (A link would not do: Sphinx resolves links to the files they
+point to, outside the source directory, and then finds no document for the pages'
+links to the notebooks.)
 """
 import os
 import pathlib
+import shutil
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _copy_notebooks(source=ROOT / "notebooks", copy=ROOT / "docs" / "notebooks"):
+    """Make ``copy`` a fresh copy of ``source``, its files read-only.
+
+    Files keep their modification times, so that an incremental build rereads only
+    the notebooks that changed; a notebook deleted from ``source`` leaves the site.
+    A writable file in ``copy`` was not made by a build (the notebooks lived there
+    before): the build stops rather than delete it.
+    """
+    if copy.is_symlink() or copy.is_file():
+        copy.unlink()
+    elif copy.exists():
+        edited = [p.name for p in copy.rglob("*") if p.is_file() and p.stat().st_mode & 0o222]
+        if edited:
+            raise RuntimeError(
+                f"docs/notebooks holds files a build did not copy there: {edited}; the "
+                "notebooks live in notebooks/ now: move your changes there, then delete "
+                "docs/notebooks")
+        shutil.rmtree(copy)
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for path in copy.iterdir():
+        path.chmod(0o444)
+
+
+_copy_notebooks()
 # The checkout's udiff, for autodoc and for the kernels that run the notebooks.
 sys.path.insert(0, str(ROOT))
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
