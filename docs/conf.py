@@ -9,11 +9,15 @@ by git, read-only: edit ``notebooks/``), since Sphinx wants its documents inside
 source directory.  (A link would not do: Sphinx resolves links to the files they
 point to, outside the source directory, and then finds no document for the pages'
 links to the notebooks.)
+
+Nothing here needs the network: there is no intersphinx (it would fetch the other
+projects' inventories).
 """
 import os
 import pathlib
 import shutil
 import sys
+import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -46,15 +50,22 @@ _copy_notebooks()
 sys.path.insert(0, str(ROOT))
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
+# The package's metadata, so that the site shows the version it documents.
+_PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+_URLS = {k.lower(): v for k, v in _PROJECT.get("urls", {}).items()}
+REPOSITORY = next((_URLS[k] for k in ("repository", "source", "homepage") if k in _URLS), None)
+
 project = "udiff"
 author = "the udiff developers"
 copyright = "2020-2026, the udiff developers"
-release = version = "0.1.0"
+release = version = _PROJECT["version"]
 
 extensions = [
     "myst_nb",
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    # [source] links to the highlighted code of udiff's modules, in the site itself.
+    "sphinx.ext.viewcode",
     "numpydoc",
     # MathJax 3 copied into the site: formulas render without a CDN (offline, on clusters).
     "sphinx-mathjax-offline",
@@ -82,18 +93,27 @@ autodoc_default_options = {"member-order": "bysource"}
 autosummary_generate = False
 
 html_theme = "pydata_sphinx_theme"
-html_title = "udiff"
+html_title = f"udiff {release}"
 html_theme_options = {
     "navbar_align": "left",
     "header_links_before_dropdown": 8,
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "footer_start": ["copyright"],
+    "footer_start": ["copyright", "project-links"],
     "footer_end": ["sphinx-version"],
+    "icon_links": [{"name": "Repository", "url": REPOSITORY, "icon": "fa-brands fa-git-alt"}]
+    if REPOSITORY else [],
 }
+# The footer's links: the version, the changelog, the licence and (when pyproject.toml
+# names it under [project.urls]) the repository.
+templates_path = ["_templates"]
+_LICENSE = _PROJECT.get("license", "")  # {text = "..."}, or PEP 639's plain string
+html_context = {"udiff_license": _LICENSE.get("text", "") if isinstance(_LICENSE, dict) else _LICENSE,
+                "udiff_repository": REPOSITORY}
 html_static_path = []
 # Pages without sub-pages need no section navigation: their wide tables get the room.
-html_sidebars = {page: [] for page in ("conventions", "coverage", "dask", "design", "benchmarks")}
+html_sidebars = {page: [] for page in ("conventions", "coverage", "dask", "design", "benchmarks",
+                                        "changelog", "license")}
 
 
 def _module_sections_as_rubrics(app, what, name, obj, options, lines):
