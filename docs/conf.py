@@ -11,10 +11,11 @@ point to, outside the source directory, and then finds no document for the pages
 links to the notebooks.)
 
 Nothing here needs the network: there is no intersphinx (it would fetch the other
-projects' inventories).
+projects' inventories); the links to NumPy's reference are plain URLs.
 """
 import os
 import pathlib
+import re
 import shutil
 import sys
 import tomllib
@@ -131,5 +132,104 @@ def _module_sections_as_rubrics(app, what, name, obj, options, lines):
             lines[i], lines[i + 1] = f".. rubric:: {title}", ""
 
 
+NUMPY_DOCS = "https://numpy.org/doc/stable/reference/"
+# udiff.numpy's names that are not NumPy functions: where NumPy documents them.
+_NUMPY_PAGES = {
+    "dtype": "generated/numpy.dtype.html", "errstate": "generated/numpy.errstate.html",
+    "pi": "constants.html#numpy.pi", "e": "constants.html#numpy.e",
+    "inf": "constants.html#numpy.inf", "nan": "constants.html#numpy.nan",
+    "newaxis": "constants.html#numpy.newaxis",
+}
+# NumPy's constants are floats (and None): their docstrings are Python's.
+_CONSTANTS = {
+    "pi": "The constant π.", "e": "Euler's number, the base of natural logarithms.",
+    "inf": "Positive infinity (IEEE 754).", "nan": "Not a number (IEEE 754).",
+    "newaxis": "None: an index that adds an axis of length one.",
+}
+
+
+def _plain(text):
+    """``text`` without reStructuredText markup (roles, literals, emphasis)."""
+    text = re.sub(r":[\w:.-]+:`~?([^`<]*?)(?:\s*<[^>]*>)?`", r"\1", text)
+    text = re.sub(r"`+([^`]*)`+_?", r"\1", text)
+    return re.sub(r"\*+([^*]+)\*+", r"\1", " ".join(text.split()))
+
+
+def _summary(doc):
+    """The first paragraph of a docstring that is not a signature (NumPy's ufuncs
+    and C functions start with one), as plain text."""
+    for paragraph in re.split(r"\n\s*\n", doc or ""):
+        paragraph = paragraph.strip()
+        if paragraph and not re.match(r"^[\w.]+\(.*\)(\s*->.*|\s*--)?$", paragraph, re.S):
+            return re.split(r"(?<=[a-z)])\.\s+(?=[A-Z])", _plain(paragraph))[0].rstrip(".") + "."
+    return ""
+
+
+def numpy_functions(module_name):
+    """``(name, url, summary)`` for every public name of ``module_name`` (``udiff.numpy``,
+    ``udiff.numpy.linalg``...): NumPy's page and NumPy's one-line description of the
+    object NumPy has under the same name in the same module."""
+    import importlib
+
+    import numpy
+
+    module = importlib.import_module(module_name)
+    numpy_module = numpy
+    for part in module_name.split(".")[2:]:
+        numpy_module = getattr(numpy_module, part)
+    prefix = numpy_module.__name__
+    for name in module.__all__:
+        ours, theirs = getattr(module, name), getattr(numpy_module, name, None)
+        if name in _NUMPY_PAGES and numpy_module is numpy:
+            summary = _CONSTANTS.get(name) or _summary(theirs.__doc__)
+            yield name, NUMPY_DOCS + _NUMPY_PAGES[name], summary
+            continue
+        if isinstance(ours, type) and ours is not theirs:  # udiff's own types
+            yield name, None, _summary(ours.__doc__)
+            continue
+        if theirs is None:  # NumPy 2 removed it; udiff keeps it
+            yield name, None, f"{_summary(ours.__doc__)} Not in NumPy {numpy.__version__}."
+            continue
+        canonical = getattr(theirs, "__name__", name)
+        if getattr(numpy_module, canonical, None) is not theirs:
+            canonical = name
+        summary = _summary(theirs.__doc__) or _summary(ours.__doc__)
+        if canonical != name:
+            summary = f"{summary} Another name for {canonical}."
+        yield name, f"{NUMPY_DOCS}generated/{prefix}.{canonical}.html", summary
+
+
+def _numpy_functions_directive():
+    from docutils import nodes
+    from sphinx.util.docutils import SphinxDirective
+
+    class NumpyFunctions(SphinxDirective):
+        """``numpy-functions MODULE``: a table of MODULE's public names, each linked to
+        NumPy's reference, with NumPy's one-line description; made from the module
+        itself at build time, so that it lists what the module has."""
+
+        required_arguments = 1
+
+        def run(self):
+            rows = list(numpy_functions(self.arguments[0]))
+            table, group = nodes.table(classes=["numpy-functions"]), nodes.tgroup(cols=2)
+            table += group
+            group += [nodes.colspec(colwidth=1), nodes.colspec(colwidth=4)]
+            head, body = nodes.thead(), nodes.tbody()
+            group += [head, body]
+            head += nodes.row("", *(nodes.entry("", nodes.paragraph(text=t))
+                                    for t in ("name", "NumPy's description")))
+            for name, url, summary in rows:
+                cell = nodes.paragraph()
+                literal = nodes.literal(text=name)
+                cell += nodes.reference("", "", literal, refuri=url) if url else literal
+                body += nodes.row("", nodes.entry("", cell),
+                                  nodes.entry("", nodes.paragraph(text=summary)))
+            return [table]
+
+    return NumpyFunctions
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _module_sections_as_rubrics, priority=400)
+    app.add_directive("numpy-functions", _numpy_functions_directive())
