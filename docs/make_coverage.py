@@ -121,8 +121,8 @@ def main():
         "argument is batched).  "
         "NumPy/Dask: whether the inner backend runs it (the "
         "library's own function, or the multimethod's default).  There is no CuPy "
-        "column: CuPy resolves the same names in `cupy`, but the machine that wrote this "
-        "page had no GPU to run them on.",
+        "column: CuPy support is implemented (udiff resolves the same names in `cupy`) "
+        "and tested only where a GPU is present, and this table is made without one.",
         "",
         f"autograd {about['autograd']} and JAX {about['jax']} (NumPy {about['numpy']}), from "
         f"`docs/anchor_coverage.json`, written by `{about['command']}`.  "
