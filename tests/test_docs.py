@@ -20,7 +20,7 @@ import udiff.testing
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-NOTEBOOKS = sorted((DOCS / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 # What the API pages document: autodoc directives, ``.. data::`` and autosummary entries.
 _DIRECTIVE = re.compile(r"^\.\. (?:auto)?(?:function|class|data|exception|module)::\s+(\S+)", re.M)
@@ -70,7 +70,7 @@ def test_notebook_is_committed_without_outputs_and_is_in_the_site(path):
     dirty = [i for i, cell in enumerate(nb["cells"])
              if cell["cell_type"] == "code" and (cell["outputs"] or cell["execution_count"])]
     assert not dirty, f"{path.name}: cells {dirty} hold outputs (the docs build executes them)"
-    assert f"\n{path.stem}\n" in (DOCS / "notebooks" / "index.md").read_text()
+    assert f"\n{path.stem}\n" in (ROOT / "notebooks" / "index.md").read_text()
 
 
 # What reads a clock: time.perf_counter(), time.time(), timeit.default_timer()...
