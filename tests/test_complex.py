@@ -210,7 +210,8 @@ JAX = [
 
 @pytest.mark.parametrize("expr, fun, x, expected", JAX, ids=[e[0] for e in JAX])
 def test_matches_jax(expr, fun, x, expected):
-    numpy.testing.assert_allclose(grad(fun)(x), numpy.asarray(expected), rtol=1e-10, atol=1e-12)
+    g = grad(fun, holomorphic="(holomorphic)" in expr)(x)  # JAX needs the flag there too
+    numpy.testing.assert_allclose(g, numpy.asarray(expected), rtol=1e-10, atol=1e-12)
 
 
 def test_check_grads_sees_a_conjugated_rule():
@@ -226,3 +227,76 @@ def test_check_grads_sees_a_conjugated_rule():
     # the JVP is right; the conjugated gradient disagrees with it along imaginary directions
     assert not numpy.isclose(numpy.real(numpy.sum(wrong_grad * u)), jvp)
     assert numpy.isclose(numpy.real(numpy.sum(grad(right)(z) * u)), jvp)
+
+
+# -- holomorphic=True, JAX's flag ----------------------------------------------------------
+Z = numpy.array([1 + 2j, 0.5 - 1j, -0.3 + 0.2j])
+X = numpy.array([1.0, 2.0, -0.5])
+
+
+@pytest.mark.parametrize("inner", ["numpy", "dask"])
+def test_holomorphic_derivatives_are_complex_derivatives(inner):
+    """With holomorphic=True the operators return f'(z), as JAX's: here f(z) = z**3."""
+    backend = udiff.numpy_backend if inner == "numpy" else udiff.dask_backend
+    z = chunked(Z, backend)
+    as_numpy = numpy.asarray
+    cube = lambda z: z * z * z  # noqa: E731
+    numpy.testing.assert_allclose(
+        as_numpy(udiff.grad(lambda z: np.sum(cube(z)), holomorphic=True, inner=backend)(z)),
+        3 * Z ** 2)
+    value, g = udiff.value_and_grad(lambda z: np.sum(cube(z)), holomorphic=True,
+                                    inner=backend)(z)
+    numpy.testing.assert_allclose(as_numpy(value), numpy.sum(Z ** 3))
+    numpy.testing.assert_allclose(as_numpy(g), 3 * Z ** 2)
+    for jac in (udiff.jacrev, udiff.jacfwd):
+        numpy.testing.assert_allclose(
+            as_numpy(jac(cube, holomorphic=True, inner=backend)(z)), numpy.diag(3 * Z ** 2))
+    numpy.testing.assert_allclose(
+        as_numpy(udiff.hessian(lambda z: np.sum(cube(z)), holomorphic=True, inner=backend)(z)),
+        numpy.diag(6 * Z))
+
+
+def test_holomorphic_derivative_matches_a_complex_difference_quotient():
+    """f'(z) = lim (f(z + h) - f(z)) / h along any complex h, for holomorphic f."""
+    f = lambda z: np.sum(np.exp(z) * np.sin(z))  # noqa: E731
+    g = udiff.grad(f, holomorphic=True)(Z)
+    for h in (1e-7, 1e-7j, (1 + 1j) * 1e-7):
+        for k in range(3):
+            e = numpy.zeros(3, complex)
+            e[k] = h
+            quotient = (f(Z + e) - f(Z - e)) / (2 * h)
+            numpy.testing.assert_allclose(g[k], quotient, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("grad", lambda: udiff.grad(lambda x: np.sum(x * 1j))(X)),
+    ("grad", lambda: udiff.value_and_grad(lambda z: np.sum(z * z))(Z)),
+    ("jacrev", lambda: udiff.jacrev(lambda x: x * 1j)(X)),
+    ("jacrev", lambda: udiff.jacobian(lambda z: z * z)(Z)),
+    ("jacfwd", lambda: udiff.jacfwd(lambda z: z * z)(Z)),
+    ("jacfwd", lambda: udiff.jacobian(lambda z: np.conj(z), mode="fwd")(Z)),
+    ("hessian", lambda: udiff.hessian(lambda z: np.sum(np.abs(z) ** 2))(Z)),
+])
+def test_complex_without_holomorphic_is_a_type_error_naming_the_flag(name, call):
+    with pytest.raises(TypeError, match=f"^{name} of .*complex.*holomorphic=True"):
+        call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: udiff.grad(lambda x: np.sum(x * 1j), holomorphic=True)(X),
+    lambda: udiff.grad(lambda z: np.sum(np.abs(z) ** 2), holomorphic=True)(Z),
+    lambda: udiff.jacfwd(lambda x: x * 1j, holomorphic=True)(X),
+])
+def test_holomorphic_needs_complex_inputs_and_outputs(call):
+    with pytest.raises(TypeError, match=r"holomorphic=True\) of .* needs complex"):
+        call()
+
+
+def test_real_functions_of_complex_inputs_need_no_flag():
+    """grad of a real loss of complex z stays the conjugate convention; jvp/vjp take
+    complex outputs as they are."""
+    numpy.testing.assert_allclose(udiff.grad(lambda z: np.sum(np.abs(z) ** 2))(Z),
+                                  2 * numpy.conj(Z))
+    out, tangent = udiff.jvp(lambda x: x * 1j, (X,), (numpy.ones(3),))
+    numpy.testing.assert_allclose(tangent, 1j * numpy.ones(3))
+    numpy.testing.assert_allclose(udiff.jacfwd(lambda x: x * 1j)(X), 1j * numpy.eye(3))

@@ -321,6 +321,40 @@ def _single_output(trace, f, name):
     return out
 
 
+def _check_complex(name, f, trace, holomorphic, outputs=True, inputs=False):
+    """The dtype rules of JAX's ``holomorphic`` flag, as a TypeError naming the fix.
+
+    Without the flag, a reverse-mode operator (``outputs``) refuses a complex
+    output, whose imaginary part its real cotangents would drop, and a
+    forward-mode one (``inputs``) a complex input; with it, the function must
+    be complex in and complex out, and the result is its complex derivative.
+    """
+    if holomorphic:
+        for what, leaves in (("input", trace.variables), ("output", trace.out_leaves)):
+            real = next((leaf.dtype for leaf in leaves if leaf.dtype.kind != "c"), None)
+            if real is not None:
+                raise TypeError(
+                    f"{name}(..., holomorphic=True) of {_name(f)} needs complex {what}s, but "
+                    f"an {what} is {real}; convert it (np.asarray(x, dtype=complex)), or "
+                    "drop holomorphic=True to differentiate a real function"
+                )
+        return
+    why = {"output": "its real cotangents would drop the imaginary part",
+           "input": "its complex tangents give the derivative of a holomorphic function only"}
+    for what, check, leaves in (("output", outputs, trace.out_leaves),
+                                ("input", inputs, trace.variables)):
+        kind = next((leaf.dtype for leaf in leaves if leaf.dtype.kind == "c"), None) \
+            if check else None
+        if kind is not None:
+            raise TypeError(
+                f"{name} of {_name(f)}: an {what} is complex ({kind}), and {name} takes "
+                f"derivatives of real functions ({why[what]}); pass holomorphic=True for "
+                "the complex derivative of a holomorphic function, differentiate a real "
+                "function (np.real(y), np.abs(y) ** 2), or use udiff.vjp / udiff.jvp, "
+                "which take complex values as they are"
+            )
+
+
 def _output_tree(trace, leaves):
     return tree_unflatten(trace.out_def, leaves)
 
@@ -332,7 +366,8 @@ def _with_aux(trace, result, has_aux):
 # -- the operators -----------------------------------------------------------------------
 
 
-def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
+def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None,
+                   holomorphic=False):
     """A function returning ``(f(*args), gradient of f at args)``.
 
     The returned function takes ``f``'s arguments.  Keyword arguments given
@@ -356,6 +391,10 @@ def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=N
         and ``aux`` is passed through undifferentiated.
     argnum : int or tuple of int, optional
         autograd's spelling of ``argnums``.
+    holomorphic : bool, optional
+        ``f`` is holomorphic, with complex inputs and a complex output: return
+        its complex derivative ``f'(z)``.  Without it a complex output is a
+        TypeError (its imaginary part would be dropped), as in JAX.
 
     Returns
     -------
@@ -386,6 +425,7 @@ def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=N
         nums, many = _argnums(argnums, argnum, len(args))
         trace = _trace(f, args, kwargs, nums, _backend(inner), has_aux)
         out = _single_output(trace, f, "grad")
+        _check_complex("grad", f, trace, holomorphic)
         grads = differentiate(out, trace.variables, None, False, trace.nested, None, "vjp")
         value = _plain(out, trace.nested)
         grads = _per_argument(trace, list(_plain(grads, trace.nested)), many)
@@ -394,7 +434,7 @@ def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=N
     return value_and_grad_f
 
 
-def grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
+def grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None, holomorphic=False):
     """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``.
 
     Keyword arguments given to the returned function are passed to ``f``
@@ -418,6 +458,10 @@ def grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
         and ``aux`` is passed through undifferentiated.
     argnum : int or tuple of int, optional
         autograd's spelling of ``argnums``.
+    holomorphic : bool, optional
+        ``f`` is holomorphic, with complex inputs and a complex output: return
+        its complex derivative ``f'(z)``.  Without it a complex output is a
+        TypeError (its imaginary part would be dropped), as in JAX.
 
     Returns
     -------
@@ -440,7 +484,8 @@ def grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
     >>> udiff.grad(lambda x, y: x * y, argnums=(0, 1))(2.0, 3.0)
     (array(3.), array(2.))
     """
-    vg = value_and_grad(f, argnums, inner, has_aux=has_aux, argnum=argnum)
+    vg = value_and_grad(f, argnums, inner, has_aux=has_aux, argnum=argnum,
+                        holomorphic=holomorphic)
 
     def grad_f(*args, **kwargs):
         value, g = vg(*args, **kwargs)
@@ -595,7 +640,7 @@ def _tangent_leaves(trace, tangents, backend, recorded):
 
 
 def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend, *,
-             has_aux=False, argnum=None):
+             has_aux=False, argnum=None, holomorphic=False):
     """The Jacobian of ``f``, shaped ``out.shape + x.shape``, from batched sweeps.
 
     Outputs and arguments may be containers: the result has the output's
@@ -622,6 +667,10 @@ def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend, *,
         ``f`` returns ``(output, aux)``; the result is ``(jacobian, aux)``.
     argnum : int or tuple of int, optional
         autograd's spelling of ``argnums``.
+    holomorphic : bool, optional
+        ``f`` is holomorphic, complex in and complex out: return its complex
+        Jacobian.  Without it, as in JAX, reverse mode refuses a complex
+        output and forward mode a complex input (TypeError).
 
     Returns
     -------
@@ -652,6 +701,8 @@ def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend, *,
     def jacobian_f(*args, **kwargs):
         nums, many = _argnums(argnums, argnum, len(args))
         trace = _trace(f, args, kwargs, nums, _backend(inner, sweep), has_aux)
+        _check_complex("jacrev" if sweep == "vjp" else "jacfwd", f, trace, holomorphic,
+                       outputs=sweep == "vjp", inputs=sweep == "jvp")
         rows = []
         for y in trace.out_leaves:
             jac = differentiate(y, trace.variables, None, True, trace.nested, chunk_size, sweep)
@@ -678,7 +729,7 @@ def jacrev(f, argnums=0, chunk_size=None, inner=numpy_backend, **options):
         The inner backend the arithmetic runs on: ``udiff.numpy_backend``
         (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
     **options
-        ``has_aux`` and ``argnum``, as for :func:`jacobian`.
+        ``has_aux``, ``argnum`` and ``holomorphic``, as for :func:`jacobian`.
 
     Returns
     -------
@@ -716,7 +767,7 @@ def jacfwd(f, argnums=0, chunk_size=None, inner=numpy_backend, **options):
         The inner backend the arithmetic runs on: ``udiff.numpy_backend``
         (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
     **options
-        ``has_aux`` and ``argnum``, as for :func:`jacobian`.
+        ``has_aux``, ``argnum`` and ``holomorphic``, as for :func:`jacobian`.
 
     Returns
     -------
@@ -737,7 +788,8 @@ def jacfwd(f, argnums=0, chunk_size=None, inner=numpy_backend, **options):
     return jacobian(f, argnums, "fwd", chunk_size, inner, **options)
 
 
-def hessian(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
+def hessian(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None,
+            holomorphic=False):
     """The Hessian of scalar-valued ``f``: forward mode over the recorded gradient.
 
     Parameters
@@ -754,6 +806,10 @@ def hessian(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
         ``f`` returns ``(output, aux)``; the result is ``(hessian, aux)``.
     argnum : int or tuple of int, optional
         autograd's spelling of ``argnums``.
+    holomorphic : bool, optional
+        ``f`` is holomorphic, complex in and complex out: return its complex
+        second derivative.  Without it a complex input or output is a
+        TypeError, as in JAX.
 
     Returns
     -------
@@ -781,6 +837,7 @@ def hessian(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
         nums, many = _argnums(argnums, argnum, len(args))
         trace = _trace(f, args, kwargs, nums, _backend(inner), has_aux)
         out = _single_output(trace, f, "hessian")
+        _check_complex("hessian", f, trace, holomorphic, outputs=True, inputs=True)
         xs = trace.variables
         grads = differentiate(out, xs, None, False, True, None, "vjp")
         rows = [_per_argument(trace, list(_plain(
