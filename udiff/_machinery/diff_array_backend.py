@@ -80,7 +80,7 @@ class DiffArrayBackend(PerThreadContexts):
             raise ValueError(f"mode must be 'vjp' or 'jvp', not {mode!r}")
         self.inner = inner_of(inner)
         self.mode = mode
-        self._impls = {}
+        self._impls = _registry.ImplCache()  # (emptied when rules change)
         self.serial = next(_SERIALS)
 
     def __reduce__(self):

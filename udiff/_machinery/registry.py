@@ -13,6 +13,8 @@ to ``numpy.ndarray``.
 Cotangents and tangents may carry extra *leading* batch axes (Jacobians push
 a stack of seeds through one sweep): rules address axes from the end.
 """
+import weakref
+
 import numpy as np
 
 _VJP = {}
@@ -148,6 +150,26 @@ def key_name(key):
     return getattr(key, "__name__", repr(key))
 
 
+class ImplCache(dict):
+    """A backend's cache of the callables it runs per key, emptied whenever a rule,
+    a non-differentiable or composite declaration changes what a key runs."""
+
+    __slots__ = ("__weakref__",)
+    __hash__ = object.__hash__  # (by identity, for the set of caches)
+
+    def __init__(self):
+        super().__init__()
+        _CACHES.add(self)
+
+
+_CACHES = weakref.WeakSet()
+
+
+def _rules_changed():
+    for cache in list(_CACHES):
+        cache.clear()
+
+
 def defvjp(func, *makers, argnums=None):
     """Define the VJP rules of ``func``, one per differentiable argument.
 
@@ -185,6 +207,7 @@ def defvjp(func, *makers, argnums=None):
     _VJP[key] = tuple(table.get(i) for i in range(max(table, default=-1) + 1))
     _NONDIFF.discard(key)
     _COMPOSITE.discard(key)  # a rule given by hand wins over the default
+    _rules_changed()
 
 
 def defjvp(func, *rules, argnums=None):
@@ -222,6 +245,7 @@ def defjvp(func, *rules, argnums=None):
     _JVP[key] = tuple(table.get(i) for i in range(max(table, default=-1) + 1))
     _NONDIFF.discard(key)
     _COMPOSITE.discard(key)  # a rule given by hand wins over the default
+    _rules_changed()
 
 
 def defnondiff(*funcs):
@@ -246,6 +270,7 @@ def defnondiff(*funcs):
     """
     for func in funcs:
         _NONDIFF.add(key_of(func))
+    _rules_changed()
 
 
 def defcomposite(*funcs):
@@ -281,6 +306,7 @@ def defcomposite(*funcs):
         if default_of(key) is None:
             raise ValueError(f"{key_name(key)} has no default implementation to differentiate")
         _COMPOSITE.add(key)
+    _rules_changed()
 
 
 def defbatch(func, rule):
