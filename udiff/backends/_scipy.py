@@ -12,8 +12,8 @@ registers, for each inner backend, what runs them
   own linear algebra can carry: ``solve_triangular`` and ``cho_solve``
   (through ``dask.array.linalg.solve_triangular``, on one matrix, any
   chunks), and ``convolve`` (a sum of shifted copies of the larger operand,
-  one per entry of the smaller: the graph grows with the smaller operand's
-  size).  ``expm``, ``sqrtm``, ``solve_sylvester`` and ``solve_banded`` have
+  one per entry of the smaller, for smaller operands of up to 16 entries;
+  beyond, SciPy's ``convolve`` of the whole arrays as one lazy task).  ``expm``, ``sqrtm``, ``solve_sylvester`` and ``solve_banded`` have
   no Dask implementation: calling them on Dask arrays raises an error naming
   the function and ``dask``.
 """
@@ -66,10 +66,11 @@ def _dask_solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False,
     _one_matrix("solve_triangular", a)
     code = trans_code(trans)
     n = a.shape[0]
-    a = a.rechunk(a.chunks[0])  # square blocks
+    a = a.rechunk((a.chunks[0], a.chunks[0]))  # square blocks
     if unit_diagonal:
-        eye = da.eye(n, chunks=a.chunks[0], dtype=a.dtype)
-        a = (da.tril(a, -1) if lower else da.triu(a, 1)) + eye
+        i = da.arange(n, chunks=a.chunks[0])
+        strict = da.tril(a, -1) if lower else da.triu(a, 1)
+        a = da.where(i[:, None] == i[None, :], da.ones_like(strict), strict)
     if code:
         a = a.T if code == 1 else da.conj(a).T
         lower = not lower
@@ -105,11 +106,17 @@ def _dask_convolve(in1, in2, mode="full", method="auto"):
                                 or all(j >= i for i, j in zip(na, nb))):
         raise ValueError("For 'valid' mode, one must be at least as large as the other in "
                          "every dimension")
-    full = tuple(i + j - 1 for i, j in zip(na, nb))
     if a.size == 0 or b.size == 0:
         return da.zeros((0,) * a.ndim, dtype=dtype)
     big, small = (a, b) if a.size >= b.size else (b, a)
     big, small = big.astype(dtype), small.astype(dtype)
+    if small.size > _MAX_SHIFTS:  # one lazy task: SciPy's convolve of the whole arrays
+        from scipy.signal import convolve
+
+        size = _window(na, nb, mode)[1]
+        return da.map_blocks(convolve, a.astype(dtype).rechunk(-1), b.astype(dtype).rechunk(-1),
+                             mode=mode, method=method, dtype=dtype,
+                             chunks=tuple((n,) for n in size))
     out = None
     for k in itertools.product(*(range(n) for n in small.shape)):
         widths = [(i, n - 1 - i) for i, n in zip(k, small.shape)]
@@ -117,12 +124,25 @@ def _dask_convolve(in1, in2, mode="full", method="auto"):
         out = term if out is None else out + term
     if mode == "full":
         return out
-    if mode == "same":
-        size = na
+    start, size = _window(na, nb, mode)
+    return out[tuple(slice(s, s + n) for s, n in zip(start, size))]
+
+
+def _window(na, nb, mode):
+    """``(starts, sizes)`` of ``mode``'s output of ``convolve`` inside the ``'full'`` one."""
+    full = tuple(i + j - 1 for i, j in zip(na, nb))
+    if mode == "full":
+        size = full
+    elif mode == "same":
+        size = tuple(na)
     else:
         size = tuple(max(i, j) - min(i, j) + 1 for i, j in zip(na, nb))
-    start = tuple((f - s) // 2 for f, s in zip(full, size))
-    return out[tuple(slice(s, s + n) for s, n in zip(start, size))]
+    return tuple((f - s) // 2 for f, s in zip(full, size)), size
+
+
+# Up to this many entries in the smaller operand, Dask's convolve sums shifted copies (chunk
+# by chunk); beyond, it is one task.
+_MAX_SHIFTS = 16
 
 
 class _Functions:
