@@ -113,7 +113,7 @@ def _dask_convolve(in1, in2, mode="full", method="auto"):
     if small.size > _MAX_SHIFTS:  # one lazy task: SciPy's convolve of the whole arrays
         from scipy.signal import convolve
 
-        size = _window(na, nb, mode)[1]
+        size = convolve_window(na, nb, mode)[1]
         return da.map_blocks(convolve, a.astype(dtype).rechunk(-1), b.astype(dtype).rechunk(-1),
                              mode=mode, method=method, dtype=dtype,
                              chunks=tuple((n,) for n in size))
@@ -124,12 +124,13 @@ def _dask_convolve(in1, in2, mode="full", method="auto"):
         out = term if out is None else out + term
     if mode == "full":
         return out
-    start, size = _window(na, nb, mode)
+    start, size = convolve_window(na, nb, mode)
     return out[tuple(slice(s, s + n) for s, n in zip(start, size))]
 
 
-def _window(na, nb, mode):
-    """``(starts, sizes)`` of ``mode``'s output of ``convolve`` inside the ``'full'`` one."""
+def convolve_window(na, nb, mode):
+    """``(starts, sizes)`` of ``mode``'s output of ``convolve`` inside the ``'full'`` one,
+    per axis, for inputs of shapes ``na`` and ``nb`` (SciPy centres it)."""
     full = tuple(i + j - 1 for i, j in zip(na, nb))
     if mode == "full":
         size = full

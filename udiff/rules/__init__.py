@@ -9,3 +9,4 @@ from . import ufuncs, reductions, shape, selection, products, statistics, elemen
 from . import special  # noqa: F401  (udiff.scipy.special)
 from . import scipy_linalg, scipy_signal  # noqa: F401  (udiff.scipy.linalg, udiff.scipy.signal)
 from . import batching  # noqa: F401  (the batching rules of vmap)
+from .batching import scipy_linalg_signal  # noqa: F401  (vmap of udiff.scipy.linalg, .signal)

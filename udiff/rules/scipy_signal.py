@@ -15,6 +15,7 @@ import numpy as np
 
 from .._machinery.dispatch import call
 from .._machinery.registry import defjvp, defvjp
+from ..backends._scipy import convolve_window
 from ..scipy import signal as sps
 from ._helpers import ndim, shape
 
@@ -26,18 +27,6 @@ def _cast(value, like):
     if dtype.kind == "f" and np.dtype(value.dtype).kind == "c":
         value = np.real(value)
     return value if np.dtype(value.dtype) == dtype else value.astype(dtype)
-
-
-def _window(na, nb, mode):
-    """``(starts, sizes)`` of ``mode``'s output inside the ``'full'`` one, per axis."""
-    full = tuple(i + j - 1 for i, j in zip(na, nb))
-    if mode == "full":
-        size = full
-    elif mode == "same":
-        size = tuple(na)
-    else:
-        size = tuple(max(i, j) - min(i, j) + 1 for i, j in zip(na, nb))
-    return tuple((f - s) // 2 for f, s in zip(full, size)), size, full
 
 
 def _lifted(x, nb):
@@ -54,7 +43,8 @@ def _vjp(argnum):
         x, other = (in1, in2) if argnum == 0 else (in2, in1)
         if ndim(in1) == 0:
             return lambda g: _cast(g * other, x)
-        starts, sizes, full = _window(shape(in1), shape(in2), mode)
+        starts, sizes = convolve_window(shape(in1), shape(in2), mode)
+        full = tuple(i + j - 1 for i, j in zip(shape(in1), shape(in2)))
 
         def vjp(g):
             nb = ndim(g) - ndim(ans)
@@ -78,7 +68,7 @@ def _jvp(argnum):
         out = _conv(t, _lifted(other, nb), "full", method)
         if mode == "full":
             return out
-        starts, sizes, _ = _window(shape(in1), shape(in2), mode)
+        starts, sizes = convolve_window(shape(in1), shape(in2), mode)
         return out[(Ellipsis,) + tuple(slice(s, s + n) for s, n in zip(starts, sizes))]
 
     return rule
