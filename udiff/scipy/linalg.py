@@ -26,8 +26,8 @@ Examples
 >>> linalg.solve_triangular(a, numpy.array([2.0, 5.0]), lower=True)
 array([1., 1.])
 >>> udiff.grad(lambda a: linalg.expm(a).sum())(numpy.zeros((2, 2)))
-array([[2., 2.],
-       [2., 2.]])
+array([[1., 1.],
+       [1., 1.]])
 """
 from uarray import Dispatchable
 
@@ -196,7 +196,7 @@ Examples
 array([[1.],
        [2.]])
 >>> udiff.grad(lambda b: solve_sylvester(a, b, numpy.array([[4.0], [10.0]])).sum())(b)
-array([[-0.6]])
+array([[-0.65]])
 """
 
 _DOCS["solve_banded"] = """Solve ``A x = b`` where ``A`` is banded: SciPy's
