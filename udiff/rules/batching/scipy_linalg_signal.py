@@ -8,7 +8,8 @@
   example's (so that Dask, which solves one matrix, batches too).
 * ``convolve`` with one argument batched: the other gets a leading axis of
   length 1, the ``'full'`` convolution along the batch axis is the identity,
-  and the ``mode``'s window is cut from it.  Both batched: once per example.
+  and the ``mode``'s window is cut from it.  Both batched: one convolution
+  per example, stacked.
 
 Rules are keyed by name, so this file does not import the namespace.
 """
@@ -75,8 +76,9 @@ def _solver(key, matrix_at):
 
 def _convolve(size, batched, in1, in2, mode="full", method="auto"):
     f1, f2 = _flags(batched, 2)[:2]
-    if f1 and f2:
-        return NotImplemented  # once per example
+    if f1 and f2:  # one convolution per example (no convolution mixes them apart)
+        return call("numpy.stack", [call(SIGNAL + "convolve", in1[i], in2[i], mode=mode,
+                                         method=method) for i in range(size)])
     na = shape(in1)[1:] if f1 else shape(in1)
     nb = shape(in2)[1:] if f2 else shape(in2)
     if f1:
