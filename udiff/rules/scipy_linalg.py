@@ -42,6 +42,7 @@ from .._machinery.registry import defjvp, defvjp
 from ..backends._scipy import trans_code
 from ..scipy import linalg as sla
 from ._helpers import ndim, shape, unbroadcast_to
+from .linalg import _tril_mask, _triu_mask
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -98,9 +99,19 @@ def _columns(solve, y, vector):
 
 
 # -- solve_triangular -------------------------------------------------------------------------
+def _tril(x, k=0):
+    """``tril(x, k)`` as a product with a mask in ``x``'s real dtype (Dask's ``tril`` of a
+    complex array warns that it discards imaginary parts)."""
+    return x * _tril_mask(x, shape(x)[-1], k)
+
+
+def _triu(x, k=0):
+    return x * _triu_mask(x, shape(x)[-1], k)
+
+
 def _tri(x, lower, unit):
     """The part of ``x`` in the triangle that is read (without the diagonal if ``unit``)."""
-    return np.tril(x, -1 if unit else 0) if lower else np.triu(x, 1 if unit else 0)
+    return _tril(x, -1 if unit else 0) if lower else _triu(x, 1 if unit else 0)
 
 
 def _st(a, b, trans, lower, unit):
@@ -163,7 +174,7 @@ def _cs(c, lower, b):
 
 def _factor(c, lower):
     """The triangle of ``c`` that ``cho_solve`` reads (the other may hold anything)."""
-    return np.tril(c) if lower else np.triu(c)
+    return _tril(c) if lower else _triu(c)
 
 
 def _cho_vjp_c(ans, c_and_lower, b, overwrite_b=False, check_finite=True):
@@ -176,7 +187,7 @@ def _cho_vjp_c(ans, c_and_lower, b, overwrite_b=False, check_finite=True):
         s = _outer(gb, ans, vector)
         s = s + _cj(_T(s))
         f = _cj(_factor(c, lower))
-        gc = -np.tril(s @ f) if lower else -np.triu(f @ s)
+        gc = -_tril(s @ f) if lower else -_triu(f @ s)
         return [_cast(gc, c), None]
 
     return vjp
@@ -195,11 +206,11 @@ def _cho_jvp_c(t, ans, c_and_lower, b, overwrite_b=False, check_finite=True):
     vector = ndim(b) == 1
     dc, f = t[0], _factor(c, lower)
     if lower:  # dA x = dL (L^H x) + L (dL^H x)
-        dc = np.tril(dc)
+        dc = _tril(dc)
         rhs = (_mv(dc, _mv(_cj(_T(f)), ans, vector), vector)
                + _mv(f, _mv(_cj(_T(dc)), ans, vector), vector))
     else:  # dA x = dU^H (U x) + U^H (dU x)
-        dc = np.triu(dc)
+        dc = _triu(dc)
         rhs = (_mv(_cj(_T(dc)), _mv(f, ans, vector), vector)
                + _mv(_cj(_T(f)), _mv(dc, ans, vector), vector))
     return -_columns(lambda y: _cs(c, lower, y), rhs, vector)
