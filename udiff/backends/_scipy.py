@@ -13,9 +13,10 @@ registers, for each inner backend, what runs them
   (through ``dask.array.linalg.solve_triangular``, on one matrix, any
   chunks), and ``convolve`` (a sum of shifted copies of the larger operand,
   one per entry of the smaller, for smaller operands of up to 16 entries;
-  beyond, SciPy's ``convolve`` of the whole arrays as one lazy task).  ``expm``, ``sqrtm``, ``solve_sylvester`` and ``solve_banded`` have
-  no Dask implementation: calling them on Dask arrays raises an error naming
-  the function and ``dask``.
+  beyond, SciPy's ``convolve`` of the whole arrays as one lazy task).
+  ``expm``, ``sqrtm``, ``solve_sylvester`` and ``solve_banded`` have no Dask
+  implementation: calling them on Dask arrays raises an error naming the
+  function and ``dask``.
 """
 import itertools
 
