@@ -151,8 +151,8 @@ Parameters
 ----------
 A : (..., M, M) array_like
     Square matrices.
-disp, blocksize : optional
-    As SciPy's (deprecated there).
+**kwargs
+    ``disp`` and ``blocksize``, passed to SciPy (which deprecates them).
 
 Returns
 -------
@@ -279,3 +279,6 @@ def _declare():
 _NAMES = _declare()
 globals().update(_NAMES)
 __all__ = sorted(_NAMES)
+# The functions are multimethod objects, which doctest's finder skips: their examples are
+# collected from here by --doctest-modules.
+__test__ = {name: func.__doc__ for name, func in _NAMES.items()}
