@@ -25,10 +25,8 @@ def _namespaces():
     for sub in ("linalg", "fft"):
         if hasattr(unp, sub):
             yield sub + ".", getattr(unp, sub)
-    try:  # udiff.scipy is optional here: written on other branches of issue 10
-        yield "scipy.special.", importlib.import_module("udiff.scipy.special")
-    except ImportError:
-        pass
+    for sub in ("special", "linalg", "signal"):
+        yield f"scipy.{sub}.", importlib.import_module(f"udiff.scipy.{sub}")
 
 
 def _functions(module):

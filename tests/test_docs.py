@@ -14,6 +14,8 @@ import re
 import pytest
 
 import udiff
+import udiff.scipy.linalg
+import udiff.scipy.signal
 import udiff.scipy.special
 import udiff.scipy.stats
 import udiff.testing
@@ -44,8 +46,11 @@ def _public():
     yield from (f"udiff.testing.{n}" for n in udiff.testing.__all__)
     yield from (f"udiff.scipy.special.{n}" for n in udiff.scipy.special.__all__)
     yield from (f"udiff.scipy.stats.{n}" for n in udiff.scipy.stats.__all__)
+    yield from (f"udiff.scipy.linalg.{n}" for n in udiff.scipy.linalg.__all__)
+    yield from (f"udiff.scipy.signal.{n}" for n in udiff.scipy.signal.__all__)
     yield from ("udiff.testing", "udiff.numpy", "udiff.numpy.linalg", "udiff.numpy.fft",
-                "udiff.scipy.special", "udiff.scipy.stats")
+                "udiff.scipy.special", "udiff.scipy.stats", "udiff.scipy.linalg",
+                "udiff.scipy.signal")
 
 
 def test_api_reference_names_every_public_name():

@@ -19,6 +19,8 @@ import re
 import pytest
 
 import udiff
+import udiff.scipy.linalg
+import udiff.scipy.signal
 import udiff.scipy.special
 import udiff.scipy.stats
 import udiff.testing
@@ -74,6 +76,9 @@ def _public():
             yield f"udiff.{name}.{member}", inspect.getattr_static(obj, member)
     for name in udiff.scipy.special.__all__:
         yield f"udiff.scipy.special.{name}", getattr(udiff.scipy.special, name)
+    for module in (udiff.scipy.linalg, udiff.scipy.signal):
+        for name in module.__all__:
+            yield f"{module.__name__}.{name}", getattr(module, name)
     for name in udiff.scipy.stats.__all__:
         dist = getattr(udiff.scipy.stats, name)
         yield f"udiff.scipy.stats.{name}", dist
