@@ -434,3 +434,13 @@ def test_full_jacobian_of_a_complex_holomorphic_function_keeps_its_seeds_right()
     for mode in ("rev", "fwd"):
         full = udiff.jacobian(f, mode=mode, holomorphic=True)(z)
         numpy.testing.assert_allclose(full, numpy.diag(numpy.exp(z) * (1 + z)), rtol=1e-13)
+
+
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+def test_a_jacobian_never_aliases_an_array_of_the_function(mode):
+    """The Jacobian of W @ x is W's values in a new array: writing into it leaves W alone."""
+    w = numpy.arange(6.0).reshape(2, 3)
+    jac = udiff.jacobian(lambda x: w @ x, mode=mode)(numpy.ones(3))
+    numpy.testing.assert_array_equal(jac, w)
+    jac[...] = 0.0
+    numpy.testing.assert_array_equal(w, numpy.arange(6.0).reshape(2, 3))

@@ -163,17 +163,19 @@ class _Diagonal:
     result as sweeping the dense identity.  Plain sweeps of full Jacobians only.
     """
 
-    __slots__ = ("d", "inner")
+    __slots__ = ("d", "inner", "identity")
     __array_ufunc__ = None  # ``ndarray + _Diagonal`` comes to __radd__
 
-    def __init__(self, d, inner):
+    def __init__(self, d, inner, identity=False):
         self.d = d
         self.inner = inner
+        self.identity = identity  # d is all ones: the seeds themselves
 
     def dense(self):
         d = self.d
         n = int(np.prod(np.shape(d), dtype=np.int64))
-        return self.inner.one_hot(n, d, np.result_type(d)) * d
+        eye = self.inner.one_hot(n, d, np.result_type(d))
+        return eye if self.identity else eye * d
 
     def __add__(self, other):
         if type(other) is _Diagonal:
@@ -204,7 +206,7 @@ def _diagonal_vjp(node, argnum, g, ans, args, kwargs, maker):
         return _Diagonal(maker(ans, *args, **kwargs)(g.d), g.inner)
     if node._fn == "numpy.matmul" and argnum == 1 and not kwargs \
             and np.ndim(args[0]) == 2 and np.ndim(args[1]) == 1:
-        return g.d[:, None] * args[0]  # diag(d) @ W
+        return g.d[:, None] * args[0]  # diag(d) @ W (a new array: the result never aliases W)
     return None
 
 
@@ -214,7 +216,7 @@ def _diagonal_jvp(node, argnum, t, ans, args, kwargs, rule):
         return _Diagonal(rule(t.d, ans, *args, **kwargs), t.inner)
     if node._fn == "numpy.matmul" and argnum == 1 and not kwargs \
             and np.ndim(args[0]) == 2 and np.ndim(args[1]) == 1:
-        return np.swapaxes(args[0] * t.d, -1, -2)  # (W @ diag(d))^T, seeds first
+        return np.swapaxes(args[0] * t.d, -1, -2)  # (W @ diag(d))^T, seeds first (a new array)
     return None
 
 
@@ -546,7 +548,8 @@ def _reverse(backend, y, xs, seed, jacobian, recorded, chunk_size):
     blocks = []
     for start, stop in _blocks(m, chunk_size):
         if _diagonal_seeds(backend, recorded, chunk_size, m):
-            seeds = _Diagonal(np.ones_like(y.value, dtype=_float_dtype(y.dtype)), backend.inner)
+            seeds = _Diagonal(np.ones_like(y.value, dtype=_float_dtype(y.dtype)), backend.inner,
+                              identity=True)
             grads = [_dense(g) for g in reverse_sweep(y, xs, seeds, recorded)]
         else:
             seeds = backend.inner.one_hot(m, y.value, _float_dtype(y.dtype))[start:stop]
@@ -572,7 +575,8 @@ def _forward(backend, y, x, tangent, jacobian, recorded, chunk_size):
     blocks = []
     for start, stop in _blocks(n, chunk_size):
         if _diagonal_seeds(backend, recorded, chunk_size, n):
-            seeds = _Diagonal(np.ones_like(x.value, dtype=_float_dtype(x.dtype)), backend.inner)
+            seeds = _Diagonal(np.ones_like(x.value, dtype=_float_dtype(x.dtype)), backend.inner,
+                              identity=True)
             t = _dense(forward_sweep(y, [x], [seeds], recorded))
         else:
             seeds = backend.inner.one_hot(n, x.value, _float_dtype(x.dtype))[start:stop]

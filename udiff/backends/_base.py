@@ -395,6 +395,8 @@ def register_domain(domain, modules):
     outside the backends' own module tables (``udiff.backends._scipy``).
     """
     _DOMAINS[domain] = modules
+
+
 _FOREIGN = {}  # other uarray backends, each wrapped once
 
 
