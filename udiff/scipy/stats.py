@@ -202,6 +202,105 @@ class _Univariate:
         return self._tail(self._logsf, x, args, kwds, 0.0, -numpy.inf)
 
 
+# -- Student's t: the density's constant and the smaller tail, accurate for every df ---------------
+# The t density's constant, log(Gamma((df + 1) / 2) / Gamma(df / 2) / sqrt(df pi)), is Stirling's
+# series in a = df / 2 from _T_SERIES_A on (the two gammaln cancel to 1e-9 at df = 1e8 otherwise):
+# log Gamma(a + 1/2) - log Gamma(a) = log(a) / 2 - 1/(8a) + 1/(192a^3) - 1/(640a^5) + ...
+_T_SERIES_A = 25.0
+# Above _T_FISHER_DF the tail is the normal one with Fisher's 1/df and 1/df^2 terms (exact to
+# rounding there; the incomplete beta's argument 1 - z^2/(df + z^2) no longer resolves z).
+_T_FISHER_DF = 1e12
+# Below _T_TINY the tail's log comes from the incomplete beta's continued fraction, in logs.
+_T_TINY = 1e-300
+_T_CF_PAIRS = 20  # pairs of terms of the continued fraction: enough below _T_TINY for every df
+
+
+def _t_log_constant(df):
+    """``gammaln((df + 1) / 2) - gammaln(df / 2) - log(df pi) / 2``, without cancellation."""
+    a = df / 2.0
+    large = a >= _T_SERIES_A
+    inv = 1.0 / np.where(large, a, _T_SERIES_A)
+    inv2 = inv * inv
+    series = -_LOG_SQRT_2PI + inv * (-1 / 8 + inv2 * (1 / 192 + inv2 * (
+        -1 / 640 + inv2 * (17 / 14336 - inv2 * 31 / 18432))))
+    small = np.where(large, 1.0, a)
+    direct = (_special.gammaln(small + 0.5) - _special.gammaln(small)
+              - 0.5 * (np.log(2.0 * small) + numpy.log(numpy.pi)))
+    return np.where(large, series, direct)
+
+
+def _t_log1p(z, s):
+    """``log1p((z / s)**2)``, finite where ``(z / s)**2`` overflows (and smooth at ``z == 0``:
+    no ``abs`` there)."""
+    big = np.abs(z) > s
+    ub = np.where(big, np.abs(z), 2.0 * s) / s
+    us = np.where(big, 0.0, z) / s
+    return np.where(big, 2.0 * np.log(ub) + np.log1p((1.0 / ub) ** 2), np.log1p(us * us))
+
+
+def _t_log_tail_cf(u, df):
+    """``log P(T <= -z)`` for ``u = z / sqrt(df) > 0``, from the continued fraction of
+    ``I_x(df/2, 1/2)`` (``x = 1 / (1 + u**2)``, ``y = 1 - x``), evaluated from its last term up
+    with the odd steps written in ``y`` (``1 + d_k / t`` cancels where ``x`` is near 1):
+    ``P = pdf(z) z / df * CF``."""
+    a, b = df / 2.0, 0.5
+    x, y = 1.0 / (1.0 + u * u), 1.0 / (1.0 + (1.0 / u) ** 2)
+    t = 1.0
+    for m in range(_T_CF_PAIRS - 1, -1, -1):
+        n = m + 1  # the even step 2n: d = n (b - n) x / ((a + 2n - 1)(a + 2n))
+        s = n * (b - n) * x / ((a + 2 * n - 1) * (a + 2 * n)) / t
+        # the odd step 2m + 1: d = -q x, and 1 + d / (1 + s) = (s + (1 - q) + q y) / (1 + s)
+        den = (a + 2 * m) * (a + 1 + 2 * m)
+        t = (s + (a * (1 + 2 * m - b) + m * (2 + 3 * m - b)) / den
+             + (a + m) * (a + b + m) / den * y) / (1.0 + s)
+    log_pdf = _t_log_constant(df) - (df + 1) / 2.0 * _t_log1p(u, 1.0)
+    return log_pdf + np.log(u / np.sqrt(df)) - np.log(t)
+
+
+def _t_tail(z, df, log=True):
+    """``(p, log p)``: ``p = P(T <= -|z|)`` for finite ``df > 0`` and finite ``z != 0``
+    (``log p`` is ``None`` unless ``log``).
+
+    ``y = z**2 / (df + z**2)``; ``p = (1 - I_y(1/2, df/2)) / 2`` where that does not cancel (``p
+    > 1/4``), else ``I_x(df/2, 1/2) / 2`` at ``x = 1 - y`` (``y <= 1/2``: ``x`` rounded, and
+    corrected by Taylor's polynomial to second order in the rounding error, known exactly) or
+    at ``x = 1 / (1 + z**2 / df)`` (``y > 1/2``); above ``_T_FISHER_DF`` the normal tail with
+    Fisher's terms.  ``log p`` is ``log(p)``, or the continued fraction where ``p < _T_TINY``.
+    """
+    normal = df >= _T_FISHER_DF
+    dfb = np.where(normal, 1.0, df)
+    a = dfb / 2.0
+    u = np.where(normal, 1.0, np.abs(z)) / np.sqrt(dfb)
+    y = 1.0 / (1.0 + (1.0 / u) ** 2)
+    central = _special.betainc(0.5, a, y) < 0.5  # where to use it (no derivative)
+    c = _special.betainc(0.5, a, np.where(central, y, 0.25))  # and its value, masked
+    near = ~central & (y <= 0.5)
+    far = ~central & ~near
+    yn = np.where(near, y, 0.25)
+    xc = 1.0 - yn
+    yc = 1.0 - xc  # exact (Sterbenz): the rounding error of xc is yc - yn
+    delta = yc - yn
+    slope = np.exp(_special.xlogy(a - 1.0, xc) - 0.5 * np.log(yc) - _special.betaln(a, 0.5))
+    curvature = (a - 1.0) / xc + 0.5 / yc
+    near_p = (_special.betainc(a, 0.5, xc) + slope * delta * (1.0 + 0.5 * curvature * delta)) / 2
+    uf = np.where(far, u, 1.0)
+    far_p = _special.betainc(a, 0.5, 1.0 / (1.0 + uf * uf)) / 2
+    p = np.where(central, (1.0 - c) / 2, np.where(near, near_p, far_p))
+    # df >= _T_FISHER_DF: Phi(-z) + phi(z) ((z^3 + z) / (4 df) + (5z^7 + 16z^5 + 3z^3 - 3z) / (96 df^2))
+    dfn = np.where(normal, df, _T_FISHER_DF)
+    zn = np.where(normal & (np.abs(z) < 50.0), np.abs(z), 50.0)  # p is 0 from z = 39 on
+    z2 = zn * zn
+    fisher = (zn * (z2 + 1.0) / (4.0 * dfn)
+              + zn * (((5.0 * z2 + 16.0) * z2 + 3.0) * z2 - 3.0) / (96.0 * dfn * dfn))
+    p = np.where(normal, _special.ndtr(-zn) + np.exp(-z2 / 2.0 - _LOG_SQRT_2PI) * fisher, p)
+    if not log:
+        return p, None
+    tiny = p < _T_TINY
+    log_p = np.log(np.where(tiny, 1.0, p))
+    ut = np.where(tiny, np.abs(z) / np.sqrt(df), 1.0)
+    return p, np.where(tiny, _t_log_tail_cf(ut, np.where(tiny, df, 1.0)), log_p)
+
+
 # -- the continuous distributions ----------------------------------------------------------------
 class norm_gen(_Univariate):
     """The normal distribution: ``norm.logpdf(x, loc=0, scale=1)`` and SciPy's other methods.
@@ -253,35 +352,43 @@ class t_gen(_Univariate):
     def _logpdf(self, z, df):
         infinite = np.isinf(df)
         df = np.where(infinite, 1.0, df)
-        finite = (_special.gammaln((df + 1) / 2) - _special.gammaln(df / 2)
-                  - 0.5 * (np.log(df) + numpy.log(numpy.pi)) - (df + 1) / 2 * np.log1p(z * z / df))
+        finite = _t_log_constant(df) - (df + 1) / 2 * _t_log1p(z, np.sqrt(df))
         return np.where(infinite, -z ** 2 / 2.0 - _LOG_SQRT_2PI, finite)
 
     def _cdf(self, z, df):
         """Boost's ``students_t`` cdf (SciPy's ``stdtr``) with ``betainc``; at ``z == 0`` its
         Taylor polynomial ``1/2 + z pdf(0)`` (right to order 2, with finite derivatives)."""
-        infinite = np.isinf(df)
-        dfs = np.where(infinite, 1.0, df)
-        zero = z == 0
-        nonzero = np.where(zero, 1.0, z)
-        z2 = nonzero * nonzero
-        central = dfs > 2 * z2  # |z| small: the incomplete beta in z^2 / (df + z^2)
-        half_tail = np.where(
-            central,
-            (1 - _special.betainc(0.5, dfs / 2, np.where(central, z2 / (dfs + z2), 0.25))) / 2,
-            _special.betainc(dfs / 2, 0.5, np.where(central, 0.5, dfs / (dfs + z2))) / 2)
-        finite = np.where(nonzero > 0, 1 - half_tail, half_tail)
-        at_zero = 0.5 + z * np.exp(self._logpdf(0.0 * z, df))
-        return np.where(zero, at_zero, np.where(infinite, _special.ndtr(nonzero), finite))
+        return self._t_cdf(z, df, log=False)
 
     def _sf(self, z, df):
         return self._cdf(-z, df)
 
     def _logcdf(self, z, df):
         """From the smaller tail ``p = cdf(-|z|)`` alone: ``log(p)`` or ``log1p(-p)``."""
-        below = z < 0
-        p = self._cdf(np.where(below, z, -z), df)
-        return np.where(below, np.log(p), np.log1p(-p))
+        return self._t_cdf(z, df, log=True)
+
+    def _t_cdf(self, z, df, log):
+        """``cdf`` (or its log) from the smaller tail ``p = cdf(-|z|)`` of ``_t_tail``: ``p`` or
+        ``1 - p`` (``log p`` or ``log1p(-p)``); at ``z == 0`` the Taylor polynomial ``1/2 + z
+        pdf(0)`` (right to order 2, with finite derivatives); ``ndtr`` for ``df = inf``."""
+        infinite = np.isinf(df)
+        dfs = np.where(infinite, 1.0, df)
+        zero, unbounded = z == 0, np.isinf(z)
+        nonzero = np.where(zero, 1.0, z)
+        finite_z = np.where(zero | unbounded, 1.0, z)
+        p, log_p = _t_tail(finite_z, dfs, log)
+        z0 = np.where(zero, z, 0.0)
+        at_zero = 0.5 + z0 * np.exp(self._logpdf(0.0 * z0, df))
+        if log:
+            finite = np.where(finite_z < 0, log_p, np.log1p(-p))
+            value = np.where(zero, np.log(np.where(zero, at_zero, 0.5)),
+                             np.where(infinite, _special.log_ndtr(nonzero), finite))
+            limit = np.where(z > 0, 0.0, -numpy.inf)
+        else:
+            finite = np.where(finite_z < 0, p, 1 - p)
+            value = np.where(zero, at_zero, np.where(infinite, _special.ndtr(nonzero), finite))
+            limit = np.where(z > 0, 1.0, 0.0)
+        return np.where(unbounded & ~infinite, limit, value)
 
     def _logsf(self, z, df):
         return self._logcdf(-z, df)
