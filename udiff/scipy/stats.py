@@ -49,6 +49,7 @@ import numpy
 
 from .. import numpy as np
 from . import special as _special
+from .._transformations.custom import stop_gradient
 
 __all__ = ["norm", "t", "gamma", "beta", "chi2", "poisson", "dirichlet", "multivariate_normal"]
 
@@ -210,8 +211,9 @@ _T_SERIES_A = 25.0
 # Above _T_FISHER_DF the tail is the normal one with Fisher's 1/df and 1/df^2 terms (exact to
 # rounding there; the incomplete beta's argument 1 - z^2/(df + z^2) no longer resolves z).
 _T_FISHER_DF = 1e12
-# Below _T_TINY the tail's log comes from the incomplete beta's continued fraction, in logs.
-_T_TINY = 1e-300
+# Below _T_TINY the tail's log comes from the incomplete beta's continued fraction, in logs (the
+# second derivative of log(p) squares p: it would overflow below 1e-154).
+_T_TINY = 1e-100
 _T_CF_PAIRS = 20  # pairs of terms of the continued fraction: enough below _T_TINY for every df
 
 
@@ -257,6 +259,26 @@ def _t_log_tail_cf(u, df):
     return log_pdf + np.log(u / np.sqrt(df)) - np.log(t)
 
 
+def _t_taylor(value, step, log_slope, curvature, curvature_slope):
+    """A function at ``x0 + step`` by Taylor's polynomial of order 3 at ``x0``, from its value,
+    its slope ``f1`` (by its log), ``L = f2 / f1`` and ``L1 = dL/dx`` there (``f3 = f1 (L**2 +
+    L1)``).  With ``x0`` a constant (stopped) and ``step`` carrying the derivatives, the first
+    two derivatives are those written here (right to order ``step**2``), not those of the
+    incomplete beta's rule (whose ``betaln`` is off by up to 2e-10 for ``df/2`` in 500..5e5)."""
+    third = (curvature * curvature + curvature_slope) / 6.0
+    return value + np.exp(log_slope) * step * (1.0 + step * (0.5 * curvature + third * step))
+
+
+def _t_incomplete_beta(a, log_inv_beta, x0, y0, step):
+    """``I_x(a, 1/2)`` at ``x = x0 + step`` (``y0 = 1 - x0``), by :func:`_t_taylor`."""
+    positive = x0 > 0  # x0 underflows to 0 for z / sqrt(df) > 1e154: the value is 0 there
+    xs = np.where(positive, x0, 0.5)
+    log_slope = np.where(positive, log_inv_beta + (a - 1.0) * np.log(xs) - 0.5 * np.log(y0),
+                         -numpy.inf)
+    return _t_taylor(_special.betainc(a, 0.5, x0), step, log_slope,
+                     (a - 1.0) / xs + 0.5 / y0, 0.5 / (y0 * y0) - (a - 1.0) / (xs * xs))
+
+
 def _t_tail(z, df, log=True):
     """``(p, log p)``: ``p = P(T <= -|z|)`` for finite ``df > 0`` and finite ``z != 0``
     (``log p`` is ``None`` unless ``log``).
@@ -270,22 +292,30 @@ def _t_tail(z, df, log=True):
     normal = df >= _T_FISHER_DF
     dfb = np.where(normal, 1.0, df)
     a = dfb / 2.0
+    log_inv_beta = _t_log_constant(dfb) + 0.5 * np.log(dfb)  # -log B(df/2, 1/2)
     u = np.where(normal, 1.0, np.abs(z)) / np.sqrt(dfb)
     y = 1.0 / (1.0 + (1.0 / u) ** 2)
     central = _special.betainc(0.5, a, y) < 0.5  # where to use it (no derivative)
-    c = _special.betainc(0.5, a, np.where(central, y, 0.25))  # and its value, masked
     near = ~central & (y <= 0.5)
     far = ~central & ~near
+    # central: I_y(1/2, df/2), its slope y^(-1/2) (1 - y)^(df/2 - 1) / B
+    yc = np.where(central, y, 0.25)
+    y0 = stop_gradient(yc)
+    c = _t_taylor(_special.betainc(0.5, a, y0), yc - y0,
+                  log_inv_beta - 0.5 * np.log(y0) + (a - 1.0) * np.log1p(-y0),
+                  -0.5 / y0 - (a - 1.0) / (1.0 - y0),
+                  0.5 / (y0 * y0) - (a - 1.0) / ((1.0 - y0) * (1.0 - y0)))
+    # near: I_x(df/2, 1/2) at x0 = 1 - y rounded; 1 - x0 is exact (Sterbenz), so the step
+    # from x0 to the true x = 1 - y is (1 - x0) - y, known to rounding
     yn = np.where(near, y, 0.25)
-    xc = 1.0 - yn
-    yc = 1.0 - xc  # exact (Sterbenz): the rounding error of xc is yc - yn
-    delta = yc - yn
-    slope = np.exp(_special.xlogy(a - 1.0, xc) - 0.5 * np.log(yc) - _special.betaln(a, 0.5))
-    curvature = (a - 1.0) / xc + 0.5 / yc
-    near_p = (_special.betainc(a, 0.5, xc) + slope * delta * (1.0 + 0.5 * curvature * delta)) / 2
+    x0 = stop_gradient(1.0 - yn)
+    near_p = _t_incomplete_beta(a, log_inv_beta, x0, 1.0 - x0, (1.0 - x0) - yn)
+    # far (y > 1/2): x = 1 / (1 + z^2 / df), accurate as it is
     uf = np.where(far, u, 1.0)
-    far_p = _special.betainc(a, 0.5, 1.0 / (1.0 + uf * uf)) / 2
-    p = np.where(central, (1.0 - c) / 2, np.where(near, near_p, far_p))
+    xf = 1.0 / (1.0 + uf * uf)
+    x0 = stop_gradient(xf)
+    far_p = _t_incomplete_beta(a, log_inv_beta, x0, 1.0 - x0, xf - x0)
+    p = np.where(central, (1.0 - c) / 2, np.where(near, near_p, far_p) / 2)
     # df >= _T_FISHER_DF: Phi(-z) + phi(z) ((z^3 + z) / (4 df) + (5z^7 + 16z^5 + 3z^3 - 3z) / (96 df^2))
     dfn = np.where(normal, df, _T_FISHER_DF)
     zn = np.where(normal & (np.abs(z) < 50.0), np.abs(z), 50.0)  # p is 0 from z = 39 on
