@@ -83,12 +83,32 @@ def _scalar(out):
     return out
 
 
-def _masked(valid, inside, value, outside):
+def _masked(valid, inside, value, outside, raw=None):
     """SciPy's result: ``value`` inside the support (everywhere if ``inside is True``),
     ``outside`` out of it, NaN for invalid parameters or a NaN variable (``valid`` says both)."""
     if inside is not True:
         value = np.where(inside, value, outside)
-    return _scalar(np.where(valid, value, numpy.nan))
+    if raw is None:
+        return _scalar(np.where(valid, value, numpy.nan))
+    return _scalar(_nan_where(~valid, raw, value))
+
+
+def _nan_where(mask, raw, value):
+    """``value``, NaN where ``mask`` with derivatives NaN there too, at every order, in each
+    argument that ``raw`` (their sum) depends on: NaN times ``tanh(raw)``, masked (a constant
+    NaN would have derivative 0: ``norm.logpdf``'s in ``scale`` was 0 at ``scale < 0``)."""
+    return np.where(mask, numpy.nan * np.tanh(np.where(mask, raw, 0.0)), value)
+
+
+def _raw(signature, x, args, kwds):
+    """The sum of the arguments as given (the variable, shapes, ``loc``, ``scale``), in float64:
+    what a NaN for invalid arguments depends on."""
+    bound = signature.bind(x, *args, **kwds)
+    bound.apply_defaults()
+    total = 0.0
+    for a in bound.arguments.values():
+        total = total + np.asarray(a)
+    return _at_least_float64(total)
 
 
 class _Univariate:
@@ -170,21 +190,21 @@ class _Univariate:
         z, shapes, scale, valid = self._parse(x, args, kwds)
         inside = self._inside(z, closed=True)
         value = self._logpdf(self._safe(z, valid, inside), *shapes) - np.log(scale)
-        return _masked(valid, inside, value, -numpy.inf)
+        return _masked(valid, inside, value, -numpy.inf, _raw(self._signature, x, args, kwds))
 
     def pdf(self, x, *args, **kwds):
         """The probability density function at ``x``, as SciPy's ``pdf``."""
         z, shapes, scale, valid = self._parse(x, args, kwds)
         inside = self._inside(z, closed=True)
         value = self._pdf(self._safe(z, valid, inside), *shapes) / scale
-        return _masked(valid, inside, value, 0.0)
+        return _masked(valid, inside, value, 0.0, _raw(self._signature, x, args, kwds))
 
     def _tail(self, formula, x, args, kwds, below, above):
         z, shapes, _, valid = self._parse(x, args, kwds)
         inside = self._inside(z, closed=False)
         value = formula(self._safe(z, valid, inside), *shapes)
         outside = None if inside is True else np.where(z >= self.support[1], above, below)
-        return _masked(valid, inside, value, outside)
+        return _masked(valid, inside, value, outside, _raw(self._signature, x, args, kwds))
 
     def cdf(self, x, *args, **kwds):
         """The cumulative distribution function at ``x``, as SciPy's ``cdf``."""
@@ -545,21 +565,23 @@ class poisson_gen:
 
     def logpmf(self, k, *args, **kwds):
         """Log of the probability mass function at ``k``, as SciPy's ``logpmf``."""
+        raw = _raw(self._signature, k, args, kwds)
         k, mu, valid = self._parse(k, args, kwds)
         inside = (k >= 0) & (np.floor(k) == k)
         k = np.floor(np.where(valid & inside, k, 0.0))  # a constant: floor's derivative is 0
         value = _xlogy(k, mu) - _special.gammaln(k + 1) - mu
-        return _masked(valid, inside, value, -numpy.inf)
+        return _masked(valid, inside, value, -numpy.inf, raw)
 
     def pmf(self, k, *args, **kwds):
         """The probability mass function at ``k``, as SciPy's ``pmf``."""
         return _scalar(np.exp(self.logpmf(k, *args, **kwds)))
 
     def _tail(self, formula, k, args, kwds, below, above):
+        raw = _raw(self._signature, k, args, kwds)
         k, mu, valid = self._parse(k, args, kwds)
         inside = (k >= 0) & (k < numpy.inf)
         value = formula(np.floor(np.where(valid & inside, k, 0.0)), mu)
-        return _masked(valid, inside, value, np.where(k >= numpy.inf, above, below))
+        return _masked(valid, inside, value, np.where(k >= numpy.inf, above, below), raw)
 
     def cdf(self, k, *args, **kwds):
         """The cumulative distribution function at ``k``, as SciPy's ``cdf``."""
