@@ -312,8 +312,11 @@ def _t_incomplete_beta(a, log_inv_beta, x0, y0, step):
     xs = np.where(positive, x0, 0.5)
     log_slope = np.where(positive, log_inv_beta + (a - 1.0) * np.log(xs) - 0.5 * np.log(y0),
                          -numpy.inf)
+    # the curvature (with 1/x**2) without overflow: from z**2/df = 1e100 on (steps are 0 there,
+    # and only the second derivative of cdf is approximate, for df < 2)
+    xc = np.where(x0 > 1e-100, x0, 1e-100)
     return _t_taylor(_special.betainc(a, 0.5, x0), step, log_slope,
-                     (a - 1.0) / xs + 0.5 / y0, 0.5 / (y0 * y0) - (a - 1.0) / (xs * xs))
+                     (a - 1.0) / xc + 0.5 / y0, 0.5 / (y0 * y0) - (a - 1.0) / (xc * xc))
 
 
 def _t_tail(z, df, log=True):
@@ -348,8 +351,8 @@ def _t_tail(z, df, log=True):
     x0 = stop_gradient(1.0 - yn)
     near_p = _t_incomplete_beta(a, log_inv_beta, x0, 1.0 - x0, (1.0 - x0) - yn)
     # far (y > 1/2): x = 1 / (1 + z^2 / df), accurate as it is
-    uf = np.where(far, u, 1.0)
-    xf = 1.0 / (1.0 + uf * uf)
+    iu = 1.0 / np.where(far, u, 1.0)  # u > 1 there
+    xf = iu * iu / (1.0 + iu * iu)  # 1 / (1 + u**2), without overflow
     x0 = stop_gradient(xf)
     far_p = _t_incomplete_beta(a, log_inv_beta, x0, 1.0 - x0, xf - x0)
     p = np.where(central, (1.0 - c) / 2, np.where(near, near_p, far_p) / 2)
@@ -440,7 +443,8 @@ class t_gen(_Univariate):
         pdf(0)`` (right to order 2, with finite derivatives); ``ndtr`` for ``df = inf``."""
         infinite = np.isinf(df)
         dfs = np.where(infinite, 1.0, df)
-        zero, unbounded = z == 0, np.isinf(z)
+        # |z| / sqrt(df) < 1e-100: the polynomial (z**3 is below rounding), as at z == 0
+        zero, unbounded = np.abs(z) < 1e-100 * np.sqrt(dfs), np.isinf(z)
         nonzero = np.where(zero, 1.0, z)
         finite_z = np.where(zero | unbounded, 1.0, z)
         p, log_p = _t_tail(finite_z, dfs, log)
