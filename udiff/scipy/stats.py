@@ -234,7 +234,7 @@ _T_FISHER_DF = 1e12
 # Below _T_TINY the tail's log comes from the incomplete beta's continued fraction, in logs (the
 # second derivative of log(p) squares p: it would overflow below 1e-154).
 _T_TINY = 1e-100
-_T_CF_PAIRS = 20  # pairs of terms of the continued fraction: enough below _T_TINY for every df
+_T_CF_PAIRS = 12  # pairs of terms of the continued fraction: 10 give 5e-16 below _T_TINY
 
 
 def _t_log_constant(df):
