@@ -586,8 +586,8 @@ class poisson_gen:
 
     def logpmf(self, k, *args, **kwds):
         """Log of the probability mass function at ``k``, as SciPy's ``logpmf``."""
-        raw = _raw(self._signature, k, args, kwds)
         k, mu, valid = self._parse(k, args, kwds)
+        raw = _raw(self._signature, k, args, kwds)  # k - loc by now: its derivative is 0 anyway
         inside = (k >= 0) & (np.floor(k) == k)
         k = np.floor(np.where(valid & inside, k, 0.0))  # a constant: floor's derivative is 0
         value = _xlogy(k, mu) - _special.gammaln(k + 1) - mu
@@ -598,8 +598,8 @@ class poisson_gen:
         return _scalar(np.exp(self.logpmf(k, *args, **kwds)))
 
     def _tail(self, formula, k, args, kwds, below, above):
-        raw = _raw(self._signature, k, args, kwds)
         k, mu, valid = self._parse(k, args, kwds)
+        raw = _raw(self._signature, k, args, kwds)
         inside = (k >= 0) & (k < numpy.inf)
         value = formula(np.floor(np.where(valid & inside, k, 0.0)), mu)
         return _masked(valid, inside, value, np.where(k >= numpy.inf, above, below), raw)
