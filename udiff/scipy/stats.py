@@ -335,27 +335,29 @@ def _t_tail(z, df, log=True):
     log_inv_beta = _t_log_constant(dfb) + 0.5 * np.log(dfb)  # -log B(df/2, 1/2)
     u = np.where(normal, 1.0, np.abs(z)) / np.sqrt(dfb)
     y = 1.0 / (1.0 + (1.0 / u) ** 2)
-    central = _special.betainc(0.5, a, y) < 0.5  # where to use it (no derivative)
+    y_const = stop_gradient(y)
+    c_const = _special.betainc(0.5, a, y_const)
+    central = c_const < 0.5
     near = ~central & (y <= 0.5)
-    far = ~central & ~near
     # central: I_y(1/2, df/2), its slope y^(-1/2) (1 - y)^(df/2 - 1) / B
     yc = np.where(central, y, 0.25)
     y0 = stop_gradient(yc)
-    c = _t_taylor(_special.betainc(0.5, a, y0), yc - y0,
+    c = _t_taylor(c_const, yc - y0,
                   log_inv_beta - 0.5 * np.log(y0) + (a - 1.0) * np.log1p(-y0),
                   -0.5 / y0 - (a - 1.0) / (1.0 - y0),
                   0.5 / (y0 * y0) - (a - 1.0) / ((1.0 - y0) * (1.0 - y0)))
-    # near: I_x(df/2, 1/2) at x0 = 1 - y rounded; 1 - x0 is exact (Sterbenz), so the step
-    # from x0 to the true x = 1 - y is (1 - x0) - y, known to rounding
+    # near (y <= 1/2): I_x(df/2, 1/2) at x0 = 1 - y rounded; 1 - x0 is exact (Sterbenz), so the
+    # step from x0 to the true x = 1 - y is (1 - x0) - y, known to rounding
     yn = np.where(near, y, 0.25)
-    x0 = stop_gradient(1.0 - yn)
-    near_p = _t_incomplete_beta(a, log_inv_beta, x0, 1.0 - x0, (1.0 - x0) - yn)
+    x_near = stop_gradient(1.0 - yn)
     # far (y > 1/2): x = 1 / (1 + z^2 / df), accurate as it is
-    iu = 1.0 / np.where(far, u, 1.0)  # u > 1 there
+    iu = 1.0 / np.where(near | central, 1.0, u)  # u > 1 there
     xf = iu * iu / (1.0 + iu * iu)  # 1 / (1 + u**2), without overflow
-    x0 = stop_gradient(xf)
-    far_p = _t_incomplete_beta(a, log_inv_beta, x0, 1.0 - x0, xf - x0)
-    p = np.where(central, (1.0 - c) / 2, np.where(near, near_p, far_p) / 2)
+    x_far = stop_gradient(xf)
+    x0 = np.where(near, x_near, x_far)
+    tail = _t_incomplete_beta(a, log_inv_beta, x0, 1.0 - x0,
+                              np.where(near, (1.0 - x_near) - yn, xf - x_far))
+    p = np.where(central, (1.0 - c) / 2, tail / 2)
     # df >= _T_FISHER_DF: Phi(-z) + phi(z) ((z^3 + z) / (4 df) + (5z^7 + 16z^5 + 3z^3 - 3z) / (96 df^2))
     dfn = np.where(normal, df, _T_FISHER_DF)
     zn = np.where(normal & (np.abs(z) < 50.0), np.abs(z), 50.0)  # p is 0 from z = 39 on
