@@ -39,6 +39,7 @@ def _f(func):
 
 
 psi, polygamma = _f(sps.digamma), _f(sps.polygamma)
+gamma, rgamma = _f(sps.gamma), _f(sps.rgamma)
 gammaln, betaln = _f(sps.gammaln), _f(sps.betaln)
 expit, erfcx, xlogy, xlog1py = _f(sps.expit), _f(sps.erfcx), _f(sps.xlogy), _f(sps.xlog1py)
 i0, i1, iv, ive = _f(sps.i0), _f(sps.i1), _f(sps.iv), _f(sps.ive)
@@ -65,9 +66,50 @@ def _log_ndtr_derivative(ans, x):
     is evaluated only where it is finite (the "double where").
     """
     negative = x < 0
-    left = math.sqrt(2.0 / math.pi) / erfcx(-np.where(negative, x, 0.0) / _SQRT_2)
+    far = x < _LOG_NDTR_FAR
+    middle = negative & ~far
+    left = math.sqrt(2.0 / math.pi) / erfcx(-np.where(middle, x, 0.0) / _SQRT_2)
     right = np.exp(-0.5 * x * x - np.where(negative, 0.0, ans)) / _SQRT_2PI
-    return np.where(negative, left, right)
+    return np.where(far, _inverse_mills(np.where(far, -x, 1.0)),
+                    np.where(negative, left, right))
+
+
+# Below it, log_ndtr's derivative is the asymptotic series of the inverse Mills ratio: erfcx's
+# derivative 2 x erfcx(x) - 2 / sqrt(pi) cancels there (4e-7 of the second derivative at -1e5).
+_LOG_NDTR_FAR = -100.0
+
+
+def _inverse_mills(t):
+    """pdf(t) / sf(t) = t + 1/t - 2/t^3 + 10/t^5 - 74/t^7 + 706/t^9 for t >= 100 (the next term,
+    -8162/t^11, is 1e-20 of it), with its derivatives."""
+    u = 1.0 / (t * t)
+    return t + (1.0 + u * (-2.0 + u * (10.0 + u * (-74.0 + u * 706.0)))) / t
+
+
+def _nan_where(mask, x, value):
+    """``value``, NaN where ``mask``: a NaN whose derivatives in ``x`` are NaN at every order
+    (NaN times ``tanh(x)``, masked: a constant NaN would have derivative 0)."""
+    return np.where(mask, np.nan * np.tanh(np.where(mask, x, 0.0)), value)
+
+
+def _rgamma_derivative(ans, z):
+    """``-rgamma(z) psi(z)``; at the poles ``z = -n`` (where ``psi`` is infinite) the expansion
+    ``rgamma(-n + e) = (-1)^n n! e (1 - psi(n + 1) e + ...)``: slope ``(-1)^n n!``, and its
+    derivative ``-2 (-1)^n n! psi(n + 1)`` (``e = z - floor(z)``, 0 with derivative 1)."""
+    pole = (z <= 0) & (np.floor(z) == z)
+    zp = np.where(pole, z, 0.0)
+    n = -np.floor(zp)  # a constant: floor's derivative is 0
+    sign = np.where(np.remainder(n, 2.0) == 0, 1.0, -1.0)
+    at_pole = sign * gamma(n + 1.0) * (1.0 - 2.0 * psi(n + 1.0) * (zp + n))
+    zr = np.where(pole, 0.5, z)
+    return np.where(pole, at_pole, -np.where(pole, 0.0, ans) * psi(zr))
+
+
+def _entr_derivative(ans, x):
+    """``-(log(x) + 1)``; NaN below 0, where ``entr`` is ``-inf``, at every order (PyTorch's NaN;
+    JAX gives NaN in reverse mode and 0 in forward mode)."""
+    negative = x < 0
+    return _nan_where(negative, x, -(np.log(np.where(negative, 1.0, x)) + 1.0))
 
 
 # -- elementwise: partial derivatives written with ans and the arguments ------------------------
@@ -118,7 +160,7 @@ _ELEMENTWISE = {
     sps.logit: (lambda ans, x: 1.0 / (x * (1.0 - x)),),
     sps.gamma: (lambda ans, z: ans * psi(z),),
     sps.gammaln: (lambda ans, x: psi(x),),
-    sps.rgamma: (lambda ans, z: -ans * psi(z),),
+    sps.rgamma: (_rgamma_derivative,),
     sps.digamma: (lambda ans, z: polygamma(1, z),),
     sps.psi: (lambda ans, z: polygamma(1, z),),
     sps.i0: (lambda ans, x: i1(x),),
@@ -127,7 +169,7 @@ _ELEMENTWISE = {
     sps.j1: (lambda ans, x: (j0(x) - jv(2.0, x)) / 2.0,),
     sps.y0: (lambda ans, x: -y1(x),),
     sps.y1: (lambda ans, x: (y0(x) - yn(2, x)) / 2.0,),
-    sps.entr: (lambda ans, x: -(np.log(x) + 1.0),),
+    sps.entr: (_entr_derivative,),
     sps.ndtr: (lambda ans, x: np.exp(-0.5 * x * x) / _SQRT_2PI,),
     sps.ndtri: (lambda ans, y: _SQRT_2PI * np.exp(0.5 * ans * ans),),
     sps.log_ndtr: (_log_ndtr_derivative,),
@@ -170,7 +212,19 @@ def _cast(value, like):
     return value.astype(dtype)
 
 
+def _nan_where_nan(deriv, argnum):
+    """``deriv``, NaN where the function's value is NaN (``gammainc`` at ``x < 0``, ``betainc``
+    outside ``[0, 1]``...), in every order: no finite slope for an undefined value."""
+    def d(ans, *args):
+        undefined = np.isnan(ans)
+        return _nan_where(undefined, args[argnum], deriv(ans, *args))
+
+    return d
+
+
 def _vjp(deriv, argnum):
+    deriv = _nan_where_nan(deriv, argnum)
+
     def maker(ans, *args, **kwargs):
         x = args[argnum]
         return lambda g: _cast(unbroadcast(g * deriv(ans, *args), ans, x), x)
@@ -179,6 +233,8 @@ def _vjp(deriv, argnum):
 
 
 def _jvp(deriv, argnum):
+    deriv = _nan_where_nan(deriv, argnum)
+
     def rule(t, ans, *args, **kwargs):
         return _cast(broadcast_tangent(t, args[argnum], ans) * deriv(ans, *args), ans)
 

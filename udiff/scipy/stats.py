@@ -49,6 +49,7 @@ import numpy
 
 from .. import numpy as np
 from . import special as _special
+from .._transformations.custom import stop_gradient
 
 __all__ = ["norm", "t", "gamma", "beta", "chi2", "poisson", "dirichlet", "multivariate_normal"]
 
@@ -82,12 +83,32 @@ def _scalar(out):
     return out
 
 
-def _masked(valid, inside, value, outside):
+def _masked(valid, inside, value, outside, raw=None):
     """SciPy's result: ``value`` inside the support (everywhere if ``inside is True``),
     ``outside`` out of it, NaN for invalid parameters or a NaN variable (``valid`` says both)."""
     if inside is not True:
         value = np.where(inside, value, outside)
-    return _scalar(np.where(valid, value, numpy.nan))
+    if raw is None:
+        return _scalar(np.where(valid, value, numpy.nan))
+    return _scalar(_nan_where(~valid, raw, value))
+
+
+def _nan_where(mask, raw, value):
+    """``value``, NaN where ``mask`` with derivatives NaN there too, at every order, in each
+    argument that ``raw`` (their sum) depends on: NaN times ``tanh(raw)``, masked (a constant
+    NaN would have derivative 0: ``norm.logpdf``'s in ``scale`` was 0 at ``scale < 0``)."""
+    return np.where(mask, numpy.nan * np.tanh(np.where(mask, raw, 0.0)), value)
+
+
+def _raw(signature, x, args, kwds):
+    """The sum of the arguments as given (the variable, shapes, ``loc``, ``scale``), in float64:
+    what a NaN for invalid arguments depends on."""
+    bound = signature.bind(x, *args, **kwds)
+    bound.apply_defaults()
+    total = 0.0
+    for a in bound.arguments.values():
+        total = total + np.asarray(a)
+    return _at_least_float64(total)
 
 
 class _Univariate:
@@ -202,7 +223,7 @@ class _Univariate:
         z, shapes, scale, valid = self._parse(x, args, kwds)
         inside = self._inside(z, closed=True)
         value = self._logpdf(self._safe(z, valid, inside), *shapes) - np.log(scale)
-        return _masked(valid, inside, value, -numpy.inf)
+        return _masked(valid, inside, value, -numpy.inf, _raw(self._signature, x, args, kwds))
 
     def pdf(self, x, *args, **kwds):
         """The probability density function at ``x``, as SciPy's ``pdf``.
@@ -240,14 +261,14 @@ class _Univariate:
         z, shapes, scale, valid = self._parse(x, args, kwds)
         inside = self._inside(z, closed=True)
         value = self._pdf(self._safe(z, valid, inside), *shapes) / scale
-        return _masked(valid, inside, value, 0.0)
+        return _masked(valid, inside, value, 0.0, _raw(self._signature, x, args, kwds))
 
     def _tail(self, formula, x, args, kwds, below, above):
         z, shapes, _, valid = self._parse(x, args, kwds)
         inside = self._inside(z, closed=False)
         value = formula(self._safe(z, valid, inside), *shapes)
         outside = None if inside is True else np.where(z >= self.support[1], above, below)
-        return _masked(valid, inside, value, outside)
+        return _masked(valid, inside, value, outside, _raw(self._signature, x, args, kwds))
 
     def cdf(self, x, *args, **kwds):
         """The cumulative distribution function at ``x``, as SciPy's ``cdf``.
@@ -400,6 +421,156 @@ class _Univariate:
         return self._tail(self._logsf, x, args, kwds, 0.0, -numpy.inf)
 
 
+# -- Student's t: the density's constant and the smaller tail, accurate for every df ---------------
+# The t density's constant, log(Gamma((df + 1) / 2) / Gamma(df / 2) / sqrt(df pi)), is Stirling's
+# series in a = df / 2 from _T_SERIES_A on (the two gammaln cancel to 1e-9 at df = 1e8 otherwise):
+# log Gamma(a + 1/2) - log Gamma(a) = log(a) / 2 - 1/(8a) + 1/(192a^3) - 1/(640a^5) + ...
+_T_SERIES_A = 25.0
+# Above _T_FISHER_DF the tail is the normal one with Fisher's 1/df and 1/df^2 terms (exact to
+# rounding there; the incomplete beta's argument 1 - z^2/(df + z^2) no longer resolves z).
+_T_FISHER_DF = 1e12
+# Below _T_TINY the tail's log comes from the incomplete beta's continued fraction, in logs (the
+# second derivative of log(p) squares p: it would overflow below 1e-154).
+_T_TINY = 1e-100
+_T_CF_PAIRS = 12  # pairs of terms of the continued fraction: 10 give 5e-16 below _T_TINY
+
+
+def _t_log_constant(df):
+    """``gammaln((df + 1) / 2) - gammaln(df / 2) - log(df pi) / 2``, without cancellation."""
+    a = df / 2.0
+    large = a >= _T_SERIES_A
+    inv = 1.0 / np.where(large, a, _T_SERIES_A)
+    inv2 = inv * inv
+    series = -_LOG_SQRT_2PI + inv * (-1 / 8 + inv2 * (1 / 192 + inv2 * (
+        -1 / 640 + inv2 * (17 / 14336 - inv2 * 31 / 18432))))
+    small = np.where(large, 1.0, a)
+    direct = (_special.gammaln(small + 0.5) - _special.gammaln(small)
+              - 0.5 * (np.log(2.0 * small) + numpy.log(numpy.pi)))
+    return np.where(large, series, direct)
+
+
+def _t_log1p(z, s):
+    """``log1p((z / s)**2)``, finite where ``(z / s)**2`` overflows (and smooth at ``z == 0``:
+    no ``abs`` there)."""
+    big = np.abs(z) > s
+    ub = np.where(big, np.abs(z), 2.0 * s) / s
+    us = np.where(big, 0.0, z) / s
+    return np.where(big, 2.0 * np.log(ub) + np.log1p((1.0 / ub) ** 2), np.log1p(us * us))
+
+
+def _t_log_kernel(z, df):
+    """``(df + 1) / 2 * log1p(z**2 / df)``, with derivatives in ``df`` that do not cancel: for
+    ``w = z**2 / df < 0.01`` it is ``(1 + 1/df) z**2 / 2 * log1p(w) / w``, the last factor by its
+    series (``log1p(w) - w / (1 + w)``, in the ``df`` derivative, is ``w**2 / 2`` in the
+    direct form: 1e-7 of it was left at ``df = 1e8``)."""
+    s = np.sqrt(df)
+    small = np.abs(z) < 0.1 * s
+    zs = np.where(small, z, 0.0)
+    w = zs * zs / df
+    series = 0.1
+    for k in range(8, -1, -1):  # log1p(w) / w = sum (-w)^k / (k + 1), by Horner; w^10 < 1e-20
+        series = 1.0 / (k + 1) - w * series
+    small_kernel = (1.0 + 1.0 / df) * (zs * zs / 2.0) * series
+    zl = np.where(small, s, z)
+    return np.where(small, small_kernel, (df + 1) / 2 * _t_log1p(zl, s))
+
+
+def _t_log_tail_cf(u, df):
+    """``log P(T <= -z)`` for ``u = z / sqrt(df) > 0``, from the continued fraction of
+    ``I_x(df/2, 1/2)`` (``x = 1 / (1 + u**2)``, ``y = 1 - x``), evaluated from its last term up
+    with the odd steps written in ``y`` (``1 + d_k / t`` cancels where ``x`` is near 1):
+    ``P = pdf(z) z / df * CF``."""
+    a, b = df / 2.0, 0.5
+    x, y = 1.0 / (1.0 + u * u), 1.0 / (1.0 + (1.0 / u) ** 2)
+    t = 1.0
+    for m in range(_T_CF_PAIRS - 1, -1, -1):
+        n = m + 1  # the even step 2n: d = n (b - n) x / ((a + 2n - 1)(a + 2n))
+        s = n * (b - n) * x / ((a + 2 * n - 1) * (a + 2 * n)) / t
+        # the odd step 2m + 1: d = -q x, and 1 + d / (1 + s) = (s + (1 - q) + q y) / (1 + s)
+        den = (a + 2 * m) * (a + 1 + 2 * m)
+        t = (s + (a * (1 + 2 * m - b) + m * (2 + 3 * m - b)) / den
+             + (a + m) * (a + b + m) / den * y) / (1.0 + s)
+    log_pdf = _t_log_constant(df) - (df + 1) / 2.0 * _t_log1p(u, 1.0)
+    return log_pdf + np.log(u / np.sqrt(df)) - np.log(t)
+
+
+def _t_taylor(value, step, log_slope, curvature, curvature_slope):
+    """A function at ``x0 + step`` by Taylor's polynomial of order 3 at ``x0``, from its value,
+    its slope ``f1`` (by its log), ``L = f2 / f1`` and ``L1 = dL/dx`` there (``f3 = f1 (L**2 +
+    L1)``).  With ``x0`` a constant (stopped) and ``step`` carrying the derivatives, the first
+    two derivatives are those written here (right to order ``step**2``), not those of the
+    incomplete beta's rule (whose ``betaln`` is off by up to 2e-10 for ``df/2`` in 500..5e5)."""
+    third = (curvature * curvature + curvature_slope) / 6.0
+    return value + np.exp(log_slope) * step * (1.0 + step * (0.5 * curvature + third * step))
+
+
+def _t_incomplete_beta(a, log_inv_beta, x0, y0, step):
+    """``I_x(a, 1/2)`` at ``x = x0 + step`` (``y0 = 1 - x0``), by :func:`_t_taylor`."""
+    positive = x0 > 0  # x0 underflows to 0 for z / sqrt(df) > 1e154: the value is 0 there
+    xs = np.where(positive, x0, 0.5)
+    log_slope = np.where(positive, log_inv_beta + (a - 1.0) * np.log(xs) - 0.5 * np.log(y0),
+                         -numpy.inf)
+    # the curvature (with 1/x**2) without overflow: from z**2/df = 1e100 on (steps are 0 there,
+    # and only the second derivative of cdf is approximate, for df < 2)
+    xc = np.where(x0 > 1e-100, x0, 1e-100)
+    return _t_taylor(_special.betainc(a, 0.5, x0), step, log_slope,
+                     (a - 1.0) / xc + 0.5 / y0, 0.5 / (y0 * y0) - (a - 1.0) / (xc * xc))
+
+
+def _t_tail(z, df, log=True):
+    """``(p, log p)``: ``p = P(T <= -|z|)`` for finite ``df > 0`` and finite ``z != 0``
+    (``log p`` is ``None`` unless ``log``).
+
+    ``y = z**2 / (df + z**2)``; ``p = (1 - I_y(1/2, df/2)) / 2`` where that does not cancel (``p
+    > 1/4``), else ``I_x(df/2, 1/2) / 2`` at ``x = 1 - y`` (``y <= 1/2``: ``x`` rounded, and
+    corrected by Taylor's polynomial to second order in the rounding error, known exactly) or
+    at ``x = 1 / (1 + z**2 / df)`` (``y > 1/2``); above ``_T_FISHER_DF`` the normal tail with
+    Fisher's terms.  ``log p`` is ``log(p)``, or the continued fraction where ``p < _T_TINY``.
+    """
+    normal = df >= _T_FISHER_DF
+    dfb = np.where(normal, 1.0, df)
+    a = dfb / 2.0
+    log_inv_beta = _t_log_constant(dfb) + 0.5 * np.log(dfb)  # -log B(df/2, 1/2)
+    u = np.where(normal, 1.0, np.abs(z)) / np.sqrt(dfb)
+    y = 1.0 / (1.0 + (1.0 / u) ** 2)
+    y_const = stop_gradient(y)
+    c_const = _special.betainc(0.5, a, y_const)
+    central = c_const < 0.5
+    near = ~central & (y <= 0.5)
+    # central: I_y(1/2, df/2), its slope y^(-1/2) (1 - y)^(df/2 - 1) / B
+    yc = np.where(central, y, 0.25)
+    y0 = stop_gradient(yc)
+    c = _t_taylor(c_const, yc - y0,
+                  log_inv_beta - 0.5 * np.log(y0) + (a - 1.0) * np.log1p(-y0),
+                  -0.5 / y0 - (a - 1.0) / (1.0 - y0),
+                  0.5 / (y0 * y0) - (a - 1.0) / ((1.0 - y0) * (1.0 - y0)))
+    # near (y <= 1/2): I_x(df/2, 1/2) at x0 = 1 - y rounded; 1 - x0 is exact (Sterbenz), so the
+    # step from x0 to the true x = 1 - y is (1 - x0) - y, known to rounding
+    yn = np.where(near, y, 0.25)
+    x_near = stop_gradient(1.0 - yn)
+    # far (y > 1/2): x = 1 / (1 + z^2 / df), accurate as it is
+    iu = 1.0 / np.where(near | central, 1.0, u)  # u > 1 there
+    xf = iu * iu / (1.0 + iu * iu)  # 1 / (1 + u**2), without overflow
+    x_far = stop_gradient(xf)
+    x0 = np.where(near, x_near, x_far)
+    tail = _t_incomplete_beta(a, log_inv_beta, x0, 1.0 - x0,
+                              np.where(near, (1.0 - x_near) - yn, xf - x_far))
+    p = np.where(central, (1.0 - c) / 2, tail / 2)
+    # df >= _T_FISHER_DF: Phi(-z) + phi(z) ((z^3 + z) / (4 df) + (5z^7 + 16z^5 + 3z^3 - 3z) / (96 df^2))
+    dfn = np.where(normal, df, _T_FISHER_DF)
+    zn = np.where(normal & (np.abs(z) < 50.0), np.abs(z), 50.0)  # p is 0 from z = 39 on
+    z2 = zn * zn
+    fisher = (zn * (z2 + 1.0) / (4.0 * dfn)
+              + zn * (((5.0 * z2 + 16.0) * z2 + 3.0) * z2 - 3.0) / (96.0 * dfn * dfn))
+    p = np.where(normal, _special.ndtr(-zn) + np.exp(-z2 / 2.0 - _LOG_SQRT_2PI) * fisher, p)
+    if not log:
+        return p, None
+    tiny = p < _T_TINY
+    log_p = np.log(np.where(tiny, 1.0, p))
+    ut = np.where(tiny, np.abs(z) / np.sqrt(df), 1.0)
+    return p, np.where(tiny, _t_log_tail_cf(ut, np.where(tiny, df, 1.0)), log_p)
+
+
 # -- the continuous distributions ----------------------------------------------------------------
 class norm_gen(_Univariate):
     """The normal distribution: ``norm.logpdf(x, loc=0, scale=1)`` and SciPy's other methods.
@@ -451,35 +622,44 @@ class t_gen(_Univariate):
     def _logpdf(self, z, df):
         infinite = np.isinf(df)
         df = np.where(infinite, 1.0, df)
-        finite = (_special.gammaln((df + 1) / 2) - _special.gammaln(df / 2)
-                  - 0.5 * (np.log(df) + numpy.log(numpy.pi)) - (df + 1) / 2 * np.log1p(z * z / df))
+        finite = _t_log_constant(df) - _t_log_kernel(z, df)
         return np.where(infinite, -z ** 2 / 2.0 - _LOG_SQRT_2PI, finite)
 
     def _cdf(self, z, df):
         """Boost's ``students_t`` cdf (SciPy's ``stdtr``) with ``betainc``; at ``z == 0`` its
         Taylor polynomial ``1/2 + z pdf(0)`` (right to order 2, with finite derivatives)."""
-        infinite = np.isinf(df)
-        dfs = np.where(infinite, 1.0, df)
-        zero = z == 0
-        nonzero = np.where(zero, 1.0, z)
-        z2 = nonzero * nonzero
-        central = dfs > 2 * z2  # |z| small: the incomplete beta in z^2 / (df + z^2)
-        half_tail = np.where(
-            central,
-            (1 - _special.betainc(0.5, dfs / 2, np.where(central, z2 / (dfs + z2), 0.25))) / 2,
-            _special.betainc(dfs / 2, 0.5, np.where(central, 0.5, dfs / (dfs + z2))) / 2)
-        finite = np.where(nonzero > 0, 1 - half_tail, half_tail)
-        at_zero = 0.5 + z * np.exp(self._logpdf(0.0 * z, df))
-        return np.where(zero, at_zero, np.where(infinite, _special.ndtr(nonzero), finite))
+        return self._t_cdf(z, df, log=False)
 
     def _sf(self, z, df):
         return self._cdf(-z, df)
 
     def _logcdf(self, z, df):
         """From the smaller tail ``p = cdf(-|z|)`` alone: ``log(p)`` or ``log1p(-p)``."""
-        below = z < 0
-        p = self._cdf(np.where(below, z, -z), df)
-        return np.where(below, np.log(p), np.log1p(-p))
+        return self._t_cdf(z, df, log=True)
+
+    def _t_cdf(self, z, df, log):
+        """``cdf`` (or its log) from the smaller tail ``p = cdf(-|z|)`` of ``_t_tail``: ``p`` or
+        ``1 - p`` (``log p`` or ``log1p(-p)``); at ``z == 0`` the Taylor polynomial ``1/2 + z
+        pdf(0)`` (right to order 2, with finite derivatives); ``ndtr`` for ``df = inf``."""
+        infinite = np.isinf(df)
+        dfs = np.where(infinite, 1.0, df)
+        # |z| / sqrt(df) < 1e-100: the polynomial (z**3 is below rounding), as at z == 0
+        zero, unbounded = np.abs(z) < 1e-100 * np.sqrt(dfs), np.isinf(z)
+        nonzero = np.where(zero, 1.0, z)
+        finite_z = np.where(zero | unbounded, 1.0, z)
+        p, log_p = _t_tail(finite_z, dfs, log)
+        z0 = np.where(zero, z, 0.0)
+        at_zero = 0.5 + z0 * np.exp(self._logpdf(0.0 * z0, df))
+        if log:
+            finite = np.where(finite_z < 0, log_p, np.log1p(-p))
+            value = np.where(zero, np.log(np.where(zero, at_zero, 0.5)),
+                             np.where(infinite, _special.log_ndtr(nonzero), finite))
+            limit = np.where(z > 0, 0.0, -numpy.inf)
+        else:
+            finite = np.where(finite_z < 0, p, 1 - p)
+            value = np.where(zero, at_zero, np.where(infinite, _special.ndtr(nonzero), finite))
+            limit = np.where(z > 0, 1.0, 0.0)
+        return np.where(unbounded & ~infinite, limit, value)
 
     def _logsf(self, z, df):
         return self._logcdf(-z, df)
@@ -636,10 +816,11 @@ class poisson_gen:
         array(0.33333333)
         """
         k, mu, valid = self._parse(k, args, kwds)
+        raw = _raw(self._signature, k, args, kwds)  # k - loc by now: its derivative is 0 anyway
         inside = (k >= 0) & (np.floor(k) == k)
         k = np.floor(np.where(valid & inside, k, 0.0))  # a constant: floor's derivative is 0
         value = _xlogy(k, mu) - _special.gammaln(k + 1) - mu
-        return _masked(valid, inside, value, -numpy.inf)
+        return _masked(valid, inside, value, -numpy.inf, raw)
 
     def pmf(self, k, *args, **kwds):
         """The probability mass function at ``k``, as SciPy's ``pmf``.
@@ -676,9 +857,10 @@ class poisson_gen:
 
     def _tail(self, formula, k, args, kwds, below, above):
         k, mu, valid = self._parse(k, args, kwds)
+        raw = _raw(self._signature, k, args, kwds)
         inside = (k >= 0) & (k < numpy.inf)
         value = formula(np.floor(np.where(valid & inside, k, 0.0)), mu)
-        return _masked(valid, inside, value, np.where(k >= numpy.inf, above, below))
+        return _masked(valid, inside, value, np.where(k >= numpy.inf, above, below), raw)
 
     def cdf(self, k, *args, **kwds):
         """The cumulative distribution function at ``k``, as SciPy's ``cdf``.
