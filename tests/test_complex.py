@@ -10,9 +10,12 @@ right cotangent fails here (``test_check_grads_sees_a_conjugated_rule``).
 
 ``cholesky``, ``eigh`` and ``eigvalsh`` are differentiated as functions of
 the Hermitian part ``(A + A^H) / 2`` (JAX's convention): their cases go
-through ``herm``.  The singular vectors of complex matrices are not
-differentiated (an error says so), so cases that need them (``svd`` values,
-``norm`` orders ``'nuc'``, 2, -2) are checked to first order only.
+through ``herm``.  The singular vectors of complex matrices are differentiated in
+JAX's gauge (``diag(V^H dV) = 0``, ``Im diag(U^H dU) = Im diag(U^H dA V) / s``), so,
+as in JAX, only functions invariant under ``U -> U Phi, V -> V Phi`` for a diagonal
+unitary ``Phi`` have derivatives: the cases use ``|U|^2``, ``|V|^2``, ``U S V^H``,
+``U V^H`` and projectors, and ``norm`` orders ``'nuc'``, 2 and -2, which go through
+them, to second order.
 """
 import zlib
 
@@ -53,6 +56,23 @@ def hpd(*shape):
 
 def herm(a):
     return 0.5 * (a + np.conj(np.swapaxes(a, -1, -2)))
+
+
+def _svd(a):
+    return la.svd(a, full_matrices=False)
+
+
+def _svd_product(a):
+    """``U S V^H`` through the singular vectors: ``a`` again."""
+    u, s, vh = _svd(a)
+    return (u * s[..., None, :]) @ vh
+
+
+def _svd_projectors(a):
+    """``U diag(s^2) U^H`` and ``V V^H``, invariant under the phases of the pairs."""
+    u, s, vh = _svd(a)
+    return (u * s[..., None, :] ** 2) @ np.conj(np.swapaxes(u, -1, -2)), \
+        np.conj(np.swapaxes(vh, -1, -2)) @ vh
 
 
 def _eigh_projector(a):
@@ -104,7 +124,14 @@ CASES = {
     "eigvalsh": (lambda a: la.eigvalsh(herm(a)), [hpd(2, 3, 3)], 2, True),
     "eigh_vectors_abs2": (lambda a: np.absolute(la.eigh(herm(a))[1]) ** 2, [hpd(3, 3)], 2, True),
     "eigh_projector": (_eigh_projector, [hpd(3, 3)], 2, True),
-    "svd_values": (lambda a: la.svd(a, compute_uv=False), [c(4, 3)], 1, True),
+    "svd_values": (lambda a: la.svd(a, compute_uv=False), [c(4, 3)], 2, True),
+    "svd_u_abs2_tall": (lambda a: np.absolute(_svd(a)[0]) ** 2, [c(4, 3)], 2, True),
+    "svd_u_abs2_stack": (lambda a: np.absolute(_svd(a)[0]) ** 2, [c(2, 3, 3)], 2, True),
+    "svd_vh_abs2_wide": (lambda a: np.absolute(_svd(a)[2]) ** 2, [c(3, 4)], 2, True),
+    "svd_usvh_tall": (_svd_product, [c(4, 3)], 2, True),
+    "svd_usvh_wide": (_svd_product, [c(3, 4)], 2, True),
+    "svd_polar_square": (lambda a: (lambda u, s, vh: u @ vh)(*la.svd(a)), [c(3, 3)], 2, True),
+    "svd_projectors": (_svd_projectors, [c(3, 4)], 2, True),
     "norm_outer": (lambda z: la.norm(z[:, None] * z[None, :]), [c(3)], 2, True),
     # fft
     "fft": (np.fft.fft, [c(5)], 2, False),
@@ -121,8 +148,10 @@ for _o in (None, 1, 2, 3, numpy.inf, -numpy.inf):
                                        True)
 for _o in (None, "fro", 1, -1, numpy.inf, -numpy.inf):
     CASES[f"norm_matrix_{_o}"] = (lambda z, o=_o: la.norm(z, o), [c(3, 3)], 2, True)
-for _o in ("nuc", 2, -2):  # through the singular vectors of a complex matrix: first order
-    CASES[f"norm_matrix_{_o}"] = (lambda z, o=_o: la.norm(z, o), [c(3, 3)], 1, True)
+for _o in ("nuc", 2, -2):  # through the singular vectors of a complex matrix
+    CASES[f"norm_matrix_{_o}"] = (lambda z, o=_o: la.norm(z, o), [c(3, 3)], 2, True)
+    CASES[f"norm_matrix_{_o}_axes"] = (lambda z, o=_o: la.norm(z, o, axis=(2, 0)),
+                                       [c(4, 2, 3)], 2, True)
 
 RUNS = [pytest.param(name, udiff.numpy_backend, id=f"numpy-{name}") for name in CASES] + [
     pytest.param(name, udiff.dask_backend, id=f"dask-{name}")
@@ -138,8 +167,8 @@ def test_complex_rule(name, inner):
     check_grads(fun, args, modes=("fwd", "rev"), order=order, inner=inner)
 
 
-@pytest.mark.parametrize("fun", [lambda a: la.qr(a)[0], lambda a: la.svd(a)[0],
-                                 lambda a: la.lstsq(a, a[:, 0])[0]], ids=["qr", "svd_u", "lstsq"])
+@pytest.mark.parametrize("fun", [lambda a: la.qr(a)[0], lambda a: la.lstsq(a, a[:, 0])[0]],
+                         ids=["qr", "lstsq"])
 def test_unsupported_complex_rules_raise(fun):
     a = near_eye(3, 3)(numpy.random.default_rng(0))
     with pytest.raises(NotImplementedError, match="complex"):

@@ -193,8 +193,10 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     Differentiable with ``full_matrices=False`` (or for square matrices) and
     with ``compute_uv=False``.  The derivative of the singular vectors is
     undefined where singular values repeat or (for non-square matrices) are
-    zero; their signs are arbitrary, so differentiate sign-invariant functions
-    of them.
+    zero; their signs (for complex matrices, their phases: ``U Phi`` and ``V Phi``
+    for any diagonal unitary ``Phi``) are arbitrary, so differentiate functions
+    invariant under them (``abs(u) ** 2``, ``u @ vh``, ``u @ diag(s) @ vh``),
+    as in JAX.
     """
     return (_array(a),)
 

@@ -14,8 +14,9 @@ real-valued function of a complex matrix (``norm``, ``slogdet``'s
 conjugate of the steepest-ascent direction (``conj(x) / |x|`` for
 ``norm(x)``).  ``inv``, ``solve``, ``det``, ``multi_dot`` and
 ``matrix_power`` are holomorphic; ``pinv``, ``cholesky``, ``eigh`` and
-``eigvalsh`` are written with conjugate transposes.  ``qr``, ``lstsq`` and the
-singular vectors of ``svd`` raise for complex input.
+``eigvalsh`` are written with conjugate transposes; the singular vectors of
+``svd`` are differentiated in JAX's gauge (see ``_svd_phase``).  ``qr`` and
+``lstsq`` raise for complex input.
 
 Every rule addresses matrix axes from the end (``swapaxes(-1, -2)``,
 ``matmul``), so stacked matrices ``(..., n, n)`` and leading batch axes on
@@ -547,34 +548,54 @@ def _svd_f(s):
     return _safe_reciprocal_of_differences((s_row + s_col) * (s_row - s_col), s)
 
 
+def _safe_inv(s):
+    """``1 / s``, 0 where ``s`` is 0 (JAX's ``s_inv``)."""
+    zero = (s == 0) * np.ones((), _real_dtype(s))
+    return 1.0 / (s + zero) - zero
+
+
+def _svd_phase(d, s):
+    """``diag(i Im(d_ii) / s_i)``: for complex matrices, the part of ``U^H dU`` on its diagonal
+    in JAX's gauge (``V^H dV`` is 0 there), which keeps ``dA = dU S V^H + U dS V^H + U S dV^H``
+    on the diagonal of ``U^H dA V``; its own transpose in ``d``, up to the ``diag``."""
+    return _diag_embed(_i_imag(_diag(d)) * _safe_inv(s))
+
+
+# With dS = U^H dA V, F_ij = 1 / (s_j^2 - s_i^2) off the diagonal (antisymmetric), JAX's
+# svd_jvp_rule:
+#   ds = Re diag(dS)
+#   dU = U (F * (dS S + (dS S)^H) + phase(dS)) + (I - U U^H) dA V S^-1          (m > n)
+#   dV = V (F * (S dS + (S dS)^H))              + (I - V V^H) dA^H U S^-1        (n > m)
+# and dV^H for the output V^H.  The VJPs are their transposes under Re sum(a * b): the transpose
+# of dA -> U^H dA V is G -> conj(U) G V^T, that of X -> X^H is G -> G^H, and that of X -> F * X
+# is G -> F * G.  The singular vectors are defined up to a phase per pair (U Phi, V Phi), so
+# only functions invariant under it (|U|^2, U S V^H, projectors) have derivatives, as in JAX.
 def _svd_vjp(which):
     def maker(ans, a, *args, **kwargs):
-        if which != 1:
-            _no_complex(a, "svd (the singular vectors)")
         u, s, vt = _reduced_svd(a, *args, **kwargs)
 
         def vjp(g):
             m, n = shape(a)[-2:]
-            v = _T(vt)
-            f = _svd_f(s)
+            uc, vtc = _cj(u), _cj(vt)  # conj(U) and V^T
             s_row = s[..., None, :]
-            if which == 1:  # ds = Re diag(U^H dA V): its transpose conjugates U and V
-                return (_cj(u) * _re(g)[..., None, :]) @ _cj(vt)
+            if which == 1:  # ds = Re diag(U^H dA V)
+                return (uc * _re(g)[..., None, :]) @ vtc
+            f = _svd_f(s)
             if which == 0:
-                utgu = _T(u) @ g
-                core = (f * (utgu - _T(utgu))) * s_row
-                grad = u @ core @ vt
+                k = _T(u) @ g
+                core = (f * (k - _H(k))) * s_row
+                if _is_complex(a):
+                    core = core + _svd_phase(k, s)
+                grad = uc @ core @ vtc
                 if m > n:
-                    proj = g - u @ utgu  # (I - U U^T) gU
-                    grad = grad + (proj / s_row) @ vt
+                    grad = grad + ((g - uc @ k) / s_row) @ vtc  # (I - conj(U) U^T) gU S^-1 V^T
                 return grad
-            gv = _T(g)
-            vtgv = _T(v) @ gv
-            core = s[..., :, None] * (f * (vtgv - _T(vtgv)))
-            grad = u @ core @ vt
-            if m < n:
-                proj = gv - v @ vtgv  # (I - V V^T) gV
-                grad = grad + (u / s_row) @ _T(proj)
+            gv = _H(g)  # the cotangent of V
+            vtgv = vtc @ gv  # V^T gV
+            core = s[..., :, None] * (f * (vtgv - _H(vtgv)))
+            grad = uc @ core @ vtc
+            if m < n:  # conj(U) S^-1 ((I - conj(V) V^T) gV)^H
+                grad = grad + (uc / s_row) @ _H(gv - _T(vt) @ vtgv)
             return grad
 
         return vjp
@@ -584,29 +605,30 @@ def _svd_vjp(which):
 
 def _svd_jvp(which):
     def rule(t, ans, a, *args, **kwargs):
-        if which != 1:
-            _no_complex(a, "svd (the singular vectors)")
         u, s, vt = _reduced_svd(a, *args, **kwargs)
         m, n = shape(a)[-2:]
+        v = _H(vt)
+        ds = _H(u) @ t @ v
         if which == 1:
-            return _re(_diag(_H(u) @ t @ _H(vt)))
-        v = _T(vt)
-        ds = _T(u) @ t @ v
+            return _re(_diag(ds))
         f = _svd_f(s)
         s_row = s[..., None, :]
         if which == 0:
             dss = ds * s_row
-            du = u @ (f * (dss + _T(dss)))
+            inner = f * (dss + _H(dss))
+            if _is_complex(a):
+                inner = inner + _svd_phase(ds, s)
+            du = u @ inner
             if m > n:
                 tv = t @ v
-                du = du + (tv - u @ (_T(u) @ tv)) / s_row
+                du = du + (tv - u @ (_H(u) @ tv)) / s_row
             return du
         sds = s[..., :, None] * ds
-        dv = v @ (f * (sds + _T(sds)))
+        dv = v @ (f * (sds + _H(sds)))
         if n > m:
-            ttu = _T(t) @ u
-            dv = dv + (ttu - v @ (vt @ ttu)) / s_row
-        return _T(dv)
+            thu = _H(t) @ u
+            dv = dv + (thu - v @ (vt @ thu)) / s_row
+        return _H(dv)
 
     return rule
 
