@@ -6,7 +6,7 @@ broadcast pairs, float32).  ``CASES`` (test_rules.py's ``Case``) drives every
 rule through :func:`udiff.testing.check_grads` in both modes to order 2 on
 NumPy; on Dask every case is checked to order 1 and the cases in
 ``DASK_ORDER_2`` (each way a function runs on Dask: SciPy's ufuncs, the
-blockwise ``polygamma``/``multigammaln``, the reductions) to order 2, as Dask
+blockwise ``polygamma``/``multigammaln``/``zeta``, the reductions) to order 2, as Dask
 graphs of second derivatives are slow to build.  test_rules.py's
 ``test_every_rule_has_a_case`` counts ``COVERED_KEYS``.
 """
@@ -58,7 +58,7 @@ UNARY = {
 BINARY = {
     "beta": (pos, pos), "betaln": (pos, pos), "gammainc": (pos, pos), "gammaincc": (pos, pos),
     "iv": (real, pos), "ive": (real, pos), "jv": (real, pos), "xlogy": (real, pos),
-    "xlog1py": (real, between(-0.5, 2.0)),
+    "xlog1py": (real, between(-0.5, 2.0)), "zeta": (between(1.2, 4.0), pos),
 }
 ORDERS = {"jn": (real, away0), "yn": (away0, away0), "polygamma": (None, pos)}
 UNARY_SHAPES = [(), (3,), (3, 2)]
@@ -79,12 +79,13 @@ for _k, (_name, (_g1, _g2)) in enumerate({**BINARY, **ORDERS}.items()):
     for _j, (_s1, _s2) in enumerate(BINARY_SHAPES):
         _first = _order_gen(_s1) if _name in ORDERS else _g1(*_s1)
         FORWARD.append((f"{_name}_{_s(_s1)}_{_s(_s2)}", _name, (_first, _g2(*_s2)), {},
-                        _j == _k % 3 or _name == "polygamma"))
+                        _j == _k % 3 or _name in ("polygamma", "zeta")))
 FORWARD += [
     ("betainc", "betainc", (pos(3, 1), pos(2), prob(3, 2)), {}, True),
     ("betainc_0d", "betainc", (pos(), pos(), prob()), {}, False),
     ("multigammaln", "multigammaln", (between(2.0, 4.0)(3, 2),), dict(d=3), True),
     ("multigammaln_0d", "multigammaln", (between(2.0, 4.0)(),), dict(d=2), True),
+    ("zeta_riemann", "zeta", (between(1.2, 4.0)(3, 2),), {}, True),
 ]
 LSE_KWARGS = [{}, dict(axis=0), dict(axis=1, keepdims=True), dict(axis=(0, 1)), dict(axis=-1),
               dict(keepdims=True), dict(axis=1, return_sign=True)]
@@ -105,7 +106,7 @@ FORWARD += [(*_f, True) for _f in [
 # What Dask runs with udiff's own code (reductions, blockwise) is checked in float32 there too.
 DASK_OWN = {"logsumexp_0", "logsumexp_2", "logsumexp_0d_keepdims", "logsumexp_b",
             "logsumexp_b_sign", "softmax_axis1", "log_softmax", "polygamma_3x1_1x2",
-            "multigammaln"}
+            "multigammaln", "zeta_3x1_1x2", "zeta_riemann"}
 FORWARD_PARAMS = [
     pytest.param(ident, name, gens, kwargs, single, inner_name,
                  id=f"{inner_name}-{ident}-{'float32' if single else 'float64'}")
@@ -212,6 +213,9 @@ case("yn", S.yn, ints(0, 3)(2), away0(3, 2))
 case("polygamma", S.polygamma, ints(0, 1, 2)(3, 1), pos(2))
 case("polygamma_0d", lambda x: S.polygamma(3, x), pos())
 case("multigammaln", lambda a: S.multigammaln(a, 3), between(2.0, 4.0)(3, 2))
+_X = numpy.array([[1.5], [2.0], [3.5]])  # exponents: constants
+case("zeta", lambda q: S.zeta(_X, q), pos(3, 2))
+case("zeta_0d_keyword", lambda q: S.zeta(2.5, q=q), pos())
 for _k, _kw in enumerate(LSE_KWARGS):
     case(f"logsumexp_{_k}", lambda a, kw=_kw: _first(S.logsumexp(a, **kw)), real(3, 4))
 case("logsumexp_0d", S.logsumexp, real())
@@ -243,7 +247,7 @@ CASES_BY_NAME = {c.name: c for c in CASES}
 assert len(CASES_BY_NAME) == len(CASES), "case names must be unique"
 COVERED_KEYS = {k for c in CASES for k in rule_keys(c.fun, c.make_args(udiff.numpy_backend))}
 # Each way a function runs on Dask, to order 2 there (the others to order 1).
-DASK_ORDER_2 = {"gammaln", "iv", "multigammaln", "logsumexp_1", "softmax_1"}
+DASK_ORDER_2 = {"gammaln", "iv", "multigammaln", "zeta", "logsumexp_1", "softmax_1"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -282,6 +286,7 @@ REFUSED = [
     ("betainc", "b", lambda b, x: S.betainc(2.0, b, x)),
     ("gammainc", "a", lambda a, x: S.gammainc(a, x)),
     ("gammaincc", "a", lambda a, x: S.gammaincc(a, x)),
+    ("zeta", "x", lambda x, q: S.zeta(x + 1.0, q)),
 ]
 
 

@@ -285,6 +285,7 @@ _SPECIAL = {
     "rgamma": "f", "i0": "f", "i1": "f", "iv": "ff", "ive": "ff", "j0": "f", "j1": "f",
     "jv": "ff", "jn": "nf", "y0": "f", "y1": "f", "yn": "nf", "xlogy": "ff", "xlog1py": "ff",
     "entr": "f", "log_ndtr": "f", "ndtr": "f", "ndtri": "f", "polygamma": "nf",
+    "zeta": "hf",
 }
 
 
@@ -303,6 +304,7 @@ def _optional_cases():
         cases.append(c(name, getattr(special, name), *shapes, rtol=1e-7))
     return cases + [
         c("multigammaln", lambda a: special.multigammaln(a, 2), ((2, 3), "h"), rtol=1e-7),
+        c("zeta riemann", special.zeta, ((2, 3), "h"), rtol=1e-7),
         c("logsumexp", lambda a: special.logsumexp(a, axis=0), F23, rtol=1e-7),
         c("logsumexp b", lambda a, b: special.logsumexp(a, b=b, return_sign=True), F23, F3,
           rtol=1e-7),

@@ -10,8 +10,8 @@ a special function is first run:
   udiff's own implementation, if there is one, or an error naming the
   function);
 * Dask runs SciPy's ufuncs on Dask arrays (Dask implements NumPy's ufunc
-  protocol: lazily, block by block), and ``polygamma`` and ``multigammaln``
-  (elementwise, but not ufuncs) block by block.  The functions that reduce
+  protocol: lazily, block by block), and ``polygamma``, ``multigammaln`` and
+  ``zeta`` (elementwise, but not ufuncs) block by block.  The functions that reduce
   along axes (``logsumexp``, ``softmax``, ``log_softmax``) have no entry, so
   they run udiff's own implementation, written with Dask's reductions.
 """
@@ -64,7 +64,16 @@ def _multigammaln(a, d):
     return a.map_blocks(multigammaln, d, dtype=dtype)
 
 
-_DASK_BLOCKWISE = {"polygamma": _polygamma, "multigammaln": _multigammaln}
+def _zeta(x, q=None, out=None):
+    from dask.array.core import elemwise
+    from scipy.special import zeta
+
+    if out is not None:
+        raise TypeError("zeta: out= is not supported on Dask arrays")
+    return elemwise(zeta, x) if q is None else elemwise(zeta, x, q)
+
+
+_DASK_BLOCKWISE = {"polygamma": _polygamma, "multigammaln": _multigammaln, "zeta": _zeta}
 
 
 def _dask_pick(attr, value):

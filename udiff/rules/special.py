@@ -42,7 +42,7 @@ psi, polygamma = _f(sps.digamma), _f(sps.polygamma)
 gamma, rgamma = _f(sps.gamma), _f(sps.rgamma)
 gammaln, betaln = _f(sps.gammaln), _f(sps.betaln)
 expit, erfcx, xlogy, xlog1py = _f(sps.expit), _f(sps.erfcx), _f(sps.xlogy), _f(sps.xlog1py)
-i0, i1, iv, ive = _f(sps.i0), _f(sps.i1), _f(sps.iv), _f(sps.ive)
+i0, i1, iv, ive, zeta = _f(sps.i0), _f(sps.i1), _f(sps.iv), _f(sps.ive), _f(sps.zeta)
 j0, j1, jv, y0, y1, yn = _f(sps.j0), _f(sps.j1), _f(sps.jv), _f(sps.y0), _f(sps.y1), _f(sps.yn)
 
 
@@ -195,6 +195,9 @@ _ELEMENTWISE = {
              lambda ans, n, x: (yn(n - 1, x) - yn(n + 1, x)) / 2.0),
     sps.polygamma: (("n", "the order is an integer"),
                     lambda ans, n, x: polygamma(n + 1, x)),
+    # Hurwitz zeta: d/dq sum_k (k + q)^-x = -x sum_k (k + q)^-(x + 1)
+    sps.zeta: (("x", "the derivative in the exponent has no closed form"),
+               lambda ans, x, q: -x * zeta(x + 1.0, q)),
     # x log(y) is 0 along y where x == 0, and y's derivative 0 there (even at y == 0)
     sps.xlogy: (lambda ans, x, y: np.log(y),
                 lambda ans, x, y: _zero_where_x_is_zero(x, x / _safe_y(x, y))),

@@ -591,6 +591,25 @@ array([0.45158271, 2.46648573])
 >>> udiff.grad(lambda a: special.multigammaln(a, 2).sum())(a)
 array([0.45927431, 2.02594098])
 """),
+    'zeta': (
+        'The Hurwitz zeta function, ``sum_k (k + q) ** -x``; the Riemann zeta without ``q``.',
+        {
+            'x': 'Real exponent. ' + constant('the derivative in the exponent has no closed form'),
+            'q': ('Real shift (default: the Riemann zeta function, ``q = 1``). ' + DIFF
+                  + ' ``d zeta(x, q) / dq = -x zeta(x + 1, q)``.'),
+            'out': ('Where to write the result, as in SciPy (for calls that are not '
+                    'differentiated).'),
+        },
+        '',
+        """\
+>>> import numpy, udiff
+>>> from udiff.scipy import special
+>>> q = numpy.array([1.0, 2.5])
+>>> special.zeta(2.0, q)
+array([1.64493407, 0.49035776])
+>>> udiff.grad(lambda q: special.zeta(2.0, q).sum())(q)  # -2 zeta(3, q)
+array([-2.40411381, -0.23620405])
+"""),
     'logsumexp': (
         'The log of the sum of exponentials, ``log(sum(b * exp(a)))``, computed stably.',
         {

@@ -12,7 +12,7 @@ udiff's own implementations of ``logsumexp``, ``softmax`` and
 
 Orders and shape parameters that have no closed-form derivative (the ``n`` of
 ``jn``, ``yn`` and ``polygamma``, the ``v`` of ``iv``, ``a`` and ``b`` of
-``betainc``, ``a`` of ``gammainc``) are constants: differentiating with
+``betainc``, ``a`` of ``gammainc``, the ``x`` of ``zeta``) are constants: differentiating with
 respect to them raises an error naming the function and the argument.
 ``logsumexp``'s derivative is 0 where every term is ``-inf`` (the
 log-semiring's zero: adding an empty term changes nothing), where JAX and
@@ -122,6 +122,7 @@ _FUNCTIONS = {
     "log_softmax": ("x", "(x, axis=None)", _log_softmax),
     "polygamma": ("n x", "(n, x)", None),
     "multigammaln": ("a", "(a, d)", None),
+    "zeta": ("x q", "(x, q=None, out=None)", None),
 }
 
 
@@ -181,8 +182,9 @@ def _docstring(name, params, arrays, ufunc):
 
 
 # How parameters that are not arrays are described (``int`` otherwise).
-_KIND = {"axis": "int or tuple of int", "keepdims": "bool", "return_sign": "bool"}
-_DEFAULTED = {"axis", "b", "keepdims", "return_sign"}
+_KIND = {"axis": "int or tuple of int", "keepdims": "bool", "return_sign": "bool",
+         "out": "ndarray"}
+_DEFAULTED = {"axis", "b", "keepdims", "return_sign", "q", "out"}
 
 
 def _declare():

@@ -15,6 +15,7 @@ ELEMENTWISE = [
     "erfcx", "expit", "logit", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn",
     "rgamma", "i0", "i1", "iv", "ive", "j0", "j1", "jv", "jn", "y0", "y1", "yn", "xlogy",
     "xlog1py", "entr", "log_ndtr", "ndtr", "ndtri", "polygamma", "multigammaln",
+    "zeta",
 ]
 
 
