@@ -17,7 +17,7 @@ from udiff._machinery import registry as _registry
 OUT = pathlib.Path(__file__).with_name("coverage.md")
 ANCHORS = json.loads(pathlib.Path(__file__).with_name("anchor_coverage.json").read_text())
 # Methods of udiff.scipy.stats's distributions.
-STATS_METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf")
+STATS_METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf", "entropy")
 
 
 def _namespaces():

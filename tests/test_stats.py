@@ -154,6 +154,84 @@ def test_multivariate_values_are_scipys(k, method, inner):
     _check_same(_run((name, method), args, {}, inner), want, f"{name}.{method}")
 
 
+# allow_singular=True: SciPy's pseudo-inverse and pseudo-determinant.  _B spans a plane of R^3.
+_B = A([[1.0, 0.2], [0.5, -1.0], [0.3, 0.4]])
+_SINGULAR = _B @ _B.T                                     # rank 2 of 3
+_ON = A([[0.3, -0.7], [1.0, 0.5], [0.0, 0.0]]) @ _B.T     # points of the plane (the support)
+_OFF = _ON + A([[0.0, 0.0, 0.0], [1e-3, 0.0, 0.0], [0.0, 2.0, -1.0]])  # two of them off it
+_DIAG0 = numpy.diag([2.0, 0.0, 0.0])                      # exact zeros, repeated
+SINGULAR = [
+    (_OFF, A([0.1, -0.2, 0.3]) * 0, _SINGULAR),
+    (_ON + A([0.1, -0.2, 0.3]), A([0.1, -0.2, 0.3]), _SINGULAR),
+    (numpy.stack([_ON, _OFF]), None, _SINGULAR),          # a batch of (2, 3) points
+    (_ON[1], None, _SINGULAR),                             # one point: a scalar
+    (A([[0.5, 0.0, 0.0], [0.5, 1e-3, 0.0], [-1.0, 0.0, 0.0]]), None, _DIAG0),
+    (A([[0.5, -1.0, 0.2], [1.0, 2.0, 0.0]]), A([0.0, 1.0, -1.0]),      # full rank
+     A([[2.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 1.5]])),
+    (A([0.5, -1.0, 2.0]), 0.5, 2.0),                       # d = 1
+    (A([0.5, -1.0, 2.0]), 0.5, 0.0),                       # d = 1, cov 0: only x == mean
+    (A([[0.5, 0.0], [0.5, -1.0]]), A([0.0, 0.0]), A([1.0, 0.0])),  # a singular diagonal
+]
+
+
+@pytest.mark.parametrize("method", ["logpdf", "pdf"])
+@pytest.mark.parametrize("k", range(len(SINGULAR)))
+def test_multivariate_normal_allow_singular_is_scipys(k, method, inner):
+    x, mean, cov = SINGULAR[k]
+    want = getattr(scipy.stats.multivariate_normal, method)(x, mean, cov, allow_singular=True)
+    got = _run(("multivariate_normal", method), (x, mean, cov), dict(allow_singular=True), inner)
+    _check_same(got, want, f"multivariate_normal.{method}")
+    if inner is udiff.numpy_backend and numpy.ndim(want) == 0:
+        assert numpy.isscalar(got)
+
+
+ENTROPY = [
+    (None, A([[2.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 1.5]])),
+    (A([0.0, 1.0]), A([2.0, 0.5])),                        # cov: a diagonal
+    (A([0.0, 1.0, 2.0]), 3.0),                             # cov: a scalar
+    (None, 2.0),
+    (None, None),
+    (None, _SINGULAR),
+    (None, _DIAG0),
+    (A([1.0, 2.0]), A([1.0, 0.0])),
+]
+
+
+@pytest.mark.parametrize("k", range(len(ENTROPY)))
+def test_multivariate_normal_entropy_is_scipys(k, inner):
+    mean, cov = ENTROPY[k]
+    want = scipy.stats.multivariate_normal.entropy(mean, cov)
+    got = _run(("multivariate_normal", "entropy"), (mean, cov), {}, inner)
+    _check_same(got, want, "multivariate_normal.entropy")
+    if inner is udiff.numpy_backend:
+        assert numpy.isscalar(got)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("cov", [numpy.diag([2.0, -1.0]), A([[1.0, 2.0], [2.0, 1.0]])])
+def test_multivariate_normal_is_nan_where_scipy_raises_for_an_indefinite_cov(cov, inner):
+    for call in (lambda s: s.multivariate_normal.entropy(cov=cov),
+                 lambda s: s.multivariate_normal.logpdf(A([0.5, 1.0]), None, cov,
+                                                        allow_singular=True)):
+        with pytest.raises(ValueError):
+            call(scipy.stats)
+        assert numpy.isnan(compute(call(stats)))
+
+
+def test_multivariate_normal_singular_gradients_are_the_pseudo_inverses():
+    """Where the rank is locally constant, d logpdf/dx = -cov^+ (x - mean) and
+    d entropy/dcov = cov^+ / 2, with 0 on the null space, whose small perturbations stay below
+    SciPy's cutoff: its pseudo-determinant does not change."""
+    plus = numpy.linalg.pinv(_SINGULAR)
+    g = udiff.grad(lambda c: stats.multivariate_normal.entropy(cov=c))(_SINGULAR)
+    numpy.testing.assert_allclose(g, plus / 2, atol=1e-12)
+    g = udiff.grad(lambda c: stats.multivariate_normal.entropy(cov=c))(_DIAG0)
+    numpy.testing.assert_allclose(g, numpy.diag([0.25, 0.0, 0.0]), atol=1e-15)
+    g = udiff.grad(lambda x: np.sum(stats.multivariate_normal.logpdf(
+        x, None, _SINGULAR, allow_singular=True)))(_ON)
+    numpy.testing.assert_allclose(g, -_ON @ plus, atol=1e-12)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("x, alpha", [
     (A([0.2, 0.3, 0.6]), A([1.0, 2.0, 3.0])),    # off the simplex
@@ -258,11 +336,34 @@ case("multivariate_normal.logpdf_1d", lambda x, mean, var: stats.multivariate_no
     x, mean, var), real(4), real(), pos())
 
 
+def _plane(b, z, mean, method="logpdf"):
+    """The density of ``N(mean, b b^T)`` (rank 2 in R^3) at ``mean + b z``: ``b`` moves the
+    support with the points on it, keeping the rank (the finite differences stay on it)."""
+    bt = np.swapaxes(b, -1, -2)
+    return getattr(stats.multivariate_normal, method)(mean + z @ bt, mean, b @ bt,
+                                                      allow_singular=True)
+
+
+case("multivariate_normal.logpdf_singular", _plane, real(3, 2), real(4, 2), real(3))
+case("multivariate_normal.pdf_singular_rank_1", lambda b, z: _plane(b, z, numpy.zeros(3), "pdf"),
+     real(3, 1), real(2, 1))
+case("multivariate_normal.logpdf_allow_singular_full_rank", lambda x, mean, cov:
+     stats.multivariate_normal.logpdf(x, mean, sym(cov), allow_singular=True),
+     real(4, 3), real(3), spd(3))
+case("multivariate_normal.entropy", lambda cov: stats.multivariate_normal.entropy(cov=sym(cov)),
+     spd(3))
+case("multivariate_normal.entropy_diagonal", lambda var: stats.multivariate_normal.entropy(
+    numpy.zeros(3), var), pos(3))
+case("multivariate_normal.entropy_singular", lambda b: stats.multivariate_normal.entropy(
+    cov=b @ np.swapaxes(b, -1, -2)), real(3, 2))
+
+
 # On Dask (about 60 times slower per operation): a case of each kind, every argument at order 1
 # and the last one at order 2, in both modes.  NumPy checks every case at order 2.
 DASK_CASES = ["norm.logpdf", "norm.logcdf", "t.logpdf", "t.cdf", "gamma.logpdf", "gamma.logsf",
               "beta.logpdf", "beta.cdf", "chi2.pdf", "poisson.logpmf", "poisson.cdf",
-              "dirichlet.logpdf", "multivariate_normal.logpdf", "multivariate_normal.logpdf_batch"]
+              "dirichlet.logpdf", "multivariate_normal.logpdf", "multivariate_normal.logpdf_batch",
+              "multivariate_normal.logpdf_singular", "multivariate_normal.entropy_singular"]
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

@@ -4,7 +4,8 @@
 methods (``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``;
 ``logpmf`` and ``pmf`` for ``poisson``) with SciPy's arguments (shape
 parameters, then ``loc`` and ``scale``, by position or by name);
-``dirichlet`` and ``multivariate_normal`` have ``logpdf`` and ``pdf``.  Each
+``dirichlet`` and ``multivariate_normal`` have ``logpdf`` and ``pdf``, and
+``multivariate_normal`` ``entropy``.  Each
 is written with :mod:`udiff.numpy` and :mod:`udiff.scipy.special`, so it runs
 on NumPy, on Dask (lazily, chunk by chunk) and on ``DiffArray`` s, and is
 differentiated through the operations it is made of, to any order, in both
@@ -16,7 +17,8 @@ What is differentiable:
 * the shape parameters of ``logpdf``/``pdf`` (``df`` of ``t`` and ``chi2``,
   ``a`` of ``gamma``, ``a`` and ``b`` of ``beta``, ``mu`` of ``poisson``,
   ``alpha`` of ``dirichlet``, ``mean`` and ``cov`` of
-  ``multivariate_normal``), and ``mu`` in every method of ``poisson``;
+  ``multivariate_normal``), ``cov`` in ``multivariate_normal.entropy``, and
+  ``mu`` in every method of ``poisson``;
 * the shape parameters of the ``cdf`` family of ``t``, ``gamma``, ``beta``
   and ``chi2`` have no closed-form derivative: differentiating with respect
   to them raises the error of ``betainc``/``gammainc`` (naming the function
@@ -29,7 +31,9 @@ and no NaN comes from the formula that is not used there (the inputs of the
 formula are masked, the "double where").  Invalid parameters (``scale <=
 0``, ``df <= 0``...) give NaN, as SciPy's.  ``multivariate_normal``'s
 ``cov`` is differentiated as a symmetric matrix (as ``cholesky``: the
-gradient is symmetric, see :mod:`udiff.rules.linalg`); ``dirichlet`` gives
+gradient is symmetric, see :mod:`udiff.rules.linalg`), and, singular (with
+``allow_singular=True``, and in ``entropy``), where its rank is locally
+constant; ``dirichlet`` gives
 NaN where SciPy raises for the values of ``x`` or ``alpha`` (they may be lazy
 or traced).
 
@@ -1117,16 +1121,31 @@ class dirichlet_gen:
 # -- multivariate_normal --------------------------------------------------------------------------
 class multivariate_normal_gen:
     """The multivariate normal distribution: ``multivariate_normal.logpdf(x, mean=None, cov=1,
-    allow_singular=False)`` and ``pdf``, as SciPy's.
+    allow_singular=False)``, ``pdf`` and ``entropy(mean=None, cov=1)``, as SciPy's.
 
     The *last* axis of ``x`` holds the ``d`` components; any leading axes are a
     batch (on Dask they may be chunked, and so may the last).  ``mean`` is a
     vector (or ``None``: zeros), ``cov`` a matrix, a vector (its diagonal) or a
-    scalar (times the identity), as in SciPy.  The covariance is factored by
-    Cholesky: it must be positive definite (a singular one raises
-    ``LinAlgError``, also with ``allow_singular=True``, which SciPy
-    accepts).  ``cov`` is read and differentiated as a symmetric matrix (the
-    gradient is symmetric), as ``cholesky``.
+    scalar (times the identity), as in SciPy.  ``cov`` is read and
+    differentiated as a symmetric matrix (the gradient is symmetric), as
+    ``cholesky``.
+
+    By default the covariance is factored by Cholesky: it must be positive
+    definite (a singular one raises ``LinAlgError``).  With
+    ``allow_singular=True`` (and always in ``entropy``, as SciPy) it may be
+    positive *semi*-definite: as SciPy's ``_PSD``, eigenvalues at most
+    ``1e6 * eps * max|eigenvalue|`` count as zero, and the density uses the
+    pseudo-inverse (``pinv``), the pseudo-determinant and the rank ``r``
+    (``-(r log(2 pi) + log pdet(cov) + dev^T cov^+ dev) / 2``), with
+    ``logpdf = -inf`` (``pdf = 0``) for points off the support ``mean +
+    range(cov)``.  The derivatives are those of the pseudo-inverse and
+    pseudo-determinant where the rank is locally constant (Golub-Pereyra's
+    formula for ``pinv``): exact along perturbations that keep the rank,
+    such as ``cov = B B^T`` in ``B``, and for ``x`` moving within the
+    support; where a perturbation changes the rank, the density itself jumps.
+    Where SciPy raises because ``cov`` is not positive semi-definite (an
+    eigenvalue below ``-1e6 * eps * max|eigenvalue|``), the result is NaN:
+    udiff cannot look at values that may be lazy or traced.
 
     Examples
     --------
@@ -1161,12 +1180,16 @@ class multivariate_normal_gen:
             Differentiable (as a symmetric matrix: the gradient is
             symmetric).
         allow_singular : bool, optional
-            SciPy's; a singular ``cov`` raises ``LinAlgError`` either way.
+            Whether ``cov`` may be singular (positive semi-definite): then
+            the density uses its pseudo-inverse and pseudo-determinant, and
+            is differentiable where its rank is locally constant (see the
+            class).  Without it a singular ``cov`` raises ``LinAlgError``.
 
         Returns
         -------
         scalar or array
-            ``log(pdf(x))``.  Broadcast over the arguments: a NumPy scalar
+            ``log(pdf(x))``; with ``allow_singular``, ``-inf`` off the
+            support and NaN where ``cov`` is not positive semi-definite.  Broadcast over the arguments: a NumPy scalar
             where SciPy gives one, else an array (a DiffArray, a Dask
             array).
 
@@ -1182,7 +1205,7 @@ class multivariate_normal_gen:
         array([[-0.29056221, -0.30550149],
                [-0.30550149,  1.7094515 ]])
         """
-        return _scalar(np.squeeze(self._logpdf(x, mean, cov)))
+        return _scalar(np.squeeze(self._logpdf(x, mean, cov, allow_singular)))
 
     def pdf(self, x, mean=None, cov=1, allow_singular=False):
         """The probability density function at ``x``, as SciPy's ``pdf``.
@@ -1201,12 +1224,16 @@ class multivariate_normal_gen:
             Differentiable (as a symmetric matrix: the gradient is
             symmetric).
         allow_singular : bool, optional
-            SciPy's; a singular ``cov`` raises ``LinAlgError`` either way.
+            Whether ``cov`` may be singular (positive semi-definite): then
+            the density uses its pseudo-inverse and pseudo-determinant, and
+            is differentiable where its rank is locally constant (see the
+            class).  Without it a singular ``cov`` raises ``LinAlgError``.
 
         Returns
         -------
         scalar or array
-            The density.  Broadcast over the arguments: a NumPy scalar where
+            The density; with ``allow_singular``, 0 off the support and NaN
+            where ``cov`` is not positive semi-definite.  Broadcast over the arguments: a NumPy scalar where
             SciPy gives one, else an array (a DiffArray, a Dask array).
 
         Examples
@@ -1220,19 +1247,108 @@ class multivariate_normal_gen:
         >>> udiff.grad(lambda m: stats.multivariate_normal.pdf(x, m, cov).sum())(numpy.zeros(2))
         array([ 0.02787299, -0.03754375])
         """
-        return _scalar(np.squeeze(np.exp(self._logpdf(x, mean, cov))))
+        return _scalar(np.squeeze(np.exp(self._logpdf(x, mean, cov, allow_singular))))
 
-    def _logpdf(self, x, mean, cov):
+    def entropy(self, mean=None, cov=1):
+        """The differential entropy, as SciPy's ``entropy``.
+
+        ``(r (log(2 pi) + 1) + log pdet(cov)) / 2``, with ``r`` the rank of
+        ``cov`` and ``pdet`` its pseudo-determinant: as in SciPy, ``cov`` may
+        be singular (positive semi-definite; see the class).
+
+        Parameters
+        ----------
+        mean : array_like, optional
+            The mean, a vector of length ``d`` (default zeros): it sets the
+            dimension only, the entropy does not depend on it.
+        cov : array_like, optional
+            The covariance: a ``d x d`` positive semi-definite matrix, a
+            vector (its diagonal) or a scalar (times the identity); default
+            1.  Differentiable (as a symmetric matrix: the gradient is
+            symmetric), where its rank is locally constant.
+
+        Returns
+        -------
+        scalar or array
+            The entropy: a NumPy scalar for NumPy arguments, else a 0-d
+            array (a DiffArray, a Dask array).  NaN where ``cov`` is not
+            positive semi-definite (SciPy raises).
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> cov = numpy.array([[2.0, 0.3], [0.3, 1.0]])
+        >>> round(float(stats.multivariate_normal.entropy(cov=cov)), 8)
+        3.16142869
+        >>> udiff.grad(lambda c: stats.multivariate_normal.entropy(cov=c))(cov)  # inv(cov) / 2
+        array([[ 0.2617801 , -0.07853403],
+               [-0.07853403,  0.52356021]])
+        """
+        _, _, cov = _mvn_parameters(mean, cov)
+        psd = _PSD(cov)
+        out = 0.5 * (psd.rank * (_LOG_2PI + 1) + psd.log_pdet)
+        return _scalar(np.where(psd.invalid, numpy.nan, out))
+
+    def _logpdf(self, x, mean, cov, allow_singular=False):
         dim, mean, cov = _mvn_parameters(mean, cov)
         x = _at_least_float64(x)
         if x.ndim == 0:
             x = np.reshape(x, (1,))
         if x.ndim == 1:
             x = np.reshape(x, (-1, 1) if dim == 1 else (1, -1))
+        if allow_singular:
+            return _PSD(cov).logpdf(x - mean, dim)
         low = np.linalg.cholesky(cov)
         z = np.linalg.solve(low, (x - mean)[..., None])[..., 0]
         log_det = 2 * np.sum(np.log(np.diagonal(low)))
         return -0.5 * (dim * _LOG_2PI + log_det + np.sum(z * z, axis=-1))
+
+
+# SciPy's _eigvalsh_to_eps for float64: eigenvalues up to this times the largest are zero.
+_PSD_COND = 1e6 * numpy.finfo(numpy.float64).eps
+
+
+class _PSD:
+    """SciPy's ``_PSD`` of a symmetric positive semi-definite ``cov``, differentiable where its
+    rank is locally constant.
+
+    The rank, the cutoff and the projector onto the null space (for the support) are
+    constants, from the eigenvalues of ``cov``'s value.  The pseudo-inverse is ``pinv``
+    with SciPy's cutoff (its derivative is Golub-Pereyra's, for a constant rank), and the
+    log pseudo-determinant is ``log det(P cov + I - P)`` with ``P = cov cov^+``: the null
+    space's zero eigenvalues become ones, so this is the sum of the logs of the others,
+    and it is written with ``cholesky`` and ``pinv`` alone, with no eigenvector, whose
+    derivative would divide by the differences of the repeated zero eigenvalues.  Its
+    gradient is ``cov^+``, as SciPy's value changes: 0 on the null space, where a small
+    perturbation stays below the cutoff.
+    """
+
+    def __init__(self, cov):
+        cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))  # differentiated as a symmetric matrix
+        dim = cov.shape[-1]
+        w = np.linalg.eigvalsh(stop_gradient(cov))
+        self.cut = _PSD_COND * np.max(np.abs(w))
+        self.rank = np.sum(w > self.cut)
+        self.invalid = np.min(w) < -self.cut  # SciPy: "must be symmetric positive semidefinite"
+        self.prec = np.linalg.pinv(cov, rcond=_PSD_COND)
+        projector = cov @ self.prec  # onto the range of cov
+        null = numpy.eye(dim) - projector
+        self.null = stop_gradient(null)
+        # cov P = cov on the matrices of rank r, and stays put where a perturbation of the null
+        # space would raise the rank: its eigenvalues there stay below the cutoff (SciPy's pdet
+        # does not change), and so does log pdet.  Where cov is not positive semi-definite
+        # (NaN) the factored matrix is the identity.
+        kept = np.where(self.invalid, numpy.eye(dim), projector @ cov + null)
+        self.log_pdet = 2 * np.sum(np.log(np.diagonal(np.linalg.cholesky(kept))))
+
+    def logpdf(self, dev, dim):
+        """SciPy's ``_logpdf`` at ``dev = x - mean``: ``-inf`` off the support."""
+        maha = np.sum(dev * (dev @ self.prec), axis=-1)
+        out = -0.5 * (self.rank * _LOG_2PI + self.log_pdet + maha)
+        residual = np.linalg.norm(stop_gradient(dev) @ self.null, axis=-1)
+        outside = (self.rank < dim) & (residual >= 1e3 * self.cut)
+        return np.where(self.invalid, numpy.nan, np.where(outside, -numpy.inf, out))
 
 
 def _mvn_parameters(mean, cov):
