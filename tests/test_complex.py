@@ -243,6 +243,46 @@ def test_matches_jax(expr, fun, x, expected):
     numpy.testing.assert_allclose(g, numpy.asarray(expected), rtol=1e-10, atol=1e-12)
 
 
+# -- autograd's numbers for the singular vectors --------------------------------------------
+# Made with autograd 1.9.1 (its svd VJP takes complex input) by autograd.grad of the
+# expression named in each entry, with M above, T = [[1 + .5j, -.3 + .2j], [.4 - 1j, 2 + .1j],
+# [.2 + .3j, -.6 - .4j]], W2 = [[1, 2], [4, 3]], W3 = [[1, 2], [4, 3], [5, -1]].
+T = numpy.array([[1.0 + 0.5j, -0.3 + 0.2j], [0.4 - 1.0j, 2.0 + 0.1j], [0.2 + 0.3j, -0.6 - 0.4j]])
+W2 = numpy.array([[1.0, 2.0], [4.0, 3.0]])
+W3 = numpy.array([[1.0, 2.0], [4.0, 3.0], [5.0, -1.0]])
+
+
+def _svd_abs2(which, w):
+    return lambda a: np.sum(np.absolute(_svd(a)[which]) ** 2 * w)
+
+
+AUTOGRAD = [
+    ("sum(abs(u) ** 2 * W2) at M", _svd_abs2(0, W2), M,
+     [[-0.32749428692848986 + 0.23493518798879642j, 0.2198675547946106 + 0.38387185161157594j],
+      [0.05706244402629475 - 0.03531400124563719j, 0.30111967259098943 + 0.020538038632727726j]]),
+    ("sum(abs(u) ** 2 * W3) at T", _svd_abs2(0, W3), T,
+     [[0.43642308214603176 + 0.16836737735018562j, -0.08583624255346942 + 1.2313722330416916j],
+      [-0.5238138269841086 - 0.6526887485390115j, 0.6340537277611122 - 0.1630718501723089j],
+      [-1.7764470668625363 - 0.5819156296647295j, -0.0688577395755256 - 1.0362902502691604j]]),
+    ("sum(abs(vh) ** 2 * W3.T) at T.T", _svd_abs2(2, W3.T), T.T,
+     [[0.4364230821460305 + 0.16836737735018603j, -0.5238138269841095 - 0.6526887485390122j,
+       -1.776447066862536 - 0.5819156296647293j],
+      [-0.08583624255346939 + 1.2313722330416916j, 0.6340537277611109 - 0.16307185017230916j,
+       -0.06885773957552574 - 1.0362902502691602j]]),
+    ("real(sum(u @ vh * (0.5 + 1j))) at T",
+     lambda a: np.real(np.sum((lambda u, s, vh: u @ vh)(*_svd(a)) * (0.5 + 1j))), T,
+     [[-0.016375086241332937 + 0.9862473005924024j, -0.3360243704307179 + 0.31528735369934735j],
+      [0.11883048257586107 + 0.9143340370137938j, -0.2819961515778494 + 0.38705396977061424j],
+      [0.40863184342044206 + 0.5501537611902902j, 0.00944755715081061 + 0.503921650500739j]]),
+]
+
+
+@pytest.mark.parametrize("expr, fun, x, expected", AUTOGRAD, ids=[e[0] for e in AUTOGRAD])
+def test_svd_of_complex_matrices_matches_autograd(expr, fun, x, expected):
+    numpy.testing.assert_allclose(grad(fun)(x), numpy.asarray(expected), rtol=1e-10,
+                                  atol=1e-12)
+
+
 def test_check_grads_sees_a_conjugated_rule():
     """A VJP that conjugates the right cotangent passes the old real-direction check, not this."""
     right = lambda z: np.sum(np.absolute(z) ** 2)  # noqa: E731
