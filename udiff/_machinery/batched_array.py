@@ -132,7 +132,7 @@ class BatchedArray(Traced, level="frame"):
         if kwargs.get("out") is not None:
             return NotImplemented
         kwargs.pop("out", None)
-        key = _registry._FROM_NUMPY.get(ufunc)
+        key = _registry._FROM_NUMPY.get(ufunc) or _registry.key_of_ufunc(ufunc)
         if key is None or method not in ("__call__", "reduce", "accumulate"):
             return NotImplemented
         return bind(key if method == "__call__" else f"{key}.{method}", inputs, kwargs)

@@ -238,7 +238,7 @@ class DiffArray(Traced, level="_backend"):
         if kwargs.get("out") is not None:
             return NotImplemented
         kwargs.pop("out", None)
-        key = _registry._FROM_NUMPY.get(ufunc)
+        key = _registry._FROM_NUMPY.get(ufunc) or _registry.key_of_ufunc(ufunc)
         if key is None:
             return NotImplemented
         if method == "__call__":
