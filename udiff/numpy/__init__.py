@@ -56,4 +56,5 @@ inf = _np.inf
 nan = _np.nan
 newaxis = None
 
-__all__ = sorted(_NAMES) + sorted(_array_api.DTYPES) + sorted(_array_api.FUNCTIONS) + ["ndarray", "ufunc", "dtype", "errstate", "pi", "e", "inf", "nan", "newaxis"]
+__all__ = (sorted(_NAMES) + sorted(_array_api.DTYPES) + sorted(_array_api.FUNCTIONS)
+           + ["ndarray", "ufunc", "dtype", "errstate", "pi", "e", "inf", "nan", "newaxis"])

@@ -32,7 +32,7 @@ def finfo(type, /):  # noqa: A002 - the array API's parameter name
     Examples
     --------
     >>> import udiff.numpy as np
-    >>> np.finfo(np.float32).eps == np.finfo(np.asarray([1.0], dtype=np.float32)).eps
+    >>> print(np.finfo(np.float32).eps == np.finfo(np.asarray([1.0], dtype=np.float32)).eps)
     True
     """
     return _np.finfo(_dtype_or_value(type))
