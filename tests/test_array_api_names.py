@@ -181,12 +181,16 @@ def test_float_vecdot_gradient_unchanged(inner):
     numpy.testing.assert_allclose(compute(g), 4.0 * x)
 
 
-def test_from_dlpack_is_a_constant(inner):
+def test_from_dlpack(inner):
     with _backend(inner):
-        y = np.from_dlpack(numpy.arange(3.0))
+        y = np.from_dlpack(numpy.arange(3.0))  # another library's array: a constant
         assert type(y) is udiff.DiffArray and y._parents == ()
         numpy.testing.assert_array_equal(compute(y), [0.0, 1.0, 2.0])
     assert type(np.from_dlpack(numpy.arange(3.0))) is numpy.ndarray
+    # one of udiff's arrays: its values, with its derivative (never silently dropped)
+    x = numpy.array([1.0, -2.0, 3.0])
+    g = udiff.grad(lambda x: np.sum(np.from_dlpack(x) ** 2), inner=inner)(chunked(x, inner))
+    numpy.testing.assert_allclose(compute(g), 2.0 * x)
 
 
 # -- DiffArray's array attributes --------------------------------------------------------------

@@ -414,6 +414,7 @@ case("rfftfreq_d", lambda d: U.fft.rfftfreq(6, d=d), pos())
 # at and near the removable singularity x = 0, where sinc' is its Maclaurin series
 case("sinc_near_0", mm.sinc, const([0.0, 1e-9, -0.05, 0.0999, -0.1, 0.2]), order=3)
 case("copy", mm.copy, real(3, 2))
+case("from_dlpack", np.from_dlpack, real(3, 2))
 case("astype_complex", lambda x: mm.real(mm.astype(x, numpy.complex128) * (1.0 - 1.0j)),
      real(3, 2))
 case("astype_float64", lambda x: mm.astype(x, numpy.float64) * x, real(3))

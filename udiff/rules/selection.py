@@ -332,5 +332,3 @@ for _func, _nout in ((unp.unique_all, 4), (unp.unique_counts, 2), (unp.unique_in
     defvjp((_func, 0), None)
     defjvp((_func, 0), None)
     defnondiff(*((_func, _i) for _i in range(1, _nout)))
-# A DLPack capsule carries no graph: an array made from one is a constant.
-defnondiff(unp.from_dlpack)
