@@ -469,7 +469,8 @@ FALLBACK = {
     "flatnonzero", "full", "geomspace", "identity", "in1d", "intersect1d", "isin",
     "lexsort", "linalg.lstsq", "linalg.multi_dot", "linspace", "logspace", "nonzero",
     "ones", "searchsorted", "setdiff1d", "setxor1d", "tri", "union1d", "unique", "zeros",
-    "fft.fftfreq", "fft.rfftfreq",
+    "fft.fftfreq", "fft.rfftfreq", "unique_all", "unique_counts", "unique_inverse",
+    "unique_values", "from_dlpack",
 }
 
 

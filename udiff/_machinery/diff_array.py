@@ -80,6 +80,53 @@ class DiffArray(Traced, level="_backend"):
         lambda self: bind("numpy.transpose", (self,), {}), doc="The transpose."
     )
 
+    # -- the array API's attributes ---------------------------------------------
+    @property
+    def mT(self):
+        """The matrix transpose: the last two axes swapped (``swapaxes``, differentiable)."""
+        if self.ndim < 2:
+            raise ValueError(f"mT needs an array of at least 2 dimensions, not {self.ndim}")
+        return bind("numpy.swapaxes", (self, -1, -2), {})
+
+    @property
+    def device(self):
+        """The device of the inner array: its library's (a CuPy array's), else ``"cpu"``
+        (NumPy's and Dask's arrays)."""
+        return getattr(self.value, "device", "cpu")
+
+    def to_device(self, device, /, *, stream=None):
+        """This array, on ``device``: itself where it already is there.
+
+        udiff does not move arrays between devices (that would change their inner
+        library): make them on the device they are needed on.
+
+        Raises
+        ------
+        ValueError
+            If ``device`` is not this array's device.
+        """
+        if device == self.device:
+            return self
+        raise ValueError(
+            f"udiff cannot move a DiffArray from device {self.device!r} to {device!r}: "
+            "differentiate on the inner backend of that device (udiff.cupy_backend for a "
+            "GPU) and make the arrays there")
+
+    def __dlpack__(self, **kwargs):
+        """The inner array's DLPack capsule: its value, detached from the graph (a
+        constant, as ``numpy.asarray(x)``; inside a function being differentiated, an
+        error for an array that depends on the variables)."""
+        value = _concrete(self, "__dlpack__() (DLPack export)")
+        export = getattr(value, "__dlpack__", None)
+        if export is None:
+            raise TypeError(f"the inner {type(value).__module__}.{type(value).__name__} of "
+                            "this DiffArray has no DLPack interface")
+        return export(**kwargs)
+
+    def __dlpack_device__(self):
+        """The inner array's DLPack device: ``(device type, device id)``."""
+        return self.value.__dlpack_device__()
+
     def __len__(self):
         return len(self.value)
 
@@ -238,7 +285,7 @@ class DiffArray(Traced, level="_backend"):
         if kwargs.get("out") is not None:
             return NotImplemented
         kwargs.pop("out", None)
-        key = _registry._FROM_NUMPY.get(ufunc)
+        key = _registry._FROM_NUMPY.get(ufunc) or _registry.key_of_ufunc(ufunc)
         if key is None:
             return NotImplemented
         if method == "__call__":

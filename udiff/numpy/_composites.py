@@ -721,7 +721,14 @@ def correlate(a, v, mode="valid"):
 
 
 # -- array-API products and shapes --------------------------------------------------------------
-@_create(_replace_first_two, default=lambda x1, x2, axis=-1: unp.sum(unp.conj(x1) * x2, axis=axis))
+def _vecdot(x1, x2, axis=-1):
+    """``sum(conj(x1) * x2)`` in the product's dtype: integers keep theirs, as in NumPy's
+    ``vecdot`` (``sum`` alone would widen ``uint8`` to ``uint64``)."""
+    product = unp.conj(x1) * x2
+    return unp.sum(product, axis=axis, dtype=product.dtype)
+
+
+@_create(_replace_first_two, default=_vecdot)
 def vecdot(x1, x2, axis=-1):
     """Vector dot product along an axis, conjugating the first (``numpy.vecdot``)."""
     return (_array(x1), _array(x2))
