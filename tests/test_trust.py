@@ -166,6 +166,42 @@ def test_mixing_inner_backends_raises():
             a * da.ones(2, chunks=1)
 
 
+_MIXING_OPS = {
+    "mul": lambda a, b: a * b,
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "truediv": lambda a, b: a / b,
+    "pow": lambda a, b: a ** b,
+    "matmul": lambda a, b: a @ b,
+    "np.multiply": np.multiply,
+    "np.dot": np.dot,
+    "np.maximum": np.maximum,
+    "np.einsum": lambda a, b: np.einsum("i,i->i", a, b),
+    "np.stack": lambda a, b: np.stack([a, b]),
+    "np.where": lambda a, b: np.where(numpy.array([True, False]), a, b),
+    "np.linalg.norm": lambda a, b: np.linalg.norm([a, b]),
+}
+
+
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+@pytest.mark.parametrize("op", list(_MIXING_OPS))
+@pytest.mark.parametrize("first", ["dask", "numpy"])
+def test_mixing_inner_backends_raises_in_either_order(first, op, mode):
+    """Issue 18: a Dask leaf times a NumPy leaf (in that order) raised AttributeError
+    'NoneType' object has no attribute 'dtype'; every order, operation, mode and context
+    must give the TypeError that names both libraries."""
+    d, dask_backend = _leaf(numpy.array([1.0, 2.0]), udiff.dask_backend, mode)
+    n, numpy_backend = _leaf(numpy.array([3.0, 4.0]), udiff.numpy_backend, mode)
+    a, b = (d, n) if first == "dask" else (n, d)
+    for context in (None, dask_backend, numpy_backend):
+        with pytest.raises(TypeError, match="mixes inner backends.*(numpy|dask).*(dask|numpy)"):
+            if context is None:
+                _MIXING_OPS[op](a, b)
+            else:
+                with ua.set_backend(context, coerce=True):
+                    _MIXING_OPS[op](a, b)
+
+
 def test_same_inner_backend_in_two_backend_objects_mixes_fine():
     a, b1 = _leaf(numpy.array([1.0, 2.0]))
     b, b2 = _leaf(numpy.array([3.0, 4.0]))
