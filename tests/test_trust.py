@@ -145,6 +145,37 @@ def test_functional_results_differentiate_again():
     numpy.testing.assert_allclose(h.value, 2 * numpy.cos(v) - v * numpy.sin(v))
 
 
+# -- what y.to(x) accepts ----------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+def test_to_without_variables_is_a_clear_error(inner, mode):
+    """Issue 18: y.to(None) and y.to([]) raised IndexError."""
+    x, backend = _leaf(numpy.array([1.0, 2.0]), inner, mode)
+    with ua.set_backend(backend, coerce=True):
+        y = np.sum(x * x)
+        with pytest.raises(TypeError, match=r"y.to\(None\): pass the variable.*np.asarray"):
+            y.to(None)
+        for empty in ([], (), {}, [[]], {"a": []}):
+            with pytest.raises(ValueError, match="holds no variable; pass at least one DiffArray"):
+                y.to(empty)
+        # None inside a container is an empty subtree (as in JAX), not an error
+        assert y.to([x, None])[1] is None
+
+
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+def test_to_a_constant_says_how_to_make_a_leaf(inner, mode):
+    """docs/guide/concepts.md: y.to(c) of a constant raises a TypeError that says how to make
+    a leaf."""
+    x, backend = _leaf(numpy.array([1.0, 2.0]), inner, mode)
+    c = chunked(numpy.array([1.0, 2.0]), inner)
+    with ua.set_backend(backend, coerce=True):
+        y = np.sum(x * c)
+        for bad, path in ((c, "x"), ([x, c], r"x\[1\]"), ({"w": c}, r"x\['w'\]"), (2.0, "x")):
+            with pytest.raises(TypeError, match=rf"{path} is a .*x = np.asarray\(data\)"):
+                y.to(bad)
+        with pytest.raises(TypeError, match="a constant: nothing was recorded for it"):
+            y.to(c)
+
+
 # -- 7. mixing inner backends ---------------------------------------------------------------
 def test_mixing_inner_backends_raises():
     import dask.array as da
