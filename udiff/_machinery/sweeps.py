@@ -343,8 +343,9 @@ def _check_variable(x):
     if np.dtype(x.dtype).kind not in "fc":
         raise TypeError(
             f"cannot differentiate with respect to an array of dtype {x.dtype}: variables must "
-            "be floating-point or complex (as in JAX and autograd); convert it first, e.g. "
-            "np.asarray(x, dtype=float)"
+            "be floating-point or complex (as in JAX and autograd); make the leaf a float array: "
+            "x = np.asarray(data, dtype=float) (or convert an existing x: np.asarray(x, "
+            "dtype=float))"
         )
 
 
