@@ -349,6 +349,10 @@ def apply(backend, key, args, kwargs):
         for a in kwargs.values():
             if type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a):
                 return apply(backend, key, *_positional(key, args, kwargs))
+    if raw is not args and key not in _SEQUENCE_TO_ARRAY and any(p[1] for p in parents):
+        converted = _array_likes(backend, key, args, kwargs)
+        if converted is not None:
+            return apply(backend, key, converted, kwargs)
     func = backend._impls.get(key)
     if func is None:
         func = backend._impl(key)
@@ -435,6 +439,33 @@ def _fill_defaults_before_arrays(bound):
     for p in params[:max(tracked, default=0)]:
         if p.name not in bound.arguments and p.default is not p.empty:
             bound.arguments[p.name] = p.default
+
+
+# The functions that turn a (nested) list of DiffArrays into an array: their rules take
+# the list apart (udiff.rules.shape).
+_SEQUENCE_TO_ARRAY = frozenset({"numpy.asarray", "numpy.array"})
+
+
+def _array_likes(backend, key, args, kwargs):
+    """``args`` with each list or tuple of DiffArrays that ``key`` takes as one array
+    (NumPy's array-like: ``norm([x, y])``, ``sin([x, 1.0])``) made an array by a recorded
+    ``asarray``; None where there is none.
+
+    Functions that take a sequence of arrays (``stack``, ``concatenate``) declare its
+    elements, not the list, as arrays, and keep it.
+    """
+    try:
+        marked = _registry.function(key).arg_extractor(*args, **kwargs)
+    except Exception:  # not a declared function (a custom rule's key), or a bad call
+        return None
+    whole = {id(d.value) for d in marked
+             if isinstance(d, ua.Dispatchable) and type(d.value) in _SEQ}
+    out = None
+    for i, a in enumerate(args):
+        if id(a) in whole and type(a) in _SEQ and _holds_diffarray(a):
+            out = list(args) if out is None else out
+            out[i] = apply(backend, "numpy.asarray", (a,), {})
+    return None if out is None else tuple(out)
 
 
 def _wrap_constant(backend, value):

@@ -29,6 +29,7 @@ from . import (
     _quantiles,
 )
 from ._declare import ndarray, ufunc
+from ._index_tricks import r_, c_
 from . import linalg, fft  # noqa: F401
 
 _NAMES = {**_api.NAMES, **_mm.MULTIMETHODS, **_composites.MULTIMETHODS, **_quantiles.MULTIMETHODS,
@@ -51,4 +52,5 @@ inf = _np.inf
 nan = _np.nan
 newaxis = None
 
-__all__ = sorted(_NAMES) + ["ndarray", "ufunc", "dtype", "errstate", "pi", "e", "inf", "nan", "newaxis"]
+__all__ = sorted(_NAMES) + ["ndarray", "ufunc", "dtype", "errstate", "pi", "e", "inf", "nan", "newaxis",
+                            "r_", "c_"]

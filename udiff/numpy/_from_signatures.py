@@ -36,6 +36,8 @@ FUNCTIONS = {
     "rollaxis": "a", "moveaxis": "a", "reshape": "a", "atleast_1d": "*arys",
     "atleast_2d": "*arys", "atleast_3d": "*arys", "column_stack": "[tup]",
     "hstack": "[tup]", "vstack": "[tup]", "block": "[[arrays]]",
+    # tests: boolean values (and plain bools for the dtype tests)
+    "allclose": "a b", "iscomplex": "x", "isreal": "x", "iscomplexobj": "x", "isrealobj": "x",
 }
 
 UFUNCS = [
@@ -61,8 +63,22 @@ def _setdiff1d(ar1, ar2, assume_unique=False):
     return ar1[isin(ar1, ar2, assume_unique=True, invert=True)]  # noqa: F821
 
 
-# Implementations with other functions, for libraries that lack these (Dask's setdiff1d).
-DEFAULTS = {"setdiff1d": _setdiff1d}
+def _dtype_of(x):
+    dtype = getattr(x, "dtype", None)
+    return _np.dtype(dtype) if dtype is not None else _np.asarray(x).dtype
+
+
+def _iscomplexobj(x):
+    return issubclass(_dtype_of(x).type, _np.complexfloating)
+
+
+def _isrealobj(x):
+    return not _iscomplexobj(x)
+
+
+# Implementations with other functions, for libraries that lack these (Dask's setdiff1d,
+# iscomplexobj: a test of the dtype, a plain bool as NumPy's).
+DEFAULTS = {"setdiff1d": _setdiff1d, "iscomplexobj": _iscomplexobj, "isrealobj": _isrealobj}
 
 
 def _declare():
