@@ -318,7 +318,7 @@ _MAKE_A_LEAF = (
 
 def _not_a_variable(leaf, path="x"):
     """The TypeError for ``y.to(leaf)`` where ``leaf`` is not a DiffArray."""
-    kind = f"{type(leaf).__module__}.{type(leaf).__qualname__}".replace("builtins.", "")
+    kind = f"{type(leaf).__module__}.{type(leaf).__qualname__}"
     if hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
         what = (f"{path} is a {kind}, a constant: nothing was recorded for it, so nothing "
                 "depends on it")
