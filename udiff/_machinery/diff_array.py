@@ -452,20 +452,31 @@ def _array_likes(backend, key, args, kwargs):
     ``asarray``; None where there is none.
 
     Functions that take a sequence of arrays (``stack``, ``concatenate``) declare its
-    elements, not the list, as arrays, and keep it.
+    elements, not the list, as arrays, and keep it.  Which positions a function takes
+    whole is found once (from its declaration) and kept.
     """
-    try:
-        marked = _registry.function(key).arg_extractor(*args, **kwargs)
-    except Exception:  # not a declared function (a custom rule's key), or a bad call
-        return None
-    whole = {id(d.value) for d in marked
-             if isinstance(d, ua.Dispatchable) and type(d.value) in _SEQ}
     out = None
     for i, a in enumerate(args):
-        if id(a) in whole and type(a) in _SEQ and _holds_diffarray(a):
+        if type(a) not in _SEQ or not _holds_diffarray(a):
+            continue
+        whole = _WHOLE.get((key, i))
+        if whole is None:
+            whole = _WHOLE[key, i] = _takes_whole(key, args, kwargs, i)
+        if whole:
             out = list(args) if out is None else out
             out[i] = apply(backend, "numpy.asarray", (a,), {})
     return None if out is None else tuple(out)
+
+
+_WHOLE = {}  # (key, position) -> whether the function takes a list there as one array
+
+
+def _takes_whole(key, args, kwargs, i):
+    try:
+        marked = _registry.function(key).arg_extractor(*args, **kwargs)
+    except Exception:  # not a declared function (a custom rule's key), or a bad call
+        return False
+    return any(isinstance(d, ua.Dispatchable) and d.value is args[i] for d in marked)
 
 
 def _wrap_constant(backend, value):
