@@ -91,9 +91,9 @@ def _describe(treedef):
     return f"{treedef.kind.__qualname__}(" + ", ".join(inner) + ")"
 
 
-# Dict subclasses are containers, as in JAX: an OrderedDict keeps its keys' order (its
-# structure includes it), a defaultdict its default_factory; other subclasses are
-# flattened as dicts (sorted keys).  A subclass is rebuilt without calling its
+# Dict subclasses are containers: as in JAX, an OrderedDict keeps its keys' order (its
+# structure includes it) and a defaultdict its default_factory; other subclasses (leaves
+# to JAX) are flattened as dicts (sorted keys).  A subclass is rebuilt without calling its
 # constructor (whose signature may be its own), its instance attributes as they were.
 def _dict_node(obj):
     kind = type(obj)
