@@ -225,7 +225,8 @@ def _variable(leaf, path, backend):
         raise TypeError(
             f"cannot differentiate with respect to {path()}, a {_type_name(leaf)}: the leaves "
             "of a differentiated argument must be arrays or numbers (containers: dict, list, "
-            "tuple, named tuple, None, or a class registered with udiff.register_pytree_node)"
+            "tuple, named tuple, None, dict subclasses such as OrderedDict, or a class "
+            "registered with udiff.register_pytree_node)"
         )
     if np.dtype(value.dtype).kind not in "fc":
         raise TypeError(
