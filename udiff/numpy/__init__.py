@@ -52,5 +52,5 @@ inf = _np.inf
 nan = _np.nan
 newaxis = None
 
-__all__ = sorted(_NAMES) + ["ndarray", "ufunc", "dtype", "errstate", "pi", "e", "inf", "nan", "newaxis",
-                            "r_", "c_"]
+__all__ = sorted(_NAMES) + ["ndarray", "ufunc", "dtype", "errstate", "pi", "e", "inf", "nan",
+                            "newaxis", "r_", "c_"]
