@@ -25,10 +25,8 @@ def _namespaces():
     for sub in ("linalg", "fft"):
         if hasattr(unp, sub):
             yield sub + ".", getattr(unp, sub)
-    try:  # udiff.scipy is optional here: written on other branches of issue 10
-        yield "scipy.special.", importlib.import_module("udiff.scipy.special")
-    except ImportError:
-        pass
+    for sub in ("special", "linalg", "signal"):
+        yield f"scipy.{sub}.", importlib.import_module(f"udiff.scipy.{sub}")
 
 
 def _functions(module):
@@ -60,6 +58,16 @@ def _rule(table, key):
     return "none"
 
 
+def _batching(key):
+    """How ``udiff.vmap`` runs ``key``: by a batching rule of its own, through its default
+    implementation's operations, or once per example (with a BatchingFallbackWarning)."""
+    if key in _registry._BATCH:
+        return "rule"
+    if key in _registry._COMPOSITE:
+        return "composite"
+    return "loop"
+
+
 def _runs(backend, key):
     try:
         return "yes" if backend.native(key.key) is not None or key.default else "no"
@@ -80,19 +88,20 @@ def main():
         for name, key in _functions(module):
             qual = prefix + name
             if id(key) in seen:
-                rows.append(f"| `{qual}` | alias of `{seen[id(key)]}` | | | | | |")
+                rows.append(f"| `{qual}` | alias of `{seen[id(key)]}` | | | | | | |")
                 continue
             seen[id(key)] = qual
             vjp, jvp = _rule(_registry._VJP, key.key), _rule(_registry._JVP, key.key)
             if vjp in ("rule", "composite"):
                 differentiable.add(qual)
             rows.append(
-                f"| `{qual}` | {vjp} | {jvp} | {_runs(udiff.numpy_backend, key)} | "
+                f"| `{qual}` | {vjp} | {jvp} | {_batching(key.key)} | {_runs(udiff.numpy_backend, key)} | "
                 f"{_runs(udiff.dask_backend, key)} | {' | '.join(_anchors(qual))} |"
             )
     for qual in ("scipy.stats." + d for d in _distributions()):
         differentiable.add(qual)
-        rows.append(f"| `{qual}` | composite | composite | its operations' | its operations' | "
+        rows.append(f"| `{qual}` | composite | composite | composite | its operations' | "
+                    "its operations' | "
                     f"{' | '.join(_anchors(qual))} |")
     about = ANCHORS["_about"]
     header = [
@@ -104,10 +113,14 @@ def main():
         "counted).  *rule*: a VJP or JVP rule of its own; *composite*: differentiated "
         "through its default implementation's operations (for `scipy.stats`, methods "
         "written with udiff's functions); *constant*: non-differentiable, "
-        "its result is a constant.  NumPy/Dask: whether the inner backend runs it (the "
+        "its result is a constant.  Batching, how `udiff.vmap` runs it: *rule* (a "
+        "batching rule of its own), *composite* (through its default implementation's "
+        "operations), *loop* (once per example, with a `BatchingFallbackWarning`, where an "
+        "argument is batched).  "
+        "NumPy/Dask: whether the inner backend runs it (the "
         "library's own function, or the multimethod's default).  There is no CuPy "
-        "column: CuPy resolves the same names in `cupy`, but the machine that wrote this "
-        "page had no GPU to run them on.",
+        "column: CuPy support is implemented (udiff resolves the same names in `cupy`) "
+        "and tested only where a GPU is present, and this table is made without one.",
         "",
         f"autograd {about['autograd']} and JAX {about['jax']} (NumPy {about['numpy']}), from "
         f"`docs/anchor_coverage.json`, written by `{about['command']}`.  "
@@ -117,8 +130,8 @@ def main():
         "test input), *constant* (integer or boolean results), *no* (`jax.grad` raises), "
         "*n/a* (no floating input to try), *absent*; *?*: not determined.",
         "",
-        "| function | VJP | JVP | NumPy | Dask | autograd | JAX |",
-        "|---|---|---|---|---|---|---|",
+        "| function | VJP | JVP | batching | NumPy | Dask | autograd | JAX |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     OUT.write_text("\n".join(header + rows) + "\n")
     print(f"{len(differentiable)} differentiable functions; wrote {OUT}")

@@ -226,7 +226,8 @@ JAX += [
 
 @pytest.mark.parametrize("expr, fun, x, expected", JAX, ids=[e[0] for e in JAX])
 def test_matches_jax(expr, fun, x, expected):
-    numpy.testing.assert_allclose(grad(fun)(x), numpy.asarray(expected), rtol=1e-10, atol=1e-12)
+    g = grad(fun, holomorphic="(holomorphic)" in expr)(x)  # JAX needs the flag there too
+    numpy.testing.assert_allclose(g, numpy.asarray(expected), rtol=1e-10, atol=1e-12)
 
 
 def test_check_grads_sees_a_conjugated_rule():
@@ -248,11 +249,14 @@ def test_check_grads_sees_a_conjugated_rule():
 def test_var_and_std_of_complex_input(inner):
     """Issue 18: the JVP of var was -0.2133 (JAX and central differences: -0.90667) and its
     VJP the conjugate of JAX's and autograd's."""
+    z0 = numpy.array([1.0 + 2.0j, -0.5 + 0.3j, 0.7 - 1.1j])  # the issue's point
     t = numpy.array([0.3 - 0.2j, 1 + 0.5j, -0.4 + 0.1j])
-    z, tz = chunked(Z, inner), chunked(t, inner)
+    z, tz = chunked(z0, inner), chunked(t, inner)
+    h = 1e-6
+    var_central = (numpy.var(z0 + h * t) - numpy.var(z0 - h * t)) / (2 * h)
+    numpy.testing.assert_allclose(var_central, -0.9066666666, rtol=1e-7)  # as the issue says
     for fun, ref in ((np.var, numpy.var), (np.std, numpy.std)):
-        h = 1e-6
-        central = (ref(Z + h * t) - ref(Z - h * t)) / (2 * h)
+        central = (ref(z0 + h * t) - ref(z0 - h * t)) / (2 * h)
         value, tangent = udiff.jvp(fun, (z,), (tz,), inner=inner)
         numpy.testing.assert_allclose(numpy.asarray(udiff.testing._numpy(tangent)[0]), central,
                                       rtol=1e-7)
@@ -260,3 +264,76 @@ def test_var_and_std_of_complex_input(inner):
         # the pairing Re sum(g * t) is the directional derivative (JAX's convention)
         numpy.testing.assert_allclose(numpy.real(numpy.sum(g * t)), central, rtol=1e-7)
     numpy.testing.assert_allclose(central, -0.3184391759170069, rtol=1e-7)  # std's
+
+
+# -- holomorphic=True, JAX's flag ----------------------------------------------------------
+Z = numpy.array([1 + 2j, 0.5 - 1j, -0.3 + 0.2j])
+X = numpy.array([1.0, 2.0, -0.5])
+
+
+@pytest.mark.parametrize("inner", ["numpy", "dask"])
+def test_holomorphic_derivatives_are_complex_derivatives(inner):
+    """With holomorphic=True the operators return f'(z), as JAX's: here f(z) = z**3."""
+    backend = udiff.numpy_backend if inner == "numpy" else udiff.dask_backend
+    z = chunked(Z, backend)
+    as_numpy = numpy.asarray
+    cube = lambda z: z * z * z  # noqa: E731
+    numpy.testing.assert_allclose(
+        as_numpy(udiff.grad(lambda z: np.sum(cube(z)), holomorphic=True, inner=backend)(z)),
+        3 * Z ** 2)
+    value, g = udiff.value_and_grad(lambda z: np.sum(cube(z)), holomorphic=True,
+                                    inner=backend)(z)
+    numpy.testing.assert_allclose(as_numpy(value), numpy.sum(Z ** 3))
+    numpy.testing.assert_allclose(as_numpy(g), 3 * Z ** 2)
+    for jac in (udiff.jacrev, udiff.jacfwd):
+        numpy.testing.assert_allclose(
+            as_numpy(jac(cube, holomorphic=True, inner=backend)(z)), numpy.diag(3 * Z ** 2))
+    numpy.testing.assert_allclose(
+        as_numpy(udiff.hessian(lambda z: np.sum(cube(z)), holomorphic=True, inner=backend)(z)),
+        numpy.diag(6 * Z))
+
+
+def test_holomorphic_derivative_matches_a_complex_difference_quotient():
+    """f'(z) = lim (f(z + h) - f(z)) / h along any complex h, for holomorphic f."""
+    f = lambda z: np.sum(np.exp(z) * np.sin(z))  # noqa: E731
+    g = udiff.grad(f, holomorphic=True)(Z)
+    for h in (1e-7, 1e-7j, (1 + 1j) * 1e-7):
+        for k in range(3):
+            e = numpy.zeros(3, complex)
+            e[k] = h
+            quotient = (f(Z + e) - f(Z - e)) / (2 * h)
+            numpy.testing.assert_allclose(g[k], quotient, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("grad", lambda: udiff.grad(lambda x: np.sum(x * 1j))(X)),
+    ("grad", lambda: udiff.value_and_grad(lambda z: np.sum(z * z))(Z)),
+    ("jacrev", lambda: udiff.jacrev(lambda x: x * 1j)(X)),
+    ("jacrev", lambda: udiff.jacobian(lambda z: z * z)(Z)),
+    ("jacfwd", lambda: udiff.jacfwd(lambda z: z * z)(Z)),
+    ("jacfwd", lambda: udiff.jacobian(lambda z: np.conj(z), mode="fwd")(Z)),
+    ("hessian", lambda: udiff.hessian(lambda z: np.sum(np.abs(z) ** 2))(Z)),
+])
+def test_complex_without_holomorphic_is_a_type_error_naming_the_flag(name, call):
+    with pytest.raises(TypeError, match=f"^{name} of .*complex.*holomorphic=True"):
+        call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: udiff.grad(lambda x: np.sum(x * 1j), holomorphic=True)(X),
+    lambda: udiff.grad(lambda z: np.sum(np.abs(z) ** 2), holomorphic=True)(Z),
+    lambda: udiff.jacfwd(lambda x: x * 1j, holomorphic=True)(X),
+])
+def test_holomorphic_needs_complex_inputs_and_outputs(call):
+    with pytest.raises(TypeError, match=r"holomorphic=True\) of .* needs complex"):
+        call()
+
+
+def test_real_functions_of_complex_inputs_need_no_flag():
+    """grad of a real loss of complex z stays the conjugate convention; jvp/vjp take
+    complex outputs as they are."""
+    numpy.testing.assert_allclose(udiff.grad(lambda z: np.sum(np.abs(z) ** 2))(Z),
+                                  2 * numpy.conj(Z))
+    out, tangent = udiff.jvp(lambda x: x * 1j, (X,), (numpy.ones(3),))
+    numpy.testing.assert_allclose(tangent, 1j * numpy.ones(3))
+    numpy.testing.assert_allclose(udiff.jacfwd(lambda x: x * 1j)(X), 1j * numpy.eye(3))

@@ -14,13 +14,15 @@ import re
 import pytest
 
 import udiff
+import udiff.scipy.linalg
+import udiff.scipy.signal
 import udiff.scipy.special
 import udiff.scipy.stats
 import udiff.testing
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-NOTEBOOKS = sorted((DOCS / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 # What the API pages document: autodoc directives, ``.. data::`` and autosummary entries.
 _DIRECTIVE = re.compile(r"^\.\. (?:auto)?(?:function|class|data|exception|module)::\s+(\S+)", re.M)
@@ -44,8 +46,11 @@ def _public():
     yield from (f"udiff.testing.{n}" for n in udiff.testing.__all__)
     yield from (f"udiff.scipy.special.{n}" for n in udiff.scipy.special.__all__)
     yield from (f"udiff.scipy.stats.{n}" for n in udiff.scipy.stats.__all__)
+    yield from (f"udiff.scipy.linalg.{n}" for n in udiff.scipy.linalg.__all__)
+    yield from (f"udiff.scipy.signal.{n}" for n in udiff.scipy.signal.__all__)
     yield from ("udiff.testing", "udiff.numpy", "udiff.numpy.linalg", "udiff.numpy.fft",
-                "udiff.scipy.special", "udiff.scipy.stats")
+                "udiff.scipy.special", "udiff.scipy.stats", "udiff.scipy.linalg",
+                "udiff.scipy.signal")
 
 
 def test_api_reference_names_every_public_name():
@@ -70,7 +75,7 @@ def test_notebook_is_committed_without_outputs_and_is_in_the_site(path):
     dirty = [i for i, cell in enumerate(nb["cells"])
              if cell["cell_type"] == "code" and (cell["outputs"] or cell["execution_count"])]
     assert not dirty, f"{path.name}: cells {dirty} hold outputs (the docs build executes them)"
-    assert f"\n{path.stem}\n" in (DOCS / "notebooks" / "index.md").read_text()
+    assert f"\n{path.stem}\n" in (ROOT / "notebooks" / "index.md").read_text()
 
 
 # What reads a clock: time.perf_counter(), time.time(), timeit.default_timer()...

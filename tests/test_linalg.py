@@ -602,6 +602,26 @@ def test_symmetric_input_conventions():
         numpy.testing.assert_allclose(g, g.T, rtol=1e-12)
 
 
+@pytest.mark.parametrize("name, fun", [
+    ("eigvalsh", lambda m, a: m.sum(m.linalg.eigvalsh(a) * numpy.array([1.0, 2.0, 3.0]))),
+    ("eigvalsh_U", lambda m, a: m.sum(m.linalg.eigvalsh(a, UPLO="U") * numpy.array([1.0, 2.0, 3.0]))),
+    ("eigh", lambda m, a: m.sum(m.linalg.eigh(a)[1] ** 2 * W_)),
+    ("cholesky", lambda m, a: m.sum(m.linalg.cholesky(a) * W_)),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_symmetric_gradient_is_the_symmetric_part_of_the_one_sided_derivative(name, fun):
+    """On a non-symmetric input NumPy reads one triangle; udiff's gradient is (G + G^T) / 2 of
+    the one-sided derivative G of the function NumPy computes (docs/conventions.md)."""
+    a = S_ + numpy.triu(numpy.full((3, 3), 0.3), 1)  # the upper triangle differs from the lower
+    eps, one_sided = 1e-6, numpy.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            e = numpy.zeros((3, 3))
+            e[i, j] = eps
+            one_sided[i, j] = (fun(numpy, a + e) - fun(numpy, a - e)) / (2 * eps)
+    numpy.testing.assert_allclose(udiff.grad(lambda a: fun(np, a))(a),
+                                  (one_sided + one_sided.T) / 2, rtol=1e-6, atol=1e-8)
+
+
 # -- eig, eigvals: JAX's numbers, dtypes, Dask ----------------------------------------------
 # Made with jax 0.10.2 (jax_enable_x64) by jax.grad, with jax.lax.linalg.eig(a,
 # compute_left_eigenvectors=False, enable_eigvec_derivs=True) for the eigenvectors (vecs(a)):

@@ -818,7 +818,7 @@ def _family(key):
 
 # Rule modules whose functions another test module checks from its own case table, named
 # by its COVERED_KEYS (linear algebra and FFTs need structured inputs of their own).
-DELEGATED = ("test_linalg", "test_fft", "test_special")
+DELEGATED = ("test_linalg", "test_fft", "test_special", "test_scipy_linalg_signal")
 
 
 def _recorded_keys(c):

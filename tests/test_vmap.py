@@ -299,6 +299,7 @@ def _optional_cases():
         return cases
     from udiff.scipy import special
 
+    cases += _scipy_linalg_signal_cases()
     for name, kinds in _SPECIAL.items():
         shapes = [((2, 1), kinds[0])] + [((3,), k) for k in kinds[1:]]
         cases.append(c(name, getattr(special, name), *shapes, rtol=1e-7))
@@ -309,6 +310,32 @@ def _optional_cases():
           rtol=1e-7),
         c("softmax", special.softmax, F23, rtol=1e-7),
         c("log_softmax", lambda x: special.log_softmax(x, axis=-1), F23, rtol=1e-7),
+    ]
+
+
+def _scipy_linalg_signal_cases():
+    from udiff.scipy import linalg as sla, signal as ss
+
+    a = gen("p", (3, 3), numpy.random.default_rng(7))
+    band = numpy.array([[0.0], [6.0], [0.0]])
+    return [
+        c("solve_triangular", lambda a, b: sla.solve_triangular(a, b, lower=True),
+          ((3, 3), "p"), F3, dask=False),
+        c("solve_triangular matrix", lambda a, b: sla.solve_triangular(a, b, trans=1),
+          ((3, 3), "p"), ((3, 2), "f"), dask=False),
+        c("solve_triangular b", lambda b: sla.solve_triangular(a, b, unit_diagonal=True), F3),
+        c("cho_solve", lambda c, b: sla.cho_solve((c, False), b), ((3, 3), "p"), F3,
+          dask=False),
+        c("cho_solve b", lambda b: sla.cho_solve((a, True), b), ((3, 2), "f")),
+        c("solve_banded", lambda ab, b: sla.solve_banded((1, 1), ab + band, b), ((3, 3), "f"),
+          F3, dask=False),
+        c("expm", sla.expm, ((3, 3), "s"), dask=False),
+        c("sqrtm", sla.sqrtm, ((3, 3), "p"), dask=False),
+        c("solve_sylvester", sla.solve_sylvester, ((3, 3), "p"), ((2, 2), "p"),
+          ((3, 2), "f"), dask=False),
+        c("convolve", lambda x, k: ss.convolve(x, k, "same"), ((5,), "f"), F3),
+        c("convolve valid", lambda x, k: ss.convolve(x, k, "valid"), F3, ((4,), "f")),
+        c("convolve 2d", lambda x, k: ss.convolve(x, k), F23, ((2, 2), "f")),
     ]
 
 

@@ -33,6 +33,15 @@ lines : tuple of str
     dtype, and the cotangent when asked for.
 output : bool
     Whether the node is one of the outputs ``graph`` was given.
+
+Examples
+--------
+>>> import uarray as ua, udiff, udiff.numpy as np
+>>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+...     x = np.asarray([1.0, 2.0])
+...     y = np.sum(x * x)
+>>> udiff.graph(y).nodes[-1]
+GraphNode(name='n2', kind='operation', lines=('sum', '() float64'), output=True)
 """
 GraphEdge = namedtuple("GraphEdge", "tail head label style")
 GraphEdge.__doc__ = """One edge of a :class:`Graph`, from an argument to the operation using it.
@@ -46,6 +55,18 @@ label : str
     sequence argument.
 style : str
     ``"solid"``, or ``"dashed"`` for a constant's edge.
+
+Examples
+--------
+>>> import uarray as ua, udiff, udiff.numpy as np
+>>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+...     x = np.asarray([1.0, 2.0])
+...     y = np.sum(x * 3.0)
+>>> for edge in udiff.graph(y).edges:
+...     print(edge)
+GraphEdge(tail='n0', head='n1', label='arg 0', style='solid')
+GraphEdge(tail='c0', head='n1', label='arg 1', style='dashed')
+GraphEdge(tail='n1', head='n2', label='arg 0', style='solid')
 """
 
 _DOT_STYLE = {
@@ -68,12 +89,16 @@ class Graph:
     Parameters
     ----------
     nodes : sequence of GraphNode
+        The nodes, each operation after its arguments.
     edges : sequence of GraphEdge
+        The edges, from each argument to the operation using it.
 
     Attributes
     ----------
     nodes : tuple of GraphNode
+        The nodes, as given.
     edges : tuple of GraphEdge
+        The edges, as given.
     size : int
         The number of operations and variables (constants not counted).
 
@@ -189,6 +214,17 @@ class Graph:
         Returns
         -------
         bytes
+            The picture, as Graphviz's ``dot`` writes it.
+
+        Examples
+        --------
+        >>> import uarray as ua, udiff, udiff.numpy as np
+        >>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+        ...     x = np.asarray([1.0, 2.0])
+        ...     y = np.sum(np.exp(x))
+        >>> png = udiff.graph(y).render("png")  # doctest: +SKIP
+        >>> png[:8]  # doctest: +SKIP
+        b'\\x89PNG\\r\\n\\x1a\\n'
         """
         import graphviz
 
@@ -227,6 +263,13 @@ def graph(y, variables=None, cotangents=False, names=None):
     Returns
     -------
     Graph
+        The nodes and edges, with ``.svg()``, ``.source`` and ``.render()``.
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is not a DiffArray (or a sequence of them), or ``names``
+        does not map strings to DiffArrays.
 
     Examples
     --------

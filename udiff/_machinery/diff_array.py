@@ -23,11 +23,20 @@ def _dtype_of(value):
 class DiffArray(Traced, level="_backend"):
     """An array that remembers how it was computed.
 
-    A DiffArray wraps an inner array (``.value``: a ``numpy.ndarray``, a Dask
-    or a CuPy array) and, when it is the result of a differentiable
-    operation, the operation (``key``), its parent DiffArrays and the
-    arguments the derivative rule needs.  DiffArrays are made by
-    :class:`udiff.DiffArrayBackend`; ``y.to(x)`` differentiates.
+    A DiffArray wraps an inner array (:attr:`value`: a ``numpy.ndarray``, a
+    Dask or a CuPy array) and, when it is the result of a differentiable
+    operation, the operation, its parent DiffArrays and the arguments the
+    derivative rule needs.  You do not construct DiffArrays yourself: every
+    ``udiff.numpy`` function called under :class:`udiff.DiffArrayBackend`
+    (with ``coerce=True``, which turns inner arrays and numbers into
+    DiffArrays) returns one, and so do the operators, methods and indexing
+    of DiffArrays.  ``y.to(x)`` differentiates.  Inside a function given to
+    the functional API (:func:`udiff.grad`...) the arguments are DiffArrays.
+
+    Converting a DiffArray to a constant (``numpy.asarray(y)``,
+    ``float(y)``, ``y.item()``) gives its value; inside a function the
+    functional API is differentiating, converting an array that depends on
+    the variables raises ``TypeError``, as it would drop a derivative.
 
     Examples
     --------
@@ -37,9 +46,21 @@ class DiffArray(Traced, level="_backend"):
     ...     y = x * x
     ...     y.to(x)
     DiffArray([2., 4.])
+    >>> y.value, y.shape, y.dtype
+    (array([1., 4.]), (2,), dtype('float64'))
     """
 
-    __slots__ = ("value", "_parents", "_fn", "_args", "_kwargs", "_backend", "__weakref__")
+    # A dict of slots documents ``value`` (its descriptor's docstring); same slots as a tuple.
+    __slots__ = {
+        "value": "The inner array: a ``numpy.ndarray``, a Dask or a CuPy array "
+                 "(what the inner backend computed), detached from the graph.",
+        "_parents": None, "_fn": None, "_args": None, "_kwargs": None, "_backend": None,
+        "__weakref__": None,
+    }
+    # The documented signature (inspect.signature, Sphinx's autodoc): none, as
+    # DiffArrays are made by udiff's operations, never by users; the constructor's
+    # arguments are internal.  A class attribute: the hot __init__ is unchanged.
+    __signature__ = inspect.Signature()
     __array_priority__ = 100.0
 
     def __init__(self, value, backend, parents=(), fn=None, args=None, kwargs=None):
@@ -102,11 +123,45 @@ class DiffArray(Traced, level="_backend"):
     __hash__ = object.__hash__
 
     def item(self, *args):
-        """The element as a Python scalar (``numpy.ndarray.item``)."""
+        """The element as a Python scalar (``numpy.ndarray.item``).
+
+        Parameters
+        ----------
+        *args : int or tuple of int
+            Which element, as for ``numpy.ndarray.item``; none for a
+            one-element array.
+
+        Returns
+        -------
+        int, float or complex
+            The element, detached from the graph.
+
+        Examples
+        --------
+        >>> import uarray as ua, udiff, udiff.numpy as np
+        >>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+        ...     y = np.sum(np.asarray([1.0, 2.0]))
+        >>> y.item()
+        3.0
+        """
         return np.asarray(_concrete(self, "item()")).item(*args)
 
     def tolist(self):
-        """The value as nested Python lists."""
+        """The value as nested Python lists.
+
+        Returns
+        -------
+        list or scalar
+            ``numpy.ndarray.tolist`` of the value, detached from the graph.
+
+        Examples
+        --------
+        >>> import uarray as ua, udiff, udiff.numpy as np
+        >>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+        ...     y = np.asarray([[1.0, 2.0]]) * 2.0
+        >>> y.tolist()
+        [[2.0, 4.0]]
+        """
         return np.asarray(_concrete(self, "tolist()")).tolist()
 
     def __reduce__(self):
@@ -163,6 +218,18 @@ class DiffArray(Traced, level="_backend"):
         Returns
         -------
         DiffArray or tuple of DiffArray
+            The derivative: shaped like ``x`` in reverse mode, like ``self``
+            in forward mode, ``self.shape + x.shape`` with ``jacobian=True``;
+            for a container ``x``, a tuple or the same container.
+
+        Examples
+        --------
+        >>> import uarray as ua, udiff, udiff.numpy as np
+        >>> with ua.set_backend(udiff.DiffArrayBackend(udiff.numpy_backend), coerce=True):
+        ...     x = np.asarray([1.0, 2.0])
+        ...     y = x * x
+        ...     print(y.to(x).value, y.to(x, jacobian=True).value.tolist())
+        [2. 4.] [[2.0, 0.0], [0.0, 4.0]]
         """
         return self._backend.differentiate(self, x, grad_variables, jacobian, create_graph, chunk_size)
 

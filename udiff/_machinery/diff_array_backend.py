@@ -31,9 +31,30 @@ class DiffArrayBackend(PerThreadContexts):
         Where the arithmetic runs: ``udiff.numpy_backend``,
         ``udiff.dask_backend``, ``udiff.cupy_backend``, one of unumpy's
         backend modules, or any uarray backend of the ``numpy`` domain.
-    mode : {"vjp", "jvp"}
+    mode : {"vjp", "jvp"}, default ``"vjp"``
         What ``y.to(x)`` computes: a vector-Jacobian product (reverse mode)
         or a Jacobian-vector product (forward mode).
+
+    Attributes
+    ----------
+    inner : uarray backend
+        The inner backend, as udiff resolved it (unumpy's backend modules
+        become udiff's inner backends).
+    mode : str
+        ``"vjp"`` or ``"jvp"``.
+
+    Raises
+    ------
+    ValueError
+        If ``mode`` is neither ``"vjp"`` nor ``"jvp"``.
+
+    Notes
+    -----
+    Set it with ``coerce=True``, so that inner arrays and Python numbers
+    given to ``udiff.numpy`` functions become DiffArrays (constants, or
+    variables when they are differentiated with ``y.to(x)``); without it,
+    this backend passes over (to the next backend, or the function's
+    default) every call whose array arguments are not all DiffArrays.
 
     Examples
     --------
@@ -43,6 +64,13 @@ class DiffArrayBackend(PerThreadContexts):
     ...     y = np.exp(x)
     ...     print(y.to(x).value)
     [1.         2.71828183]
+
+    Forward mode: ``y.to(x)`` pushes a tangent (ones by default) forward.
+
+    >>> with ua.set_backend(udiff.DiffArrayBackend(mode="jvp"), coerce=True):
+    ...     x = np.asarray([1.0, 2.0])
+    ...     print((x * x).to(x, np.asarray([1.0, 0.0])).value)
+    [2. 0.]
     """
 
     __ua_domain__ = "numpy"
@@ -52,7 +80,7 @@ class DiffArrayBackend(PerThreadContexts):
             raise ValueError(f"mode must be 'vjp' or 'jvp', not {mode!r}")
         self.inner = inner_of(inner)
         self.mode = mode
-        self._impls = {}
+        self._impls = _registry.ImplCache()  # (emptied when rules change)
         self.serial = next(_SERIALS)
 
     def __reduce__(self):

@@ -13,6 +13,8 @@ to ``numpy.ndarray``.
 Cotangents and tangents may carry extra *leading* batch axes (Jacobians push
 a stack of seeds through one sweep): rules address axes from the end.
 """
+import weakref
+
 import numpy as np
 
 _VJP = {}
@@ -148,8 +150,32 @@ def key_name(key):
     return getattr(key, "__name__", repr(key))
 
 
+class ImplCache(dict):
+    """A backend's cache of the callables it runs per key, emptied whenever a rule,
+    a non-differentiable or composite declaration changes what a key runs."""
+
+    __slots__ = ("__weakref__",)
+    __hash__ = object.__hash__  # (by identity, for the set of caches)
+
+    def __init__(self):
+        super().__init__()
+        _CACHES.add(self)
+
+
+_CACHES = weakref.WeakSet()
+
+
+def _rules_changed():
+    for cache in list(_CACHES):
+        cache.clear()
+
+
 def defvjp(func, *makers, argnums=None):
     """Define the VJP rules of ``func``, one per differentiable argument.
+
+    It only registers the rules (in the table every reverse sweep reads) and
+    returns ``None``.  A rule given by hand replaces what :func:`defnondiff`
+    or :func:`defcomposite` declared for ``func``.
 
     Parameters
     ----------
@@ -181,10 +207,15 @@ def defvjp(func, *makers, argnums=None):
     _VJP[key] = tuple(table.get(i) for i in range(max(table, default=-1) + 1))
     _NONDIFF.discard(key)
     _COMPOSITE.discard(key)  # a rule given by hand wins over the default
+    _rules_changed()
 
 
 def defjvp(func, *rules, argnums=None):
     """Define the JVP rules of ``func``, one per differentiable argument.
+
+    It only registers the rules (in the table every forward sweep reads) and
+    returns ``None``.  A rule given by hand replaces what :func:`defnondiff`
+    or :func:`defcomposite` declared for ``func``.
 
     Parameters
     ----------
@@ -214,18 +245,32 @@ def defjvp(func, *rules, argnums=None):
     _JVP[key] = tuple(table.get(i) for i in range(max(table, default=-1) + 1))
     _NONDIFF.discard(key)
     _COMPOSITE.discard(key)  # a rule given by hand wins over the default
+    _rules_changed()
 
 
 def defnondiff(*funcs):
     """Declare functions whose results are constants (zero derivative).
 
+    Their results are recorded as constants: derivatives do not flow
+    through them, in either mode.  It only registers the declaration and
+    returns ``None``.
+
+    Parameters
+    ----------
+    *funcs : multimethod or ufunc
+        udiff's (or unumpy's) functions, or the NumPy functions of the same
+        names.
+
     Examples
     --------
-    >>> import udiff, udiff.numpy as np
+    >>> import numpy, udiff, udiff.numpy as np
     >>> udiff.defnondiff(np.argmax, np.argsort)  # (udiff declares these two already)
+    >>> udiff.grad(lambda x: np.sum(x * np.argmax(x)))(numpy.array([1.0, 3.0]))
+    array([1., 1.])
     """
     for func in funcs:
         _NONDIFF.add(key_of(func))
+    _rules_changed()
 
 
 def defcomposite(*funcs):
@@ -234,22 +279,40 @@ def defcomposite(*funcs):
     Under :class:`DiffArrayBackend` a composite function runs its multimethod
     default (written with other multimethods), so each operation it is made of
     is recorded and differentiated by its own rule; it needs no rules itself.
-    Plain inner backends still run the library's own function.
+    Plain inner backends still run the library's own function.  It only
+    registers the declaration and returns ``None``.
+
+    Parameters
+    ----------
+    *funcs : multimethod or ufunc
+        udiff's (or unumpy's) functions that have a default implementation,
+        or the NumPy functions of the same names.
+
+    Raises
+    ------
+    ValueError
+        If a function has no default implementation.
 
     Examples
     --------
-    >>> import udiff, udiff.numpy as np
+    >>> import numpy, udiff, udiff.numpy as np
     >>> udiff.defcomposite(np.fliplr)  # (udiff declares it so already)
+    >>> udiff.grad(lambda x: np.sum(np.fliplr(x)[0] * numpy.array([1.0, 2.0])))(
+    ...     numpy.array([[5.0, 6.0]]))
+    array([[2., 1.]])
     """
     for func in funcs:
         key = key_of(func)
         if default_of(key) is None:
             raise ValueError(f"{key_name(key)} has no default implementation to differentiate")
         _COMPOSITE.add(key)
+    _rules_changed()
 
 
 def defbatch(func, rule):
     """Define the batching rule of ``func``, which :func:`udiff.vmap` runs.
+
+    It only registers the rule and returns ``None``.
 
     Parameters
     ----------

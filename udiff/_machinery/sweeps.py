@@ -152,6 +152,76 @@ def _get(seq, path):
     return seq
 
 
+# -- one-hot seed stacks kept diagonal --------------------------------------------------
+class _Diagonal:
+    """A stack of seeds ``e_k * d`` (``k`` over the flat positions of ``d``), unmaterialised.
+
+    The seeds of a full Jacobian are the identity: an elementwise operation keeps
+    them diagonal (its rule applied to ``d`` alone gives the new diagonal), and a
+    matrix-vector product turns them into the matrix, scaled, without a matrix
+    product.  Anything else materialises them (:meth:`dense`), with the same
+    result as sweeping the dense identity.  Plain sweeps of full Jacobians only.
+    """
+
+    __slots__ = ("d", "inner")
+    __array_ufunc__ = None  # ``ndarray + _Diagonal`` comes to __radd__
+
+    def __init__(self, d, inner):
+        self.d = d
+        self.inner = inner
+
+    def dense(self):
+        d = self.d
+        n = int(np.prod(np.shape(d), dtype=np.int64))
+        return self.inner.one_hot(n, d, np.result_type(d)) * d
+
+    def __add__(self, other):
+        if type(other) is _Diagonal:
+            return _Diagonal(self.d + other.d, self.inner)
+        return self.dense() + other
+
+    __radd__ = __add__
+
+
+_ELEMENTWISE = {}  # key -> whether it is a ufunc of one output (its Jacobian is diagonal)
+
+
+def _elementwise(key):
+    known = _ELEMENTWISE.get(key)
+    if known is None:
+        f = _registry.function(key) if type(key) is str else None
+        numpy_ufunc = getattr(np, getattr(f, "name", ""), None) if hasattr(f, "nin") else None
+        # (not a generalised ufunc such as matmul, whose core dimensions mix elements)
+        known = _ELEMENTWISE[key] = isinstance(numpy_ufunc, np.ufunc) \
+            and numpy_ufunc.signature is None and f.nout == 1
+    return known
+
+
+def _diagonal_vjp(node, argnum, g, ans, args, kwargs, maker):
+    """The cotangent of argument ``argnum`` of ``node`` for a diagonal cotangent ``g``,
+    or None where it must be materialised."""
+    if _elementwise(node._fn) and np.shape(args[argnum]) == np.shape(ans):
+        return _Diagonal(maker(ans, *args, **kwargs)(g.d), g.inner)
+    if node._fn == "numpy.matmul" and argnum == 1 and not kwargs \
+            and np.ndim(args[0]) == 2 and np.ndim(args[1]) == 1:
+        return g.d[:, None] * args[0]  # diag(d) @ W
+    return None
+
+
+def _diagonal_jvp(node, argnum, t, ans, args, kwargs, rule):
+    """The tangent of ``node`` from argument ``argnum``'s diagonal tangent ``t``, or None."""
+    if _elementwise(node._fn) and np.shape(args[argnum]) == np.shape(ans):
+        return _Diagonal(rule(t.d, ans, *args, **kwargs), t.inner)
+    if node._fn == "numpy.matmul" and argnum == 1 and not kwargs \
+            and np.ndim(args[0]) == 2 and np.ndim(args[1]) == 1:
+        return np.swapaxes(args[0] * t.d, -1, -2)  # (W @ diag(d))^T, seeds first
+    return None
+
+
+def _dense(a):
+    return a.dense() if type(a) is _Diagonal else a
+
+
 def _grouped(parents, keep):
     """Parents that ``keep`` admits, grouped by argument number."""
     groups = {}
@@ -216,7 +286,7 @@ def reverse_sweep_many(ys, xs, seeds, recorded, keep=None):
         if owned:
             owned.pop(id(g), None)  # from here on, rules may share it
         if keep is not None:
-            keep[node] = g
+            keep[node] = _dense(g)
         if node in x_set:
             found[node] = g
         parents = node._parents
@@ -229,6 +299,7 @@ def reverse_sweep_many(ys, xs, seeds, recorded, keep=None):
         kwargs = node._kwargs or no_kwargs
         makers = vjp_table.get(node._fn, ())
         sequences = None
+        diagonal = type(g) is _Diagonal
         for argnum, path, parent in parents:
             if parent not in on_path:
                 continue
@@ -239,12 +310,18 @@ def reverse_sweep_many(ys, xs, seeds, recorded, keep=None):
             maker = makers[argnum] if argnum < len(makers) else None
             if maker is None:
                 maker = _registry.vjp_maker(node._fn, argnum)  # (raises, naming the function)
-            c = maker(ans, *args, **kwargs)(g)
+            if diagonal:
+                c = _diagonal_vjp(node, argnum, g, ans, args, kwargs, maker)
+                if c is None:
+                    g, diagonal = g.dense(), False
+            if not diagonal:
+                c = maker(ans, *args, **kwargs)(g)
             if parent in adjoint:
                 _accumulate(adjoint, parent, c, owned)
             else:
                 adjoint[parent] = c
         if sequences:
+            g = _dense(g)
             for argnum, entries in sequences.items():
                 cotangents = _registry.vjp_maker(node._fn, argnum)(ans, *args, **kwargs)(g)
                 for path, parent in entries:
@@ -258,7 +335,10 @@ def forward_sweep(y, xs, seeds, recorded):
 
 
 def forward_sweep_many(ys, xs, seeds, recorded):
-    """The tangents of the outputs ``ys`` (None where unreached), in one sweep."""
+    """The tangents of the outputs ``ys`` (None where unreached), in one sweep.
+
+    A seed may be a :class:`_Diagonal` stack (plain sweeps of full Jacobians).
+    """
     order = _toposort(ys, xs)
     on_path = set(order)
     tangents = dict(zip(xs, seeds))
@@ -281,7 +361,13 @@ def forward_sweep_many(ys, xs, seeds, recorded):
                 t = _seq_tangent(node._args[argnum], entries, tangents)
             else:
                 t = tangents[entries[0][1]]
-            contribution = rule(t, ans, *args, **kwargs)
+            contribution = None
+            if type(t) is _Diagonal:
+                contribution = _diagonal_jvp(node, argnum, t, ans, args, kwargs, rule)
+                if contribution is None:
+                    t = t.dense()
+            if contribution is None:
+                contribution = rule(t, ans, *args, **kwargs)
             out = contribution if out is None else out + contribution
         tangents[node] = out
         for _, parent in (e for es in groups.values() for e in es):
@@ -298,7 +384,7 @@ def _seq_tangent(arg, entries, tangents):
         holder = out
         for i in path[:-1]:
             holder = holder[i]
-        holder[path[-1]] = tangents[parent]
+        holder[path[-1]] = _dense(tangents[parent])
     return out
 
 
@@ -483,10 +569,14 @@ def _reverse(backend, y, xs, seed, jacobian, recorded, chunk_size):
     m = y.size
     blocks = []
     for start, stop in _blocks(m, chunk_size):
-        seeds = backend.inner.one_hot(m, y.value, _float_dtype(y.dtype))[start:stop]
-        if recorded:
-            seeds = DiffArray(seeds, backend)
-        grads = reverse_sweep(y, xs, seeds, recorded)
+        if _diagonal_seeds(backend, recorded, chunk_size, m):
+            seeds = _Diagonal(np.ones_like(y.value, dtype=_float_dtype(y.dtype)), backend.inner)
+            grads = [_dense(g) for g in reverse_sweep(y, xs, seeds, recorded)]
+        else:
+            seeds = backend.inner.one_hot(m, y.value, _float_dtype(y.dtype))[start:stop]
+            if recorded:
+                seeds = DiffArray(seeds, backend)
+            grads = reverse_sweep(y, xs, seeds, recorded)
         blocks.append(
             [_finish(backend, g, x, (stop - start,), recorded) for g, x in zip(grads, xs)]
         )
@@ -505,14 +595,25 @@ def _forward(backend, y, x, tangent, jacobian, recorded, chunk_size):
     n = x.size
     blocks = []
     for start, stop in _blocks(n, chunk_size):
-        seeds = backend.inner.one_hot(n, x.value, _float_dtype(x.dtype))[start:stop]
-        if recorded:
-            seeds = DiffArray(seeds, backend)
-        t = forward_sweep(y, [x], [seeds], recorded)
+        if _diagonal_seeds(backend, recorded, chunk_size, n):
+            seeds = _Diagonal(np.ones_like(x.value, dtype=_float_dtype(x.dtype)), backend.inner)
+            t = _dense(forward_sweep(y, [x], [seeds], recorded))
+        else:
+            seeds = backend.inner.one_hot(n, x.value, _float_dtype(x.dtype))[start:stop]
+            if recorded:
+                seeds = DiffArray(seeds, backend)
+            t = forward_sweep(y, [x], [seeds], recorded)
         blocks.append(_finish(backend, t, y, (stop - start,), recorded))
     jac = _concat(blocks)  # (n,) + y.shape
     jac = np.moveaxis(jac, 0, -1) if y.ndim and n else jac
     return _reshape(jac, y.shape + x.shape)
+
+
+def _diagonal_seeds(backend, recorded, chunk_size, n):
+    """Whether a full Jacobian's seeds sweep as a :class:`_Diagonal` stack: plain sweeps of
+    all the seeds at once, on an inner library (not inside vmap)."""
+    return not recorded and chunk_size is None and n > 0 \
+        and not getattr(backend.inner, "level", 0)
 
 
 def _blocks(n, chunk_size):

@@ -18,6 +18,10 @@ _NODES = {}
 def register_pytree_node(cls, flatten, unflatten):
     """Make instances of ``cls`` containers whose children are differentiated.
 
+    It only registers ``cls`` and returns ``None``; from then on the
+    functional API, :func:`tree_flatten` and :func:`tree_map` look inside its
+    instances.
+
     Parameters
     ----------
     cls : type
@@ -27,6 +31,12 @@ def register_pytree_node(cls, flatten, unflatten):
         or containers) and hashable data that is not differentiated.
     unflatten : callable
         ``unflatten(aux, children) -> obj``, the inverse.
+
+    Raises
+    ------
+    ValueError
+        If ``cls`` is a container already (registered, or a dict, list,
+        tuple or ``None``).
 
     Examples
     --------
@@ -165,6 +175,22 @@ def _node_of(obj):
 def tree_flatten(tree):
     """The leaves of ``tree`` (depth first, dicts by sorted key) and its structure.
 
+    Parameters
+    ----------
+    tree : object
+        A container (dict, list, tuple, named tuple, ``None``, or a class
+        registered with :func:`register_pytree_node`) of leaves, nested to
+        any depth; anything else is a single leaf.
+
+    Returns
+    -------
+    leaves : list
+        The leaves, depth first; a dict's entries in sorted key order.
+    treedef : TreeDef
+        The structure without its leaves, for :func:`tree_unflatten`.
+        Structures compare equal when their containers, keys and nesting
+        are equal.
+
     Examples
     --------
     >>> import udiff
@@ -197,7 +223,33 @@ def _flatten(tree, leaves, paths, path):
 
 
 def tree_unflatten(treedef, leaves):
-    """The container of structure ``treedef`` holding ``leaves`` (the inverse of flattening)."""
+    """The container of structure ``treedef`` holding ``leaves`` (the inverse of flattening).
+
+    Parameters
+    ----------
+    treedef : TreeDef
+        A structure, as :func:`tree_flatten` returns it.
+    leaves : iterable
+        As many leaves as ``treedef`` holds, in :func:`tree_flatten`'s order.
+
+    Returns
+    -------
+    object
+        The container, built anew (registered classes by their
+        ``unflatten``).
+
+    Raises
+    ------
+    ValueError
+        If the number of leaves is not the structure's.
+
+    Examples
+    --------
+    >>> import udiff
+    >>> _, treedef = udiff.tree_flatten({"w": [0, 0], "b": 0})
+    >>> udiff.tree_unflatten(treedef, [1, 2, 3])
+    {'b': 1, 'w': [2, 3]}
+    """
     leaves = list(leaves)
     if len(leaves) != treedef.num_leaves:
         raise ValueError(
@@ -229,12 +281,49 @@ def _build(treedef, it):
 
 
 def tree_leaves(tree):
-    """The leaves of ``tree``, in :func:`tree_flatten`'s order."""
+    """The leaves of ``tree``, in :func:`tree_flatten`'s order.
+
+    Parameters
+    ----------
+    tree : object
+        A container of leaves (see :func:`tree_flatten`).
+
+    Returns
+    -------
+    list
+        The leaves, depth first; a dict's entries in sorted key order.
+
+    Examples
+    --------
+    >>> import udiff
+    >>> udiff.tree_leaves({"w": [1.0, 2.0], "b": 3.0, "none": None})
+    [3.0, 1.0, 2.0]
+    """
     return tree_flatten(tree)[0]
 
 
 def tree_map(f, tree, *rest):
     """``tree``'s structure holding ``f(leaf, *leaves of rest at the same place)``.
+
+    Parameters
+    ----------
+    f : callable
+        Called on each leaf of ``tree`` and the leaves at the same place in
+        ``rest``.
+    tree : object
+        A container of leaves (see :func:`tree_flatten`).
+    *rest : object
+        Containers with the same structure as ``tree``.
+
+    Returns
+    -------
+    object
+        A new container of ``tree``'s structure holding ``f``'s results.
+
+    Raises
+    ------
+    ValueError
+        If a container of ``rest`` has another structure.
 
     Examples
     --------

@@ -29,7 +29,28 @@ class BatchingFallbackWarning(UserWarning):
     """A function without a batching rule ran once per example inside :func:`udiff.vmap`.
 
     The result is right; it only costs a Python loop over the batch.  Define
-    a rule with :func:`udiff.defbatch` to batch it.
+    a rule with :func:`udiff.defbatch` to batch it.  It is warned once per
+    function and process; filter it as any warning (``warnings.filterwarnings(
+    "ignore", category=udiff.BatchingFallbackWarning)``, or ``"error"`` to
+    find the functions that need a rule).
+
+    Examples
+    --------
+    A function declared without a batching rule (NumPy's ``fix``):
+
+    >>> import warnings, numpy, uarray as ua, udiff, udiff.numpy as np
+    >>> @ua.create_multimethod(lambda args, kwargs, d: (tuple(d) + args[1:], kwargs),
+    ...                        domain="numpy")
+    ... def fix(x):
+    ...     return (ua.Dispatchable(x, np.ndarray),)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     out = udiff.vmap(fix)(numpy.array([[1.5, -1.5], [2.7, -3.2]]))
+    >>> out
+    array([[ 1., -1.],
+           [ 2., -3.]])
+    >>> [w.category.__name__ for w in caught]
+    ['BatchingFallbackWarning']
     """
 
 

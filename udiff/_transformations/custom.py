@@ -77,10 +77,18 @@ def stop_gradient(x):
         :func:`udiff.vmap` holds (the derivatives of every enclosing operator
         stop, as in JAX); anything else is returned unchanged.
 
+    Returns
+    -------
+    DiffArray, array, or a container of them
+        ``x``, in the same containers, with the same values; its DiffArrays
+        are constants (their derivatives are zero).
+
     Examples
     --------
     >>> import numpy, udiff, udiff.numpy as np
     >>> udiff.grad(lambda x: np.sum(x * udiff.stop_gradient(x)))(numpy.array([1.0, 2.0]))
+    array([1., 2.])
+    >>> udiff.stop_gradient(numpy.array([1.0, 2.0]))  # an inner array: unchanged
     array([1., 2.])
     """
     return tree_map(_stopped, x)
@@ -425,6 +433,19 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
         Arguments that are not arrays to differentiate (numbers, callables,
         options): passed first to ``bwd``, as ``bwd(*nondiff, residuals, g)``.
 
+    Attributes
+    ----------
+    fun : callable
+        The decorated function.
+    fwd, bwd : callable or None
+        The rule, once :meth:`defvjp` has given it.
+
+    Notes
+    -----
+    Called like ``fun``, an instance returns what ``fun`` returns (DiffArrays
+    when differentiated).  Differentiated before ``defvjp`` gives its rule,
+    it raises ``NotImplementedError``.
+
     Examples
     --------
     Gradient clipping: the identity, whose gradient is clipped to [-1, 1].
@@ -445,7 +466,37 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
         super().__init__(fun, nondiff_argnums)
 
     def defvjp(self, fwd, bwd):
-        """Define the rule: ``fwd(*args) -> (out, residuals)``, ``bwd(residuals, g) -> tuple``."""
+        """Define the rule: ``fwd(*args) -> (out, residuals)``, ``bwd(residuals, g) -> tuple``.
+
+        It only registers the rule (replacing any given before) and returns
+        ``None``.
+
+        Parameters
+        ----------
+        fwd : callable
+            ``fwd(*args) -> (output, residuals)``, called with the function's
+            arguments: the output (as the function's) and whatever ``bwd``
+            needs (arrays, containers of them, or ``None``).
+        bwd : callable
+            ``bwd(residuals, g) -> tuple`` (``bwd(*nondiff, residuals, g)``
+            with ``nondiff_argnums``): one cotangent per positional argument,
+            shaped like it, or ``None`` for a zero cotangent.
+
+        Raises
+        ------
+        TypeError
+            If ``fwd`` or ``bwd`` is not callable.
+
+        Examples
+        --------
+        >>> import numpy, udiff, udiff.numpy as np
+        >>> @udiff.custom_vjp
+        ... def square(x):
+        ...     return x * x
+        >>> square.defvjp(lambda x: (x * x, x), lambda x, g: (2.0 * x * g,))
+        >>> udiff.grad(lambda x: np.sum(square(x)))(numpy.array([1.0, 3.0]))
+        array([2., 6.])
+        """
         if not callable(fwd) or not callable(bwd):
             raise TypeError(f"custom_vjp {self.__name__}.defvjp takes two functions, fwd and bwd")
         self.fwd, self.bwd = fwd, bwd
@@ -620,6 +671,19 @@ class custom_jvp(_CustomFunction):  # noqa: N801  (JAX's name)
         Arguments that are not differentiated: passed first to ``jvp``, as
         ``jvp(*nondiff, primals, tangents)``, and left out of ``primals``.
 
+    Attributes
+    ----------
+    fun : callable
+        The decorated function.
+    jvp : callable or None
+        The rule, once :meth:`defjvp` has given it.
+
+    Notes
+    -----
+    Called like ``fun``, an instance returns what ``fun`` returns (DiffArrays
+    when differentiated).  Differentiated before ``defjvp`` gives its rule,
+    it raises ``NotImplementedError``.
+
     Examples
     --------
     A ``log(1 + exp(x))`` whose derivative is finite for large ``x``:
@@ -644,7 +708,43 @@ class custom_jvp(_CustomFunction):  # noqa: N801  (JAX's name)
         super().__init__(fun, nondiff_argnums)
 
     def defjvp(self, jvp):
-        """Define the rule ``jvp(primals, tangents) -> (out, tangent_out)``; returns ``jvp``."""
+        """Define the rule ``jvp(primals, tangents) -> (out, tangent_out)``; returns ``jvp``.
+
+        Usable as a decorator.  It registers the rule, replacing any given
+        before.
+
+        Parameters
+        ----------
+        jvp : callable
+            ``jvp(primals, tangents) -> (output, tangent_out)``
+            (``jvp(*nondiff, primals, tangents)`` with ``nondiff_argnums``):
+            ``primals`` and ``tangents`` are tuples with one entry per
+            differentiated positional argument; ``tangent_out`` is shaped like
+            the output and linear in ``tangents``.
+
+        Returns
+        -------
+        callable
+            ``jvp`` itself, so that the decorated name stays the rule.
+
+        Raises
+        ------
+        TypeError
+            If ``jvp`` is not callable.
+
+        Examples
+        --------
+        >>> import numpy, udiff, udiff.numpy as np
+        >>> @udiff.custom_jvp
+        ... def cube(x):
+        ...     return x * x * x
+        >>> @cube.defjvp
+        ... def cube_jvp(primals, tangents):
+        ...     (x,), (t,) = primals, tangents
+        ...     return cube(x), 3.0 * x * x * t
+        >>> udiff.jvp(cube, (numpy.array([2.0]),), (numpy.array([1.0]),))
+        (array([8.]), array([12.]))
+        """
         if not callable(jvp):
             raise TypeError(f"custom_jvp {self.__name__}.defjvp takes a function")
         self.jvp = jvp
@@ -781,6 +881,23 @@ def checkpoint(fun):
     call's intermediates, for the time of running ``fun`` twice.  Correct in
     both modes and to any order.  Arrays ``fun`` differentiates must be its
     arguments (a DiffArray it closes over raises TypeError).
+
+    Parameters
+    ----------
+    fun : callable
+        The function to checkpoint, written with ``udiff.numpy``; its
+        positional arguments are arrays (or containers of them).
+
+    Returns
+    -------
+    callable
+        A function with ``fun``'s arguments and results, whose calls on
+        DiffArrays are recorded as single nodes.
+
+    Raises
+    ------
+    TypeError
+        If ``fun`` is not callable.
 
     Examples
     --------

@@ -331,6 +331,40 @@ def _single_output(trace, f, name):
     return out
 
 
+def _check_complex(name, f, trace, holomorphic, outputs=True, inputs=False):
+    """The dtype rules of JAX's ``holomorphic`` flag, as a TypeError naming the fix.
+
+    Without the flag, a reverse-mode operator (``outputs``) refuses a complex
+    output, whose imaginary part its real cotangents would drop, and a
+    forward-mode one (``inputs``) a complex input; with it, the function must
+    be complex in and complex out, and the result is its complex derivative.
+    """
+    if holomorphic:
+        for what, leaves in (("input", trace.variables), ("output", trace.out_leaves)):
+            real = next((leaf.dtype for leaf in leaves if leaf.dtype.kind != "c"), None)
+            if real is not None:
+                raise TypeError(
+                    f"{name}(..., holomorphic=True) of {_name(f)} needs complex {what}s, but "
+                    f"an {what} is {real}; convert it (np.asarray(x, dtype=complex)), or "
+                    "drop holomorphic=True to differentiate a real function"
+                )
+        return
+    why = {"output": "its real cotangents would drop the imaginary part",
+           "input": "its complex tangents give the derivative of a holomorphic function only"}
+    for what, check, leaves in (("output", outputs, trace.out_leaves),
+                                ("input", inputs, trace.variables)):
+        kind = next((leaf.dtype for leaf in leaves if leaf.dtype.kind == "c"), None) \
+            if check else None
+        if kind is not None:
+            raise TypeError(
+                f"{name} of {_name(f)}: an {what} is complex ({kind}), and {name} takes "
+                f"derivatives of real functions ({why[what]}); pass holomorphic=True for "
+                "the complex derivative of a holomorphic function, differentiate a real "
+                "function (np.real(y), np.abs(y) ** 2), or use udiff.vjp / udiff.jvp, "
+                "which take complex values as they are"
+            )
+
+
 def _output_tree(trace, leaves):
     return tree_unflatten(trace.out_def, leaves)
 
@@ -342,27 +376,46 @@ def _with_aux(trace, result, has_aux):
 # -- the operators -----------------------------------------------------------------------
 
 
-def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
+def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None,
+                   holomorphic=False):
     """A function returning ``(f(*args), gradient of f at args)``.
+
+    The returned function takes ``f``'s arguments.  Keyword arguments given
+    to it are passed to ``f`` and not differentiated.
 
     Parameters
     ----------
     f : callable
-        Returns a scalar (with ``has_aux``, a pair ``(scalar, aux)``).
-    argnums : int or tuple of int
-        Which positional arguments to differentiate (a tuple gives a tuple).
-        Each may be an array or a container of arrays (dict, list, tuple,
-        named tuple): its gradient is the same container.
-    inner : uarray backend
-        Where the arithmetic runs (``udiff.numpy_backend``, ``udiff.dask_backend``...).
-    has_aux : bool
+        The function to differentiate, written with ``udiff.numpy``.  It
+        returns a scalar (with ``has_aux``, a pair ``(scalar, aux)``).
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate (default 0; a tuple
+        gives a tuple of gradients).  Each may be an array or a container of
+        arrays (dict, list, tuple, named tuple): its gradient is the same
+        container.
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    has_aux : bool, optional
         ``f`` returns ``(output, aux)``; the result is ``((value, aux), gradient)``
         and ``aux`` is passed through undifferentiated.
     argnum : int or tuple of int, optional
         autograd's spelling of ``argnums``.
+    holomorphic : bool, optional
+        ``f`` is holomorphic, with complex inputs and a complex output: return
+        its complex derivative ``f'(z)``.  Without it a complex output is a
+        TypeError (its imaginary part would be dropped), as in JAX.
 
-    Keyword arguments given to the returned function are passed to ``f``
-    and not differentiated.
+    Returns
+    -------
+    callable
+        ``value_and_grad_f(*args, **kwargs)``, returning ``(value, gradient)``
+        (``((value, aux), gradient)`` with ``has_aux``): arrays of the inner
+        backend, each gradient shaped like its argument.
+
+    See Also
+    --------
+    grad : the gradient alone.
 
     Examples
     --------
@@ -372,6 +425,8 @@ def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=N
     ...     return error, {"error": error}
     >>> params = {"w": numpy.array([1.0, 2.0]), "b": numpy.array(0.5)}
     >>> (value, aux), g = udiff.value_and_grad(loss, has_aux=True)(params, numpy.ones(2))
+    >>> float(value)
+    8.5
     >>> g
     {'b': array(8.), 'w': array([3., 5.])}
     """
@@ -380,6 +435,7 @@ def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=N
         nums, many = _argnums(argnums, argnum, len(args))
         trace = _trace(f, args, kwargs, nums, _backend(inner), has_aux)
         out = _single_output(trace, f, "grad")
+        _check_complex("grad", f, trace, holomorphic)
         grads = differentiate(out, trace.variables, None, False, trace.nested, None, "vjp")
         value = _plain(out, trace.nested)
         grads = _per_argument(trace, list(_plain(grads, trace.nested)), many)
@@ -388,11 +444,45 @@ def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=N
     return value_and_grad_f
 
 
-def grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
+def grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None, holomorphic=False):
     """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``.
 
-    Takes the parameters of :func:`value_and_grad`; with ``has_aux`` the
-    result is ``(gradient, aux)``.
+    Keyword arguments given to the returned function are passed to ``f``
+    and not differentiated.
+
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.  It
+        returns a scalar (with ``has_aux``, a pair ``(scalar, aux)``).
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate (default 0; a tuple
+        gives a tuple of gradients).  Each may be an array, a number or a
+        container of arrays (dict, list, tuple, named tuple): its gradient
+        is the same container.
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; the result is ``(gradient, aux)``
+        and ``aux`` is passed through undifferentiated.
+    argnum : int or tuple of int, optional
+        autograd's spelling of ``argnums``.
+    holomorphic : bool, optional
+        ``f`` is holomorphic, with complex inputs and a complex output: return
+        its complex derivative ``f'(z)``.  Without it a complex output is a
+        TypeError (its imaginary part would be dropped), as in JAX.
+
+    Returns
+    -------
+    callable
+        ``grad_f(*args, **kwargs)``, returning the gradient (``(gradient,
+        aux)`` with ``has_aux``): arrays of the inner backend, each shaped
+        like its argument.
+
+    See Also
+    --------
+    value_and_grad : the value and the gradient from one trace.
 
     Examples
     --------
@@ -401,8 +491,11 @@ def grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
     array([1.])
     >>> udiff.grad(lambda p: np.sum(p[0] * p[1]))([numpy.array(2.0), numpy.array(3.0)])
     [array(3.), array(2.)]
+    >>> udiff.grad(lambda x, y: x * y, argnums=(0, 1))(2.0, 3.0)
+    (array(3.), array(2.))
     """
-    vg = value_and_grad(f, argnums, inner, has_aux=has_aux, argnum=argnum)
+    vg = value_and_grad(f, argnums, inner, has_aux=has_aux, argnum=argnum,
+                        holomorphic=holomorphic)
 
     def grad_f(*args, **kwargs):
         value, g = vg(*args, **kwargs)
@@ -412,17 +505,42 @@ def grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
 
 
 def vjp(f, *primals, inner=numpy_backend, has_aux=False):
-    """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` gives a tuple, one per primal.
+    """The output of ``f`` and a function of the vector-Jacobian product.
 
-    The primals and the output may be containers of arrays; the cotangent
-    has the output's structure, and each result the structure of its primal.
-    With ``has_aux``, ``f`` returns ``(output, aux)`` and the result is
-    ``(output, vjp_fn, aux)``.
+    ``f`` is traced once; ``vjp_fn(cotangent)`` sweeps its graph backwards
+    and may be called many times.  The primals and the output may be
+    containers of arrays.
+
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.
+    *primals : array_like or container of arrays
+        The arguments at which ``f`` is differentiated, all of them.
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; ``aux`` is passed through
+        undifferentiated.
+
+    Returns
+    -------
+    out : array or container of arrays
+        ``f(*primals)``.
+    vjp_fn : callable
+        ``vjp_fn(cotangent)``: the cotangent has the output's structure,
+        shapes and dtypes; the result is a tuple with one entry per primal,
+        each with the structure of its primal.
+    aux : object
+        Only with ``has_aux``: the second output of ``f``.
 
     Examples
     --------
     >>> import numpy, udiff, udiff.numpy as np
     >>> out, vjp_fn = udiff.vjp(lambda x: x * 2.0, numpy.array([1.0, 2.0]))
+    >>> out
+    array([2., 4.])
     >>> vjp_fn(numpy.array([1.0, 0.0]))
     (array([2., 0.]),)
     """
@@ -462,12 +580,33 @@ def _cotangent_leaves(trace, cotangent):
 
 
 def jvp(f, primals, tangents, inner=numpy_backend, *, has_aux=False):
-    """``(f(*primals), J @ tangents)``, pushed forward in one sweep.
+    """The output of ``f`` and its Jacobian times ``tangents``, in one forward sweep.
 
-    ``primals`` is a tuple of arguments (a bare array is one argument), each
-    an array or a container of arrays; ``tangents`` has the same structure.
-    The tangent of the output has the output's structure.  With
-    ``has_aux``, the result is ``(output, tangent, aux)``.
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.
+    primals : tuple
+        The arguments of ``f`` (a bare array is one argument), each an array
+        or a container of arrays.
+    tangents : tuple
+        One tangent per primal, with its primal's structure, shapes and
+        (floating) dtypes.
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; ``aux`` is passed through
+        undifferentiated.
+
+    Returns
+    -------
+    out : array or container of arrays
+        ``f(*primals)``.
+    tangent_out : array or container of arrays
+        ``J @ tangents``, with the output's structure.
+    aux : object
+        Only with ``has_aux``: the second output of ``f``.
 
     Examples
     --------
@@ -511,21 +650,50 @@ def _tangent_leaves(trace, tangents, backend, recorded):
 
 
 def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend, *,
-             has_aux=False, argnum=None):
+             has_aux=False, argnum=None, holomorphic=False):
     """The Jacobian of ``f``, shaped ``out.shape + x.shape``, from batched sweeps.
-
-    Parameters
-    ----------
-    mode : {"rev", "fwd"}
-        Reverse mode pushes one-hot cotangents (one per output element);
-        forward mode pushes one-hot tangents (one per input element).
-    chunk_size : int, optional
-        Push at most this many seeds at a time, to bound memory.
-    has_aux : bool
-        ``f`` returns ``(output, aux)``; the result is ``(jacobian, aux)``.
 
     Outputs and arguments may be containers: the result has the output's
     structure, each entry the structure of the arguments (JAX's layout).
+
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate (default 0; a tuple
+        gives a tuple of blocks in each entry).
+    mode : {"rev", "fwd"}, optional
+        Reverse mode (the default) pushes one-hot cotangents (one per output
+        element); forward mode pushes one-hot tangents (one per input
+        element).
+    chunk_size : int, optional
+        Push at most this many seeds at a time, to bound memory (default:
+        all at once).
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; the result is ``(jacobian, aux)``.
+    argnum : int or tuple of int, optional
+        autograd's spelling of ``argnums``.
+    holomorphic : bool, optional
+        ``f`` is holomorphic, complex in and complex out: return its complex
+        Jacobian.  Without it, as in JAX, reverse mode refuses a complex
+        output and forward mode a complex input (TypeError).
+
+    Returns
+    -------
+    callable
+        ``jacobian_f(*args, **kwargs)``, returning the Jacobian: one array
+        shaped ``out.shape + x.shape`` for an array output and argument.
+        With containers, the result has the output's structure, each entry
+        the structure of the arguments (JAX's layout).  Keyword arguments
+        are passed to ``f`` and not differentiated.
+
+    See Also
+    --------
+    jacrev, jacfwd : the two modes by name.
 
     Examples
     --------
@@ -533,6 +701,8 @@ def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend, *,
     >>> udiff.jacobian(lambda x: x * x)(numpy.array([1.0, 2.0]))
     array([[2., 0.],
            [0., 4.]])
+    >>> udiff.jacobian(lambda x: np.sin(x), mode="fwd")(numpy.array([0.0]))
+    array([[1.]])
     """
     if mode not in ("rev", "fwd"):
         raise ValueError(f"mode must be 'rev' or 'fwd', not {mode!r}")
@@ -541,6 +711,8 @@ def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend, *,
     def jacobian_f(*args, **kwargs):
         nums, many = _argnums(argnums, argnum, len(args))
         trace = _trace(f, args, kwargs, nums, _backend(inner, sweep), has_aux)
+        _check_complex("jacrev" if sweep == "vjp" else "jacfwd", f, trace, holomorphic,
+                       outputs=sweep == "vjp", inputs=sweep == "jvp")
         rows = []
         for y in trace.out_leaves:
             jac = differentiate(y, trace.variables, None, True, trace.nested, chunk_size, sweep)
@@ -551,22 +723,113 @@ def jacobian(f, argnums=0, mode="rev", chunk_size=None, inner=numpy_backend, *,
 
 
 def jacrev(f, argnums=0, chunk_size=None, inner=numpy_backend, **options):
-    """:func:`jacobian` in reverse mode."""
+    """:func:`jacobian` in reverse mode: one sweep per output element.
+
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate (default 0; a tuple
+        gives a tuple of blocks in each entry).
+    chunk_size : int, optional
+        Push at most this many seeds at a time, to bound memory (default:
+        all at once).
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    **options
+        ``has_aux``, ``argnum`` and ``holomorphic``, as for :func:`jacobian`.
+
+    Returns
+    -------
+    callable
+        ``jacobian_f(*args, **kwargs)``, returning the Jacobian: one array
+        shaped ``out.shape + x.shape`` for an array output and argument.
+        With containers, the result has the output's structure, each entry
+        the structure of the arguments (JAX's layout).  Keyword arguments
+        are passed to ``f`` and not differentiated.
+
+    Examples
+    --------
+    >>> import numpy, udiff, udiff.numpy as np
+    >>> udiff.jacrev(lambda x: np.sum(x) * x)(numpy.array([1.0, 2.0]))
+    array([[4., 1.],
+           [2., 5.]])
+    """
     return jacobian(f, argnums, "rev", chunk_size, inner, **options)
 
 
 def jacfwd(f, argnums=0, chunk_size=None, inner=numpy_backend, **options):
-    """:func:`jacobian` in forward mode."""
+    """:func:`jacobian` in forward mode: one sweep per input element.
+
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate (default 0; a tuple
+        gives a tuple of blocks in each entry).
+    chunk_size : int, optional
+        Push at most this many seeds at a time, to bound memory (default:
+        all at once).
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    **options
+        ``has_aux``, ``argnum`` and ``holomorphic``, as for :func:`jacobian`.
+
+    Returns
+    -------
+    callable
+        ``jacobian_f(*args, **kwargs)``, returning the Jacobian: one array
+        shaped ``out.shape + x.shape`` for an array output and argument.
+        With containers, the result has the output's structure, each entry
+        the structure of the arguments (JAX's layout).  Keyword arguments
+        are passed to ``f`` and not differentiated.
+
+    Examples
+    --------
+    >>> import numpy, udiff, udiff.numpy as np
+    >>> udiff.jacfwd(lambda x: np.sum(x) * x)(numpy.array([1.0, 2.0]))
+    array([[4., 1.],
+           [2., 5.]])
+    """
     return jacobian(f, argnums, "fwd", chunk_size, inner, **options)
 
 
-def hessian(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
+def hessian(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None,
+            holomorphic=False):
     """The Hessian of scalar-valued ``f``: forward mode over the recorded gradient.
 
-    With a tuple ``argnums`` the result is a nested tuple of blocks
-    (``H[i][j]`` differentiates by arguments ``argnums[i]`` and
-    ``argnums[j]``); for a container argument, a container of containers
-    (JAX's layout).  Each block is shaped ``x_i.shape + x_j.shape``.
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``.  It
+        returns a scalar (with ``has_aux``, a pair ``(scalar, aux)``).
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate (default 0).
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; the result is ``(hessian, aux)``.
+    argnum : int or tuple of int, optional
+        autograd's spelling of ``argnums``.
+    holomorphic : bool, optional
+        ``f`` is holomorphic, complex in and complex out: return its complex
+        second derivative.  Without it a complex input or output is a
+        TypeError, as in JAX.
+
+    Returns
+    -------
+    callable
+        ``hessian_f(*args, **kwargs)``, returning the Hessian, shaped
+        ``x.shape + x.shape``.  With a tuple ``argnums`` it is a nested tuple
+        of blocks (``H[i][j]`` differentiates by arguments ``argnums[i]`` and
+        ``argnums[j]``, shaped ``x_i.shape + x_j.shape``); for a container
+        argument, a container of containers (JAX's layout).  Keyword
+        arguments are passed to ``f`` and not differentiated.
 
     Examples
     --------
@@ -584,6 +847,7 @@ def hessian(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
         nums, many = _argnums(argnums, argnum, len(args))
         trace = _trace(f, args, kwargs, nums, _backend(inner), has_aux)
         out = _single_output(trace, f, "hessian")
+        _check_complex("hessian", f, trace, holomorphic, outputs=True, inputs=True)
         xs = trace.variables
         grads = differentiate(out, xs, None, False, True, None, "vjp")
         rows = [_per_argument(trace, list(_plain(
@@ -597,14 +861,34 @@ def hessian(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None):
 def hvp(f, primals, tangents, inner=numpy_backend):
     """Hessian-vector product of scalar-valued ``f``, forward over reverse.
 
-    Costs about as much as two gradients, never the full Hessian.  Primals
-    and tangents may be containers of arrays; the result has the primals'
-    structure (one primal: its own; several: a tuple).
+    Costs about as much as two gradients, never the full Hessian.
+
+    Parameters
+    ----------
+    f : callable
+        The function to differentiate, written with ``udiff.numpy``; it
+        returns a scalar.
+    primals : tuple
+        The arguments of ``f`` (a bare array is one argument), each an array
+        or a container of arrays.
+    tangents : tuple
+        The vector: one tangent per primal, with its primal's structure and
+        shapes.
+    inner : uarray backend, optional
+        The inner backend the arithmetic runs on: ``udiff.numpy_backend``
+        (the default), ``udiff.dask_backend`` or ``udiff.cupy_backend``.
+
+    Returns
+    -------
+    array or container of arrays
+        ``H @ tangents``, with the primals' structure (one primal: its own;
+        several: a tuple).
 
     Examples
     --------
     >>> import numpy, udiff, udiff.numpy as np
-    >>> udiff.hvp(lambda x: np.sum(x * x * x), (numpy.array([1.0, 2.0]),), (numpy.array([1.0, 0.0]),))
+    >>> f = lambda x: np.sum(x * x * x)
+    >>> udiff.hvp(f, (numpy.array([1.0, 2.0]),), (numpy.array([1.0, 0.0]),))
     array([6., 0.])
     """
     primals, tangents = _primals_and_tangents("hvp", primals, tangents)

@@ -223,6 +223,8 @@ class InnerBackend(PerThreadContexts):
         if qual in overrides:
             return overrides[qual]
         module = modules.get(domain)
+        if module is None and domain in _DOMAINS:  # a domain registered by another module
+            module = _DOMAINS[domain](self.name)
         if module is not None:
             return getattr(module, name, None)
         ufunc = getattr(modules["numpy"], domain[len("numpy."):], None)  # numpy.add.reduce
@@ -380,6 +382,19 @@ class _ThreadSafeProxy(PerThreadContexts):
 
 _BY_NAME = {}
 _UNUMPY_MODULES = {}
+_DOMAINS = {}  # domain -> function(backend name) -> its module (or None)
+
+
+def register_domain(domain, modules):
+    """Give the domain ``domain`` (``"numpy.scipy.linalg"``) a module on each inner backend.
+
+    ``modules(name)`` returns the module (or any object with the functions as
+    attributes) that the inner backend called ``name`` runs for that domain,
+    or None where it has none (its functions then run their defaults, or raise
+    an error naming the function and the backend).  Used by domains declared
+    outside the backends' own module tables (``udiff.backends._scipy``).
+    """
+    _DOMAINS[domain] = modules
 _FOREIGN = {}  # other uarray backends, each wrapped once
 
 

@@ -38,3 +38,24 @@ cupy_backend = register(
     InnerBackend("cupy", _modules, _overrides, lambda: (_cupy().ndarray,)),
     "unumpy.cupy_backend",
 )
+cupy_backend.__doc__ = """The inner backend that runs every multimethod with CuPy, on the GPU.
+
+``udiff.scipy.special`` runs with ``cupyx.scipy.special``.  Give it to
+:class:`udiff.DiffArrayBackend`, or as ``inner=`` to the functional API.
+CuPy is imported on first use, and must be installed (with a GPU).
+
+Examples
+--------
+>>> import udiff
+>>> udiff.cupy_backend  # nothing is imported until it computes
+udiff.cupy_backend
+
+With CuPy and a GPU:
+
+>>> import cupy, udiff.numpy as np  # doctest: +SKIP
+>>> udiff.grad(lambda x: np.sum(x * x), inner=udiff.cupy_backend)(
+...     cupy.arange(3.0))  # doctest: +SKIP
+array([0., 2., 4.])
+"""
+# The docstring of the instance (not of its class): --doctest-modules runs its examples.
+__test__ = {"cupy_backend": cupy_backend.__doc__}

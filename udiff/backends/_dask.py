@@ -1018,3 +1018,24 @@ class _DaskBackend(InnerBackend):
 dask_backend = register(
     _DaskBackend("dask", _modules, _overrides, _types), "unumpy.dask_backend"
 )
+dask_backend.__doc__ = """The inner backend that runs every multimethod with Dask.
+
+Results and derivatives are lazy, chunked Dask arrays, computed when you
+call ``.compute()``.  Functions Dask lacks (``sort``, ``take_along_axis``,
+``linalg.det``...) are written with Dask's own operations, never by
+computing the array.  Give it to :class:`udiff.DiffArrayBackend`, or as
+``inner=`` to the functional API.  Dask is imported on first use, and must
+be installed.
+
+Examples
+--------
+>>> import dask.array as da, udiff, udiff.numpy as np
+>>> x = da.arange(4.0, chunks=2)
+>>> g = udiff.grad(lambda x: np.sum(x * x), inner=udiff.dask_backend)(x)
+>>> type(g).__module__, g.chunks
+('dask.array.core', ((2, 2),))
+>>> g.compute()
+array([0., 2., 4., 6.])
+"""
+# The docstring of the instance (not of its class): --doctest-modules runs its examples.
+__test__ = {"dask_backend": dask_backend.__doc__}

@@ -32,3 +32,23 @@ numpy_backend = register(
     ),
     "unumpy.numpy_backend",
 )
+numpy_backend.__doc__ = """The inner backend that runs every multimethod with NumPy.
+
+``udiff.scipy`` runs with SciPy.  Give it to :class:`udiff.DiffArrayBackend`,
+or as ``inner=`` to the functional API (it is their default), or set it alone
+with ``ua.set_backend(udiff.numpy_backend, coerce=True)`` to run
+``udiff.numpy`` code on NumPy without differentiating it.  Its arrays are
+``numpy.ndarray``.
+
+Examples
+--------
+>>> import numpy, uarray as ua, udiff, udiff.numpy as np
+>>> udiff.grad(lambda x: np.sum(x * x), inner=udiff.numpy_backend)(numpy.arange(3.0))
+array([0., 2., 4.])
+>>> with ua.set_backend(udiff.numpy_backend, coerce=True):  # NumPy, nothing recorded
+...     y = np.sum(np.arange(4.0))
+>>> type(y).__name__, float(y)
+('float64', 6.0)
+"""
+# The docstring of the instance (not of its class): --doctest-modules runs its examples.
+__test__ = {"numpy_backend": numpy_backend.__doc__}

@@ -1,8 +1,8 @@
 """The NumPy API as multimethods: import it in place of NumPy.
 
 Every function is a uarray multimethod of the ``numpy`` domain with NumPy's
-name, signature and defaults (``udiff.numpy._from_signatures``, ``udiff.numpy._handwritten``,
-``udiff.numpy._composites``, ``linalg``, ``fft``).  Under
+name, signature and defaults, in ``udiff.numpy`` and its submodules ``linalg`` and
+``fft``.  Under
 :class:`udiff.DiffArrayBackend` calls are differentiated; under a plain inner
 backend (``ua.set_backend(udiff.dask_backend)``) they simply run; outside any
 backend they run on their arguments' own library (NumPy, Dask, CuPy).

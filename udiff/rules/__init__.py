@@ -7,4 +7,6 @@ non-differentiable (``defnondiff``).  ``batching/`` holds vmap's rules
 """
 from . import ufuncs, reductions, shape, selection, products, statistics, elementwise, linalg, fft  # noqa: F401
 from . import special  # noqa: F401  (udiff.scipy.special)
+from . import scipy_linalg, scipy_signal  # noqa: F401  (udiff.scipy.linalg, udiff.scipy.signal)
 from . import batching  # noqa: F401  (the batching rules of vmap)
+from .batching import scipy_linalg_signal  # noqa: F401  (vmap of udiff.scipy.linalg, .signal)

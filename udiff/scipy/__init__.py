@@ -9,3 +9,5 @@ array([-0.57721566,  0.42278434])
 """
 from . import special  # noqa: F401
 from . import stats  # noqa: F401
+from . import linalg  # noqa: F401
+from . import signal  # noqa: F401

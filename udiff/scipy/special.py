@@ -28,8 +28,11 @@ Examples
 ...     print(y.to(x).value)   # the gradient of logsumexp is softmax
 [0.09003057 0.24472847 0.66524096]
 """
+import textwrap as _textwrap
+
 import numpy as _numpy
 
+from . import _special_docs as _docs
 from ..numpy import _from_signatures as _np, _handwritten as _mm
 from ..numpy._declare import generate as _generate
 
@@ -122,16 +125,77 @@ _FUNCTIONS = {
 }
 
 
+_UFUNC_PARAMETERS = """\
+out : ndarray, optional
+    Where to write the result, as in SciPy (for calls that are not
+    differentiated).
+**kwargs
+    SciPy's other ufunc keywords (``where``, ``casting``, ``dtype``...)."""
+
+_RETURNS = {
+    "logsumexp": """\
+res : array
+    The log of the sum, reduced over ``axis``.  Complex for a complex
+    ``a`` (unless ``return_sign``).
+sgn : array
+    Only with ``return_sign``: the sign of the sum (+1, 0 or -1; for a
+    complex ``a``, a complex number of modulus 1).  A constant.""",
+    "softmax": """\
+array
+    The softmax of ``x``, shaped like it: non-negative, summing to 1 along
+    ``axis``.""",
+    "log_softmax": """\
+array
+    ``log(softmax(x))``, shaped like ``x``.""",
+}
+
+
+def _fill(text, indent=""):
+    return _textwrap.fill(text, 76, initial_indent=indent, subsequent_indent=indent,
+                          break_long_words=False, break_on_hyphens=False)
+
+
+def _docstring(name, params, arrays, ufunc):
+    """The numpydoc docstring of function ``name`` (from ``_special_docs``), whose
+    parameters are ``params``, of which ``arrays`` are arrays."""
+    summary, described, note, examples = _docs.DOCS[name]
+    if list(described) != params:  # every parameter, in SciPy's order
+        raise AssertionError(f"udiff.scipy.special.{name} documents {list(described)}, "
+                             f"not its parameters {params}")
+    wrt = [f"``{p}``" for p, text in described.items() if _docs.DIFF in text]
+    what = (f"differentiable with respect to {' and '.join(wrt)}; its derivatives are "
+            "differentiable again") if wrt else "whose derivative is zero"
+    extended = f"SciPy's :func:`scipy.special.{name}`{' (a ufunc)' if ufunc else ''}, {what}."
+    parameters = [f"{p} : {'array_like' if p in arrays else _KIND.get(p, 'int')}"
+                  + (", optional" if p in _DEFAULTED else "") + "\n" + _fill(text, "    ")
+                  for p, text in described.items()]
+    returns = _RETURNS.get(name) or ("scalar or array\n    The values, elementwise (broadcast "
+                                     "over the arguments): a DiffArray when an\n    argument "
+                                     "is one, else an array of the arguments' library.")
+    sections = [summary, extended + (" " + note if note else ""),
+                "Parameters\n----------\n" + "\n".join(parameters)
+                + ("\n" + _UFUNC_PARAMETERS if ufunc else ""),
+                "Returns\n-------\n" + returns,
+                "Examples\n--------\n" + examples.rstrip("\n")]
+    return "\n\n".join(sections[:1] + [_fill(sections[1])] + sections[2:]) + "\n"
+
+
+# How parameters that are not arrays are described (``int`` otherwise).
+_KIND = {"axis": "int or tuple of int", "keepdims": "bool", "return_sign": "bool"}
+_DEFAULTED = {"axis", "b", "keepdims", "return_sign"}
+
+
 def _declare():
     names = {}
     for name, inputs in _UFUNCS.items():
         params = ", ".join(inputs.split())
         names[name] = _generate(name, inputs, f"({params}, /, out=None, **kwargs)",
-                                domain=_DOMAIN, doc=f"SciPy's ufunc ``scipy.special.{name}``, "
-                                "differentiable.")
+                                domain=_DOMAIN,
+                                doc=_docstring(name, inputs.split(), inputs.split(), True))
     for name, (arrays, signature, default) in _FUNCTIONS.items():
+        params = [p.split("=")[0] for p in signature.strip("()").split(", ")]
         names[name] = _generate(name, arrays, signature, default=default, domain=_DOMAIN,
-                                doc=f"SciPy's ``scipy.special.{name}``, differentiable.")
+                                doc=_docstring(name, params, arrays.split(), False))
     for func in names.values():
         func.__module__ = __name__
     return names
@@ -140,3 +204,6 @@ def _declare():
 _NAMES = _declare()
 globals().update(_NAMES)
 __all__ = sorted(_NAMES)
+# The functions are not Python functions, which doctest does not look into: their
+# docstrings' examples run (under --doctest-modules) from here.
+__test__ = {name: func.__doc__ for name, func in _NAMES.items()}

@@ -165,14 +165,78 @@ class _Univariate:
 
     # -- SciPy's methods --
     def logpdf(self, x, *args, **kwds):
-        """Log of the probability density function at ``x``, as SciPy's ``logpdf``."""
+        """Log of the probability density function at ``x``, as SciPy's ``logpdf``.
+
+        Parameters
+        ----------
+        x : array_like
+            The variable.  Differentiable.
+        *args : array_like
+            The shape parameters in SciPy's order (none for ``norm``, ``df``
+            for ``t`` and ``chi2``, ``a`` for ``gamma``, ``a`` and ``b`` for
+            ``beta``), then ``loc`` and ``scale``.  Differentiable.
+        **kwds : array_like
+            The same by name.  ``loc`` (default 0) and ``scale`` (default 1,
+            positive) are differentiable.
+
+        Returns
+        -------
+        scalar or array
+            ``log(pdf(x))``; ``-inf`` outside the support.  Broadcast over
+            the arguments: a NumPy scalar where SciPy gives one, else an
+            array (a DiffArray, a Dask array).  NaN where a parameter is
+            invalid (``scale <= 0``...), as in SciPy.
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> x = numpy.array([0.5, 1.5])
+        >>> stats.norm.logpdf(x, 1.0, 2.0)  # loc 1, scale 2
+        array([-1.64333571, -1.64333571])
+        >>> udiff.grad(lambda x: stats.norm.logpdf(x, 1.0, 2.0).sum())(x)
+        array([ 0.125, -0.125])
+        >>> udiff.grad(lambda df: stats.t.logpdf(x, df).sum())(3.0)  # a shape parameter
+        array(0.07012812)
+        """
         z, shapes, scale, valid = self._parse(x, args, kwds)
         inside = self._inside(z, closed=True)
         value = self._logpdf(self._safe(z, valid, inside), *shapes) - np.log(scale)
         return _masked(valid, inside, value, -numpy.inf)
 
     def pdf(self, x, *args, **kwds):
-        """The probability density function at ``x``, as SciPy's ``pdf``."""
+        """The probability density function at ``x``, as SciPy's ``pdf``.
+
+        Parameters
+        ----------
+        x : array_like
+            The variable.  Differentiable.
+        *args : array_like
+            The shape parameters in SciPy's order (none for ``norm``, ``df``
+            for ``t`` and ``chi2``, ``a`` for ``gamma``, ``a`` and ``b`` for
+            ``beta``), then ``loc`` and ``scale``.  Differentiable.
+        **kwds : array_like
+            The same by name.  ``loc`` (default 0) and ``scale`` (default 1,
+            positive) are differentiable.
+
+        Returns
+        -------
+        scalar or array
+            The density; 0 outside the support.  Broadcast over the
+            arguments: a NumPy scalar where SciPy gives one, else an array
+            (a DiffArray, a Dask array).  NaN where a parameter is invalid
+            (``scale <= 0``...), as in SciPy.
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> x = numpy.array([0.5, 2.0])
+        >>> stats.gamma.pdf(x, 2.0, scale=0.5)
+        array([0.73575888, 0.14652511])
+        >>> udiff.grad(lambda a: stats.gamma.pdf(x, a, scale=0.5).sum())(2.0)
+        array(-0.16988892)
+        """
         z, shapes, scale, valid = self._parse(x, args, kwds)
         inside = self._inside(z, closed=True)
         value = self._pdf(self._safe(z, valid, inside), *shapes) / scale
@@ -186,19 +250,153 @@ class _Univariate:
         return _masked(valid, inside, value, outside)
 
     def cdf(self, x, *args, **kwds):
-        """The cumulative distribution function at ``x``, as SciPy's ``cdf``."""
+        """The cumulative distribution function at ``x``, as SciPy's ``cdf``.
+
+        Parameters
+        ----------
+        x : array_like
+            The variable.  Differentiable.
+        *args : array_like
+            The shape parameters in SciPy's order (none for ``norm``, ``df``
+            for ``t`` and ``chi2``, ``a`` for ``gamma``, ``a`` and ``b`` for
+            ``beta``), then ``loc`` and ``scale``.  The shape parameters are not
+            differentiable here (``NotImplementedError``); ``loc`` and
+            ``scale`` are.
+        **kwds : array_like
+            The same by name.  ``loc`` (default 0) and ``scale`` (default 1,
+            positive) are differentiable.
+
+        Returns
+        -------
+        scalar or array
+            The probability of a value at most ``x``.  Broadcast over the
+            arguments: a NumPy scalar where SciPy gives one, else an array
+            (a DiffArray, a Dask array).  NaN where a parameter is invalid
+            (``scale <= 0``...), as in SciPy.
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> x = numpy.array([0.5, 1.5])
+        >>> stats.norm.cdf(x, loc=1.0, scale=2.0)
+        array([0.40129367, 0.59870633])
+        >>> udiff.grad(lambda x: stats.norm.cdf(x, loc=1.0, scale=2.0).sum())(x)  # the pdf
+        array([0.19333406, 0.19333406])
+        >>> udiff.grad(lambda s: stats.beta.cdf(0.25, 2.0, 3.0, scale=s))(1.0)
+        array(-0.421875)
+        """
         return self._tail(self._cdf, x, args, kwds, 0.0, 1.0)
 
     def logcdf(self, x, *args, **kwds):
-        """Log of the cumulative distribution function at ``x``, as SciPy's ``logcdf``."""
+        """Log of the cumulative distribution function at ``x``, as SciPy's ``logcdf``.
+
+        Parameters
+        ----------
+        x : array_like
+            The variable.  Differentiable.
+        *args : array_like
+            The shape parameters in SciPy's order (none for ``norm``, ``df``
+            for ``t`` and ``chi2``, ``a`` for ``gamma``, ``a`` and ``b`` for
+            ``beta``), then ``loc`` and ``scale``.  The shape parameters are not
+            differentiable here (``NotImplementedError``); ``loc`` and
+            ``scale`` are.
+        **kwds : array_like
+            The same by name.  ``loc`` (default 0) and ``scale`` (default 1,
+            positive) are differentiable.
+
+        Returns
+        -------
+        scalar or array
+            ``log(cdf(x))``, accurate where the cdf is tiny.  Broadcast over
+            the arguments: a NumPy scalar where SciPy gives one, else an
+            array (a DiffArray, a Dask array).  NaN where a parameter is
+            invalid (``scale <= 0``...), as in SciPy.
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> x = numpy.array([-40.0, 0.0])
+        >>> stats.norm.logcdf(x)
+        array([-8.04608442e+02, -6.93147181e-01])
+        >>> udiff.grad(lambda x: stats.norm.logcdf(x).sum())(x)
+        array([40.02496885,  0.79788456])
+        """
         return self._tail(self._logcdf, x, args, kwds, -numpy.inf, 0.0)
 
     def sf(self, x, *args, **kwds):
-        """The survival function (``1 - cdf``) at ``x``, as SciPy's ``sf``."""
+        """The survival function (``1 - cdf``) at ``x``, as SciPy's ``sf``.
+
+        Parameters
+        ----------
+        x : array_like
+            The variable.  Differentiable.
+        *args : array_like
+            The shape parameters in SciPy's order (none for ``norm``, ``df``
+            for ``t`` and ``chi2``, ``a`` for ``gamma``, ``a`` and ``b`` for
+            ``beta``), then ``loc`` and ``scale``.  The shape parameters are not
+            differentiable here (``NotImplementedError``); ``loc`` and
+            ``scale`` are.
+        **kwds : array_like
+            The same by name.  ``loc`` (default 0) and ``scale`` (default 1,
+            positive) are differentiable.
+
+        Returns
+        -------
+        scalar or array
+            The probability of a value above ``x``.  Broadcast over the
+            arguments: a NumPy scalar where SciPy gives one, else an array
+            (a DiffArray, a Dask array).  NaN where a parameter is invalid
+            (``scale <= 0``...), as in SciPy.
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> x = numpy.array([0.5, 3.0])
+        >>> stats.chi2.sf(x, 2.0)
+        array([0.77880078, 0.22313016])
+        >>> udiff.grad(lambda x: stats.chi2.sf(x, 2.0).sum())(x)  # -pdf
+        array([-0.38940039, -0.11156508])
+        """
         return self._tail(self._sf, x, args, kwds, 1.0, 0.0)
 
     def logsf(self, x, *args, **kwds):
-        """Log of the survival function at ``x``, as SciPy's ``logsf``."""
+        """Log of the survival function at ``x``, as SciPy's ``logsf``.
+
+        Parameters
+        ----------
+        x : array_like
+            The variable.  Differentiable.
+        *args : array_like
+            The shape parameters in SciPy's order (none for ``norm``, ``df``
+            for ``t`` and ``chi2``, ``a`` for ``gamma``, ``a`` and ``b`` for
+            ``beta``), then ``loc`` and ``scale``.  The shape parameters are not
+            differentiable here (``NotImplementedError``); ``loc`` and
+            ``scale`` are.
+        **kwds : array_like
+            The same by name.  ``loc`` (default 0) and ``scale`` (default 1,
+            positive) are differentiable.
+
+        Returns
+        -------
+        scalar or array
+            ``log(sf(x))``, accurate where the survival function is tiny.
+            Broadcast over the arguments: a NumPy scalar where SciPy gives
+            one, else an array (a DiffArray, a Dask array).  NaN where a
+            parameter is invalid (``scale <= 0``...), as in SciPy.
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> x = numpy.array([0.0, 40.0])
+        >>> stats.norm.logsf(x)
+        array([-6.93147181e-01, -8.04608442e+02])
+        >>> udiff.grad(lambda x: stats.norm.logsf(x).sum())(x)
+        array([ -0.79788456, -40.02496885])
+        """
         return self._tail(self._logsf, x, args, kwds, 0.0, -numpy.inf)
 
 
@@ -407,7 +605,36 @@ class poisson_gen:
         return k, np.where(valid, mu, 1.0), valid & ~np.isnan(k)
 
     def logpmf(self, k, *args, **kwds):
-        """Log of the probability mass function at ``k``, as SciPy's ``logpmf``."""
+        """Log of the probability mass function at ``k``, as SciPy's ``logpmf``.
+
+        Parameters
+        ----------
+        k : array_like
+            The count.  Its derivative is 0 (as ``floor``'s).
+        *args : array_like
+            ``mu`` (the mean, non-negative; differentiable), then ``loc``
+            (default 0, a shift of ``k``; derivative 0).
+        **kwds : array_like
+            ``mu`` and ``loc`` by name.
+
+        Returns
+        -------
+        scalar or array
+            ``log(pmf(k))``; ``-inf`` where ``k`` is not a non-negative
+            integer.  Broadcast over the arguments: a NumPy scalar where
+            SciPy gives one, else an array (a DiffArray, a Dask array).  NaN
+            where a parameter is invalid (``mu < 0``), as in SciPy.
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> k = numpy.array([0, 2, 3])
+        >>> stats.poisson.logpmf(k, 1.5)
+        array([-1.5       , -1.38221696, -2.07536414])
+        >>> udiff.grad(lambda mu: stats.poisson.logpmf(k, mu).sum())(1.5)
+        array(0.33333333)
+        """
         k, mu, valid = self._parse(k, args, kwds)
         inside = (k >= 0) & (np.floor(k) == k)
         k = np.floor(np.where(valid & inside, k, 0.0))  # a constant: floor's derivative is 0
@@ -415,7 +642,36 @@ class poisson_gen:
         return _masked(valid, inside, value, -numpy.inf)
 
     def pmf(self, k, *args, **kwds):
-        """The probability mass function at ``k``, as SciPy's ``pmf``."""
+        """The probability mass function at ``k``, as SciPy's ``pmf``.
+
+        Parameters
+        ----------
+        k : array_like
+            The count.  Its derivative is 0 (as ``floor``'s).
+        *args : array_like
+            ``mu`` (the mean, non-negative; differentiable), then ``loc``
+            (default 0, a shift of ``k``; derivative 0).
+        **kwds : array_like
+            ``mu`` and ``loc`` by name.
+
+        Returns
+        -------
+        scalar or array
+            The probability of ``k``; 0 where ``k`` is not a non-negative
+            integer.  Broadcast over the arguments: a NumPy scalar where
+            SciPy gives one, else an array (a DiffArray, a Dask array).  NaN
+            where a parameter is invalid (``mu < 0``), as in SciPy.
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> k = numpy.array([0, 2, 3])
+        >>> stats.poisson.pmf(k, 1.5)
+        array([0.22313016, 0.25102143, 0.12551072])
+        >>> udiff.grad(lambda mu: stats.poisson.pmf(k, mu).sum())(1.5)
+        array(-0.01394564)
+        """
         return _scalar(np.exp(self.logpmf(k, *args, **kwds)))
 
     def _tail(self, formula, k, args, kwds, below, above):
@@ -425,19 +681,135 @@ class poisson_gen:
         return _masked(valid, inside, value, np.where(k >= numpy.inf, above, below))
 
     def cdf(self, k, *args, **kwds):
-        """The cumulative distribution function at ``k``, as SciPy's ``cdf``."""
+        """The cumulative distribution function at ``k``, as SciPy's ``cdf``.
+
+        Parameters
+        ----------
+        k : array_like
+            The count.  Its derivative is 0 (as ``floor``'s).
+        *args : array_like
+            ``mu`` (the mean, non-negative; differentiable), then ``loc``
+            (default 0, a shift of ``k``; derivative 0).
+        **kwds : array_like
+            ``mu`` and ``loc`` by name.
+
+        Returns
+        -------
+        scalar or array
+            The probability of a count at most ``k``.  Broadcast over the
+            arguments: a NumPy scalar where SciPy gives one, else an array
+            (a DiffArray, a Dask array).  NaN where a parameter is invalid
+            (``mu < 0``), as in SciPy.
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> k = numpy.array([0, 2, 3])
+        >>> stats.poisson.cdf(k, 1.5)
+        array([0.22313016, 0.80884683, 0.93435755])
+        >>> udiff.grad(lambda mu: stats.poisson.cdf(k, mu).sum())(1.5)
+        array(-0.59966231)
+        """
         return self._tail(self._cdf, k, args, kwds, 0.0, 1.0)
 
     def logcdf(self, k, *args, **kwds):
-        """Log of the cumulative distribution function at ``k``, as SciPy's ``logcdf``."""
+        """Log of the cumulative distribution function at ``k``, as SciPy's ``logcdf``.
+
+        Parameters
+        ----------
+        k : array_like
+            The count.  Its derivative is 0 (as ``floor``'s).
+        *args : array_like
+            ``mu`` (the mean, non-negative; differentiable), then ``loc``
+            (default 0, a shift of ``k``; derivative 0).
+        **kwds : array_like
+            ``mu`` and ``loc`` by name.
+
+        Returns
+        -------
+        scalar or array
+            ``log(cdf(k))``.  Broadcast over the arguments: a NumPy scalar
+            where SciPy gives one, else an array (a DiffArray, a Dask
+            array).  NaN where a parameter is invalid (``mu < 0``), as in
+            SciPy.
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> k = numpy.array([0, 2, 3])
+        >>> stats.poisson.logcdf(k, 1.5)
+        array([-1.5       , -0.21214571, -0.0678961 ])
+        >>> udiff.grad(lambda mu: stats.poisson.logcdf(k, mu).sum())(1.5)
+        array(-1.44467319)
+        """
         return self._tail(lambda k, mu: np.log(self._cdf(k, mu)), k, args, kwds, -numpy.inf, 0.0)
 
     def sf(self, k, *args, **kwds):
-        """The survival function (``1 - cdf``) at ``k``, as SciPy's ``sf``."""
+        """The survival function (``1 - cdf``) at ``k``, as SciPy's ``sf``.
+
+        Parameters
+        ----------
+        k : array_like
+            The count.  Its derivative is 0 (as ``floor``'s).
+        *args : array_like
+            ``mu`` (the mean, non-negative; differentiable), then ``loc``
+            (default 0, a shift of ``k``; derivative 0).
+        **kwds : array_like
+            ``mu`` and ``loc`` by name.
+
+        Returns
+        -------
+        scalar or array
+            The probability of a count above ``k``.  Broadcast over the
+            arguments: a NumPy scalar where SciPy gives one, else an array
+            (a DiffArray, a Dask array).  NaN where a parameter is invalid
+            (``mu < 0``), as in SciPy.
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> k = numpy.array([0, 2, 3])
+        >>> stats.poisson.sf(k, 1.5)
+        array([0.77686984, 0.19115317, 0.06564245])
+        >>> udiff.grad(lambda mu: stats.poisson.sf(k, mu).sum())(1.5)
+        array(0.59966231)
+        """
         return self._tail(self._sf, k, args, kwds, 1.0, 0.0)
 
     def logsf(self, k, *args, **kwds):
-        """Log of the survival function at ``k``, as SciPy's ``logsf``."""
+        """Log of the survival function at ``k``, as SciPy's ``logsf``.
+
+        Parameters
+        ----------
+        k : array_like
+            The count.  Its derivative is 0 (as ``floor``'s).
+        *args : array_like
+            ``mu`` (the mean, non-negative; differentiable), then ``loc``
+            (default 0, a shift of ``k``; derivative 0).
+        **kwds : array_like
+            ``mu`` and ``loc`` by name.
+
+        Returns
+        -------
+        scalar or array
+            ``log(sf(k))``.  Broadcast over the arguments: a NumPy scalar
+            where SciPy gives one, else an array (a DiffArray, a Dask
+            array).  NaN where a parameter is invalid (``mu < 0``), as in
+            SciPy.
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> k = numpy.array([0, 2, 3])
+        >>> stats.poisson.logsf(k, 1.5)
+        array([-0.25248246, -1.65468024, -2.72353262])
+        >>> udiff.grad(lambda mu: stats.poisson.logsf(k, mu).sum())(1.5)
+        array(3.51244783)
+        """
         return self._tail(lambda k, mu: np.log(self._sf(k, mu)), k, args, kwds, 0.0, -numpy.inf)
 
     def _cdf(self, k, mu):
@@ -474,11 +846,67 @@ class dirichlet_gen:
         return "udiff.scipy.stats.dirichlet"
 
     def logpdf(self, x, alpha):
-        """Log of the probability density function at ``x``, as SciPy's ``logpdf``."""
+        """Log of the probability density function at ``x``, as SciPy's ``logpdf``.
+
+        Parameters
+        ----------
+        x : array_like
+            The point on the simplex: ``K`` components (or ``K - 1``, the
+            last being ``1 - sum``) along the first axis; further axes are a
+            batch.  Differentiable.
+        alpha : array_like
+            The ``K`` concentrations, positive.  Differentiable.
+
+        Returns
+        -------
+        scalar or array
+            ``log(pdf(x))``.  Broadcast over the arguments: a NumPy scalar
+            where SciPy gives one, else an array (a DiffArray, a Dask
+            array).  NaN where SciPy raises for the values (``alpha <= 0``,
+            ``x`` off the simplex).
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> x, alpha = numpy.array([0.2, 0.3, 0.5]), numpy.array([1.5, 2.0, 3.0])
+        >>> round(float(stats.dirichlet.logpdf(x, alpha)), 8)
+        1.695211
+        >>> udiff.grad(stats.dirichlet.logpdf, argnums=1)(x, alpha)
+        array([0.14698344, 0.16615419, 0.17697981])
+        """
         return _scalar(np.squeeze(self._logpdf(x, alpha)))
 
     def pdf(self, x, alpha):
-        """The probability density function at ``x``, as SciPy's ``pdf``."""
+        """The probability density function at ``x``, as SciPy's ``pdf``.
+
+        Parameters
+        ----------
+        x : array_like
+            The point on the simplex: ``K`` components (or ``K - 1``, the
+            last being ``1 - sum``) along the first axis; further axes are a
+            batch.  Differentiable.
+        alpha : array_like
+            The ``K`` concentrations, positive.  Differentiable.
+
+        Returns
+        -------
+        scalar or array
+            The density.  Broadcast over the arguments: a NumPy scalar where
+            SciPy gives one, else an array (a DiffArray, a Dask array).  NaN
+            where SciPy raises for the values (``alpha <= 0``, ``x`` off the
+            simplex).
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> x, alpha = numpy.array([0.2, 0.3, 0.5]), numpy.array([1.5, 2.0, 3.0])
+        >>> round(float(stats.dirichlet.pdf(x, alpha)), 8)
+        5.4477953
+        >>> udiff.grad(stats.dirichlet.pdf, argnums=0)(x, alpha)
+        array([13.61948826, 18.15931768, 21.79118121])
+        """
         return _scalar(np.squeeze(np.exp(self._logpdf(x, alpha))))
 
     def _logpdf(self, x, alpha):
@@ -535,11 +963,81 @@ class multivariate_normal_gen:
         return "udiff.scipy.stats.multivariate_normal"
 
     def logpdf(self, x, mean=None, cov=1, allow_singular=False):
-        """Log of the probability density function at ``x``, as SciPy's ``logpdf``."""
+        """Log of the probability density function at ``x``, as SciPy's ``logpdf``.
+
+        Parameters
+        ----------
+        x : array_like
+            The point: ``d`` components along the last axis; leading axes
+            are a batch.  Differentiable.
+        mean : array_like, optional
+            The mean, a vector of length ``d`` (default zeros).
+            Differentiable.
+        cov : array_like, optional
+            The covariance: a ``d x d`` positive definite matrix, a vector
+            (its diagonal) or a scalar (times the identity); default 1.
+            Differentiable (as a symmetric matrix: the gradient is
+            symmetric).
+        allow_singular : bool, optional
+            SciPy's; a singular ``cov`` raises ``LinAlgError`` either way.
+
+        Returns
+        -------
+        scalar or array
+            ``log(pdf(x))``.  Broadcast over the arguments: a NumPy scalar
+            where SciPy gives one, else an array (a DiffArray, a Dask
+            array).
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> x = numpy.array([[0.5, -1.0], [1.0, 2.0]])
+        >>> cov = numpy.array([[2.0, 0.3], [0.3, 1.0]])
+        >>> stats.multivariate_normal.logpdf(x, [0.0, 1.0], cov)
+        array([-4.47818261, -2.78970094])
+        >>> udiff.grad(lambda c: stats.multivariate_normal.logpdf(x, [0.0, 1.0], c).sum())(cov)
+        array([[-0.29056221, -0.30550149],
+               [-0.30550149,  1.7094515 ]])
+        """
         return _scalar(np.squeeze(self._logpdf(x, mean, cov)))
 
     def pdf(self, x, mean=None, cov=1, allow_singular=False):
-        """The probability density function at ``x``, as SciPy's ``pdf``."""
+        """The probability density function at ``x``, as SciPy's ``pdf``.
+
+        Parameters
+        ----------
+        x : array_like
+            The point: ``d`` components along the last axis; leading axes
+            are a batch.  Differentiable.
+        mean : array_like, optional
+            The mean, a vector of length ``d`` (default zeros).
+            Differentiable.
+        cov : array_like, optional
+            The covariance: a ``d x d`` positive definite matrix, a vector
+            (its diagonal) or a scalar (times the identity); default 1.
+            Differentiable (as a symmetric matrix: the gradient is
+            symmetric).
+        allow_singular : bool, optional
+            SciPy's; a singular ``cov`` raises ``LinAlgError`` either way.
+
+        Returns
+        -------
+        scalar or array
+            The density.  Broadcast over the arguments: a NumPy scalar where
+            SciPy gives one, else an array (a DiffArray, a Dask array).
+
+        Examples
+        --------
+        >>> import numpy, udiff
+        >>> from udiff.scipy import stats
+        >>> x = numpy.array([[0.5, -1.0], [1.0, 2.0]])
+        >>> cov = numpy.array([[2.0, 0.3], [0.3, 1.0]])
+        >>> stats.multivariate_normal.pdf(x, cov=cov)
+        array([0.05907379, 0.01494597])
+        >>> udiff.grad(lambda m: stats.multivariate_normal.pdf(x, m, cov).sum())(numpy.zeros(2))
+        array([ 0.02787299, -0.03754375])
+        """
         return _scalar(np.squeeze(np.exp(self._logpdf(x, mean, cov))))
 
     def _logpdf(self, x, mean, cov):
