@@ -56,6 +56,22 @@ def test_array_of_diffarrays_under_vmap():
     numpy.testing.assert_allclose(g, 10 * X)
 
 
+@pytest.mark.parametrize("name", list(LISTS))
+def test_lists_of_batched_arrays_under_vmap(name, inner):
+    """Inside vmap a list of batched arrays is one array-like per example, as in NumPy (the
+    rules took it for an array whose first axis was the list's: norm([x, x + 2]) gave one
+    value per list entry, not per example)."""
+    fun = LISTS[name]
+    xs, ys = numpy.stack([A, A[::-1] * 2]), numpy.stack([B, B + 1.0])
+    want = numpy.stack([numpy.asarray(fun(x, y)) for x, y in zip(xs, ys)])
+    got = udiff.vmap(fun)(chunked(xs, inner), chunked(ys, inner))
+    numpy.testing.assert_allclose(compute(got), want, rtol=1e-12)
+    grads = udiff.vmap(udiff.grad(lambda x, y: np.sum(fun(x, y)), inner=inner))(
+        chunked(xs, inner), chunked(ys, inner))
+    for x, y, g in zip(xs, ys, compute(grads)):
+        numpy.testing.assert_allclose(g, udiff.grad(lambda x: np.sum(fun(x, y)))(x), rtol=1e-12)
+
+
 # -- r_ and c_ -----------------------------------------------------------------------------------
 CONCATENATORS = {
     "r_[x, y]": lambda np, x, y: np.r_[x, y],

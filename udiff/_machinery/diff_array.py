@@ -397,6 +397,7 @@ def apply(backend, key, args, kwargs):
     """
     parents = []
     raw = args
+    lists = None  # the positions of list or tuple arguments that hold DiffArrays
     for i, a in enumerate(args):
         t = type(a)
         if t is DiffArray:
@@ -412,14 +413,19 @@ def apply(backend, key, args, kwargs):
                 if raw is args:
                     raw = list(args)
                 raw[i] = value
+                lists = [i] if lists is None else lists + [i]
     if kwargs:
         for a in kwargs.values():
             if type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a):
                 return apply(backend, key, *_positional(key, args, kwargs))
-    if raw is not args and key not in _SEQUENCE_TO_ARRAY and any(p[1] for p in parents):
-        converted = _array_likes(backend, key, args, kwargs)
-        if converted is not None:
-            return apply(backend, key, converted, kwargs)
+    if lists is not None:
+        known = _WHOLE.get(key, _UNKNOWN)
+        for i in lists:
+            if known.get(i) is not False:  # (stack, concatenate... take their lists apart)
+                converted = _array_likes(backend, key, args, kwargs, lists)
+                if converted is not None:
+                    return apply(backend, key, converted, kwargs)
+                break
     func = backend._impls.get(key)
     if func is None:
         func = backend._impl(key)
@@ -511,9 +517,10 @@ def _fill_defaults_before_arrays(bound):
 # The functions that turn a (nested) list of DiffArrays into an array: their rules take
 # the list apart (udiff.rules.shape).
 _SEQUENCE_TO_ARRAY = frozenset({"numpy.asarray", "numpy.array"})
+_UNKNOWN = {}
 
 
-def _array_likes(backend, key, args, kwargs):
+def _array_likes(backend, key, args, kwargs, positions):
     """``args`` with each list or tuple of DiffArrays that ``key`` takes as one array
     (NumPy's array-like: ``norm([x, y])``, ``sin([x, 1.0])``) made an array by a recorded
     ``asarray``; None where there is none.
@@ -523,19 +530,27 @@ def _array_likes(backend, key, args, kwargs):
     whole is found once (from its declaration) and kept.
     """
     out = None
-    for i, a in enumerate(args):
-        if type(a) not in _SEQ or not _holds_diffarray(a):
-            continue
-        whole = _WHOLE.get((key, i))
-        if whole is None:
-            whole = _WHOLE[key, i] = _takes_whole(key, args, kwargs, i)
-        if whole:
+    for i in positions:
+        if _whole(key, args, kwargs, i):
             out = list(args) if out is None else out
-            out[i] = apply(backend, "numpy.asarray", (a,), {})
+            out[i] = apply(backend, "numpy.asarray", (args[i],), {})
     return None if out is None else tuple(out)
 
 
-_WHOLE = {}  # (key, position) -> whether the function takes a list there as one array
+# key -> {position: whether the function takes a list there as one array}
+_WHOLE = {key: {0: False} for key in _SEQUENCE_TO_ARRAY}
+
+
+def _whole(key, args, kwargs, i):
+    """Whether ``key`` takes its argument ``i`` (a list or tuple) as one array-like (also
+    used by vmap's frames)."""
+    known = _WHOLE.get(key)
+    if known is None:
+        known = _WHOLE[key] = {}
+    whole = known.get(i)
+    if whole is None:
+        whole = known[i] = _takes_whole(key, args, kwargs, i)
+    return whole
 
 
 def _takes_whole(key, args, kwargs, i):
