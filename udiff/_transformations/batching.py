@@ -97,7 +97,7 @@ def batch(frame, key, args, kwargs):
         args, kwargs = _by_position(key, args, kwargs)
         kw_batched = any(b for b in _unbatched(kwargs.values(), frame)[0])
     batched, values = _unbatched(args, frame)
-    if key not in _SEQUENCE_TO_ARRAY and any(type(b) is tuple for b in batched):
+    if tuple in map(type, batched) and key not in _SEQUENCE_TO_ARRAY:
         converted = _array_likes(key, args, kwargs, batched)
         if converted is not None:
             return batch(frame, key, converted, kwargs)
