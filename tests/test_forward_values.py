@@ -777,6 +777,17 @@ case("isclose", F(3), F(3) * 0 + 0.5, kw=dict(atol=0.3))
 case("isclose", SPECIAL, SPECIAL, kw=dict(equal_nan=True))
 case("isclose", SPECIAL, 0.0)
 case("isclose", F32(3), F(3))
+# (fixed inputs: drawing from _rng here would change every later case's)
+_X34 = numpy.linspace(-2.0, 2.0, 12).reshape(3, 4)
+case("allclose", _X34, _X34 * (1 + 1e-9))
+case("allclose", _X34, _X34 + 0.1)
+case("allclose", _X34[0], 0.5, kw=dict(atol=3.0))
+case("allclose", SPECIAL, SPECIAL, kw=dict(equal_nan=True))
+case("allclose", _X34[0].astype(numpy.float32), 0.5)
+for _name in ("iscomplex", "isreal", "iscomplexobj", "isrealobj"):
+    case(_name, _X34)
+    case(_name, numpy.array([1.0 + 1.0j, 2.0, -0.5j]))
+    case(_name, numpy.array([1, 2, -3]))
 for _name in ("round", "around"):
     case(_name, F(3, 4) * 10)
     case(_name, F(3, 4) * 10, 1)
@@ -1251,6 +1262,8 @@ NOT_ARRAY_FUNCTIONS = {
         "float32", "float64", "complex64", "complex128")},
     **{name: "reads dtypes (tests/test_array_api_names.py)" for name in (
         "finfo", "iinfo", "result_type", "can_cast", "isdtype", "promote_types")},
+    "r_": "an index-expression concatenator (np.r_[x, 0, 1:3]): tests/test_autograd_parity.py",
+    "c_": "an index-expression concatenator (np.c_[x, y]): tests/test_autograd_parity.py",
 }
 
 

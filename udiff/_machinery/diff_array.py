@@ -444,6 +444,7 @@ def apply(backend, key, args, kwargs):
     """
     parents = []
     raw = args
+    lists = None  # the positions of list or tuple arguments that hold DiffArrays
     for i, a in enumerate(args):
         t = type(a)
         if t is DiffArray:
@@ -459,10 +460,19 @@ def apply(backend, key, args, kwargs):
                 if raw is args:
                     raw = list(args)
                 raw[i] = value
+                lists = [i] if lists is None else lists + [i]
     if kwargs:
         for a in kwargs.values():
             if type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a):
                 return apply(backend, key, *_positional(key, args, kwargs))
+    if lists is not None:
+        known = _WHOLE.get(key, _UNKNOWN)
+        for i in lists:
+            if known.get(i) is not False:  # (stack, concatenate... take their lists apart)
+                converted = _array_likes(backend, key, args, kwargs, lists)
+                if converted is not None:
+                    return apply(backend, key, converted, kwargs)
+                break
     func = backend._impls.get(key)
     if func is None:
         func = backend._impl(key)
@@ -549,6 +559,53 @@ def _fill_defaults_before_arrays(bound):
     for p in params[:max(tracked, default=0)]:
         if p.name not in bound.arguments and p.default is not p.empty:
             bound.arguments[p.name] = p.default
+
+
+# The functions that turn a (nested) list of DiffArrays into an array: their rules take
+# the list apart (udiff.rules.shape).
+_SEQUENCE_TO_ARRAY = frozenset({"numpy.asarray", "numpy.array"})
+_UNKNOWN = {}
+
+
+def _array_likes(backend, key, args, kwargs, positions):
+    """``args`` with each list or tuple of DiffArrays that ``key`` takes as one array
+    (NumPy's array-like: ``norm([x, y])``, ``sin([x, 1.0])``) made an array by a recorded
+    ``asarray``; None where there is none.
+
+    Functions that take a sequence of arrays (``stack``, ``concatenate``) declare its
+    elements, not the list, as arrays, and keep it.  Which positions a function takes
+    whole is found once (from its declaration) and kept.
+    """
+    out = None
+    for i in positions:
+        if _whole(key, args, kwargs, i):
+            out = list(args) if out is None else out
+            out[i] = apply(backend, "numpy.asarray", (args[i],), {})
+    return None if out is None else tuple(out)
+
+
+# key -> {position: whether the function takes a list there as one array}
+_WHOLE = {key: {0: False} for key in _SEQUENCE_TO_ARRAY}
+
+
+def _whole(key, args, kwargs, i):
+    """Whether ``key`` takes its argument ``i`` (a list or tuple) as one array-like (also
+    used by vmap's frames)."""
+    known = _WHOLE.get(key)
+    if known is None:
+        known = _WHOLE[key] = {}
+    whole = known.get(i)
+    if whole is None:
+        whole = known[i] = _takes_whole(key, args, kwargs, i)
+    return whole
+
+
+def _takes_whole(key, args, kwargs, i):
+    try:
+        marked = _registry.function(key).arg_extractor(*args, **kwargs)
+    except Exception:  # not a declared function (a custom rule's key), or a bad call
+        return False
+    return any(isinstance(d, ua.Dispatchable) and d.value is args[i] for d in marked)
 
 
 def _wrap_constant(backend, value):

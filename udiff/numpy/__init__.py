@@ -30,6 +30,7 @@ from . import (
     _quantiles,
 )
 from ._declare import ndarray, ufunc
+from ._index_tricks import r_, c_
 from . import linalg, fft  # noqa: F401
 
 _NAMES = {**_api.NAMES, **_mm.MULTIMETHODS, **_composites.MULTIMETHODS, **_quantiles.MULTIMETHODS,
@@ -57,4 +58,5 @@ nan = _np.nan
 newaxis = None
 
 __all__ = (sorted(_NAMES) + sorted(_array_api.DTYPES) + sorted(_array_api.FUNCTIONS)
-           + ["ndarray", "ufunc", "dtype", "errstate", "pi", "e", "inf", "nan", "newaxis"])
+           + ["ndarray", "ufunc", "dtype", "errstate", "pi", "e", "inf", "nan", "newaxis",
+              "r_", "c_"])

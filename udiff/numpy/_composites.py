@@ -548,8 +548,11 @@ def _nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     count = _count(ok, a, axis, True)
     centered = unp.where(ok, a - unp.nansum(a, axis=axis, keepdims=True) / count, 0.0)
     dof = _count(ok, a, axis, keepdims) - ddof
+    # |centered|**2: real for complex input, as NumPy's (and var's)
+    squared = (_mm.real(centered * unp.conj(centered)) if _dtype(a).kind == "c"
+               else centered * centered)
     # NaN where ddof leaves no degrees of freedom, as NumPy's value and var's derivative
-    return unp.sum(centered * centered, axis=axis, keepdims=keepdims) / unp.where(
+    return unp.sum(squared, axis=axis, keepdims=keepdims) / unp.where(
         dof > 0, dof, _np.nan)
 
 

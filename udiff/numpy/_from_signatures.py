@@ -43,6 +43,8 @@ FUNCTIONS = {
     "rollaxis": "a", "moveaxis": "a", "reshape": "a", "atleast_1d": "*arys",
     "atleast_2d": "*arys", "atleast_3d": "*arys", "column_stack": "[tup]",
     "hstack": "[tup]", "vstack": "[tup]", "block": "[[arrays]]",
+    # tests: boolean values (and plain bools for the dtype tests)
+    "allclose": "a b", "iscomplex": "x", "isreal": "x", "iscomplexobj": "x", "isrealobj": "x",
 }
 
 UFUNCS = [
@@ -93,9 +95,24 @@ def _from_dlpack(x, /, *, device=None, copy=None):
     return asarray(x)  # noqa: F821
 
 
+def _dtype_of(x):
+    dtype = getattr(x, "dtype", None)
+    return _np.dtype(dtype) if dtype is not None else _np.asarray(x).dtype
+
+
+def _iscomplexobj(x):
+    return issubclass(_dtype_of(x).type, _np.complexfloating)
+
+
+def _isrealobj(x):
+    return not _iscomplexobj(x)
+
+
 # Implementations with other functions, for libraries that lack these (Dask's setdiff1d,
-# the array API's unique_* and from_dlpack).
-DEFAULTS = {"setdiff1d": _setdiff1d, "unique_all": _unique_all, "unique_counts": _unique_counts,
+# iscomplexobj: a test of the dtype, a plain bool as NumPy's; the array API's unique_*
+# and from_dlpack).
+DEFAULTS = {"setdiff1d": _setdiff1d, "iscomplexobj": _iscomplexobj, "isrealobj": _isrealobj,
+            "unique_all": _unique_all, "unique_counts": _unique_counts,
             "unique_inverse": _unique_inverse, "unique_values": lambda x: unique(x),  # noqa: F821
             "from_dlpack": _from_dlpack}
 

@@ -318,3 +318,5 @@ defjvp(unp.arange, *(_arange_jvp(i) for i in range(3)))
 
 # Piecewise constant (round), boolean (isclose), or independent of every input's values.
 defnondiff(_mm.round, _mm.isclose, _mm.empty_like, _mm.empty, _mm.identity, _mm.tri)
+# Tests of values or dtypes: boolean arrays, or plain bools (allclose on NumPy, iscomplexobj).
+defnondiff(unp.allclose, unp.iscomplex, unp.isreal, unp.iscomplexobj, unp.isrealobj)
