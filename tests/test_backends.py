@@ -266,3 +266,43 @@ def test_dask_generalized_ufuncs_on_chunked_core_axes(name, args, kwargs):
     with ua.set_backend(udiff.dask_backend, coerce=True):
         got = getattr(np, name)(*[chunked(a, udiff.dask_backend) for a in arrays], **kwargs)
     numpy.testing.assert_allclose(compute(got), getattr(numpy, name)(*arrays, **kwargs))
+
+
+# Every way NumPy takes a reshape's shape (issue 18: Dask's reshape failed on an integer).
+RESHAPE_SHAPES = [-1, 12, (12,), (-1,), (3, -1), (2, 3, 2), [4, 3], (1, 12, 1),
+                  numpy.int64(12), numpy.array(-1), numpy.array(12), numpy.array([6, 2]),
+                  (numpy.array(3), -1), (numpy.int64(2), numpy.int32(-1))]
+
+
+@pytest.mark.parametrize("shape", RESHAPE_SHAPES, ids=[repr(s) for s in RESHAPE_SHAPES])
+@pytest.mark.parametrize("how", ["function", "method", "differentiated"])
+def test_reshape_takes_every_shape_numpy_does(inner, shape, how):
+    want = numpy.reshape(A, shape)
+    if how == "function":  # the inner backend alone
+        with _quiet_context(inner, coerce=True):
+            got = np.reshape(chunked(A, inner), shape)
+        numpy.testing.assert_array_equal(compute(got), want)
+        return
+    backend = udiff.DiffArrayBackend(inner)
+    with _quiet_context(backend, coerce=True):
+        x = udiff.DiffArray(chunked(A, inner), backend)
+        y = x.reshape(shape) if how == "method" else np.reshape(x, shape)
+        numpy.testing.assert_array_equal(compute(y), want)
+        w = numpy.arange(want.size, dtype=float).reshape(want.shape)
+        g = np.sum(y * w).to(x)
+    numpy.testing.assert_array_equal(compute(g), w.reshape(A.shape))
+
+
+@pytest.mark.parametrize("shape", [(12,), (-1,), (3, -1), (numpy.array(2), 3, -1)])
+def test_reshape_method_takes_separate_integers(inner, shape):
+    backend = udiff.DiffArrayBackend(inner)
+    with _quiet_context(backend, coerce=True):
+        x = udiff.DiffArray(chunked(A, inner), backend)
+        got = x.reshape(*shape)
+    numpy.testing.assert_array_equal(compute(got), A.reshape(*shape))
+
+
+def test_reshape_under_grad_on_dask():
+    x = chunked(A, udiff.dask_backend)
+    g = udiff.grad(lambda a: np.sum(np.reshape(a, -1) ** 2), inner=udiff.dask_backend)(x)
+    numpy.testing.assert_allclose(compute(g), 2 * A)

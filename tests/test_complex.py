@@ -103,6 +103,13 @@ CASES = {
     "sum": (lambda z: np.sum(z, axis=0), [c(3, 2)], 2, True),
     "prod": (lambda z: np.prod(z, axis=0), [c(3, 2)], 2, False),
     "mean": (lambda z: np.mean(z, axis=1), [c(3, 2)], 2, False),
+    # var and std of complex input are real: mean |z - mean z|**2 (and its square root)
+    "var": (lambda z: np.var(z, axis=0), [c(3, 2)], 2, True),
+    "var_all_ddof_times_z": (lambda z: np.var(z, ddof=1) * z, [c(3, 2)], 2, True),
+    "std": (lambda z: np.std(z, axis=1, keepdims=True), [c(3, 2)], 2, True),
+    "std_all_times_z": (lambda z: np.std(z) * z, [c(4)], 2, True),
+    "nanvar": (lambda z: np.nanvar(z, axis=0), [c(3, 2)], 2, True),
+    "nanstd_all_times_z": (lambda z: np.nanstd(z) * z, [c(4)], 2, True),
     "matmul": (np.matmul, [c(3, 2), c(2, 4)], 2, True),
     "dot": (np.dot, [c(3, 2), c(2)], 2, False),
     "einsum": (lambda a, b: np.einsum("ij,jk->ik", a, b), [c(3, 2), c(2, 4)], 2, False),
@@ -237,6 +244,15 @@ JAX = [
 ]
 
 
+# var(z) = mean |z - mean z|**2: its gradient is 2 conj(z - mean z) / n (the conjugate
+# direction, as grad |z|**2 = 2 conj(z)), and std's is conj(z - mean z) / (n std).
+_C = Z - Z.mean()
+JAX += [
+    ("jnp.var(z)", np.var, Z, 2 / 3 * numpy.conj(_C)),
+    ("jnp.std(z)", np.std, Z, numpy.conj(_C) / (3 * numpy.std(Z))),
+]
+
+
 @pytest.mark.parametrize("expr, fun, x, expected", JAX, ids=[e[0] for e in JAX])
 def test_matches_jax(expr, fun, x, expected):
     g = grad(fun, holomorphic="(holomorphic)" in expr)(x)  # JAX needs the flag there too
@@ -296,6 +312,27 @@ def test_check_grads_sees_a_conjugated_rule():
     # the JVP is right; the conjugated gradient disagrees with it along imaginary directions
     assert not numpy.isclose(numpy.real(numpy.sum(wrong_grad * u)), jvp)
     assert numpy.isclose(numpy.real(numpy.sum(grad(right)(z) * u)), jvp)
+
+
+@pytest.mark.parametrize("inner", [udiff.numpy_backend, udiff.dask_backend], ids=["numpy", "dask"])
+def test_var_and_std_of_complex_input(inner):
+    """Issue 18: the JVP of var was -0.2133 (JAX and central differences: -0.90667) and its
+    VJP the conjugate of JAX's and autograd's."""
+    z0 = numpy.array([1.0 + 2.0j, -0.5 + 0.3j, 0.7 - 1.1j])  # the issue's point
+    t = numpy.array([0.3 - 0.2j, 1 + 0.5j, -0.4 + 0.1j])
+    z, tz = chunked(z0, inner), chunked(t, inner)
+    h = 1e-6
+    var_central = (numpy.var(z0 + h * t) - numpy.var(z0 - h * t)) / (2 * h)
+    numpy.testing.assert_allclose(var_central, -0.9066666666, rtol=1e-7)  # as the issue says
+    for fun, ref in ((np.var, numpy.var), (np.std, numpy.std)):
+        central = (ref(z0 + h * t) - ref(z0 - h * t)) / (2 * h)
+        value, tangent = udiff.jvp(fun, (z,), (tz,), inner=inner)
+        numpy.testing.assert_allclose(numpy.asarray(udiff.testing._numpy(tangent)[0]), central,
+                                      rtol=1e-7)
+        g = udiff.testing._numpy(grad(fun, inner=inner)(z))[0]
+        # the pairing Re sum(g * t) is the directional derivative (JAX's convention)
+        numpy.testing.assert_allclose(numpy.real(numpy.sum(g * t)), central, rtol=1e-7)
+    numpy.testing.assert_allclose(central, -0.3184391759170069, rtol=1e-7)  # std's
 
 
 # -- holomorphic=True, JAX's flag ----------------------------------------------------------

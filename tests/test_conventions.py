@@ -239,13 +239,28 @@ def test_holomorphic_jvp_is_f_prime_times_the_tangent(inner):
 def test_integer_and_boolean_leaves_raise(leaf, mode, inner):
     with pytest.raises(TypeError, match=f"dtype {leaf.dtype}: variables must be floating"):
         jac(lambda x: np.sum(x * 1.5), leaf, inner, mode)
-    with pytest.raises(TypeError, match="variables must be floating"):
+    # the message shows the one-line fix (issue 18)
+    fix = r"np.asarray\(x, dtype=float\)"
+    with pytest.raises(TypeError, match="variables must be floating.*" + fix):
         udiff.grad(lambda x: np.sum(x * 1.5), inner=inner)(chunked(leaf, inner))
+    with pytest.raises(TypeError, match=r"of dtype.*np.asarray\(p\['w'\], dtype=float\)"):
+        udiff.grad(lambda p: np.sum(p["w"] * 1.5), inner=inner)({"w": chunked(leaf, inner)})
     backend = udiff.DiffArrayBackend(inner, {"rev": "vjp", "fwd": "jvp"}[mode])
     with ua.set_backend(backend, coerce=True):
         x = np.asarray(chunked(leaf, inner))
-        with pytest.raises(TypeError, match="variables must be floating"):
+        with pytest.raises(TypeError, match="variables must be floating.*" + fix):
             np.sum(x * 1.5).to(x)
+    # and the fix works
+    fixed = np.asarray(chunked(leaf, inner), dtype=float)
+    assert_same(compute(udiff.grad(lambda x: np.sum(x * 1.5), inner=inner)(fixed)), [1.5, 1.5])
+
+
+def test_grad_of_an_integer_numpy_array_shows_the_fix():
+    """Issue 18: grad(f)(numpy.array([1, 2])) names the dtype and the one-line fix."""
+    with pytest.raises(TypeError, match=r"x, of dtype int64.*np.asarray\(x, dtype=float\)"):
+        udiff.grad(lambda x: np.sum(x * x))(numpy.array([1, 2]))
+    assert_same(udiff.grad(lambda x: np.sum(x * x))(np.asarray(numpy.array([1, 2]), dtype=float)),
+                [2.0, 4.0])
 
 
 # -- float32 and float64 ------------------------------------------------------------------------

@@ -875,6 +875,63 @@ def test_second_order_of_a_custom_vjp_by_mode():
         udiff.grad(lambda x: np.sum(udiff.grad(loss)(x)))(x), [1.0, 0.0])
 
 
+# JAX's idiom: fwd calls the function itself (issue 18: hessian raised "can't apply
+# forward-mode differentiation" on the call inside fwd).
+@udiff.custom_vjp
+def own_exp(x):
+    return np.exp(x)
+
+
+def _own_exp_fwd(x):
+    y = own_exp(x)  # the output is the residual too
+    return y, y
+
+
+own_exp.defvjp(_own_exp_fwd, lambda y, g: (g * y,))
+
+
+@udiff.custom_vjp
+def own_sin_times(x, y):
+    return np.sin(x) * y
+
+
+own_sin_times.defvjp(lambda x, y: (own_sin_times(x, y), (x, y)),
+                     lambda r, g: (g * np.cos(r[0]) * r[1], g * np.sin(r[0])))
+
+SECOND_ORDER = {
+    "hessian": lambda f, inner: udiff.hessian(f, inner=inner),
+    "jacfwd(grad)": lambda f, inner: udiff.jacfwd(udiff.grad(f, inner=inner), inner=inner),
+    "jacrev(grad)": lambda f, inner: udiff.jacrev(udiff.grad(f, inner=inner), inner=inner),
+}
+
+
+@pytest.mark.parametrize("how", list(SECOND_ORDER))
+def test_hessian_of_a_custom_vjp_whose_fwd_calls_itself(how, inner):
+    second = SECOND_ORDER[how]
+    loss = lambda x: np.sum(own_exp(x) ** 2)  # noqa: E731
+    numpy.testing.assert_allclose(compute(second(loss, inner)(chunked(X, inner))),
+                                  numpy.diag(4 * numpy.exp(2 * X)))
+    # two arguments, residuals that are not the output
+    loss2 = lambda x, y: np.sum(own_sin_times(x, y) ** 2)  # noqa: E731
+    plain = lambda x, y: np.sum((np.sin(x) * y) ** 2)  # noqa: E731
+    for argnums in (0, 1):
+        got = udiff.hessian(loss2, argnums=argnums, inner=inner)(chunked(X, inner),
+                                                                 chunked(Y, inner))
+        numpy.testing.assert_allclose(compute(got), udiff.hessian(plain, argnums=argnums)(X, Y))
+
+
+def test_custom_vjp_whose_fwd_calls_itself_at_third_order_and_in_vmap():
+    loss = lambda x: np.sum(own_exp(x) ** 2)  # noqa: E731
+    third = udiff.jacfwd(udiff.hessian(loss))(X)
+    numpy.testing.assert_allclose(third, udiff.jacfwd(udiff.hessian(
+        lambda x: np.sum(np.exp(x) ** 2)))(X))
+    per_example = udiff.vmap(udiff.hessian(loss))(numpy.stack([X, Y]))
+    numpy.testing.assert_allclose(per_example[1], numpy.diag(4 * numpy.exp(2 * Y)))
+    check_grads(loss, [X], modes=("rev",), order=2)
+    with pytest.raises(TypeError, match="can't apply forward-mode differentiation"):
+        udiff.jacfwd(udiff.jacfwd(loss))(X)
+
+
 def test_second_order_of_a_custom_jvp_uses_the_rule_in_every_mode():
     # The rule's tangent at every order, whatever the rule computes for the output (here
     # np.sin, not the function itself: JAX would differentiate that np.sin at the outer

@@ -726,6 +726,23 @@ case("unique", _SET_A, kw=dict(return_index=True, return_inverse=True, return_co
 case("unique", numpy.array([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]]), kw=dict(axis=0))
 case("unique", I(7))
 case("unique", numpy.zeros(0))
+for _name in ("unique_all", "unique_counts", "unique_inverse", "unique_values"):
+    case(_name, _SET_A)
+    case(_name, _SET_B)
+    case(_name, numpy.zeros(0))
+# (literal inputs: the random ones of the cases below stay as they were)
+_INTS = numpy.array([3, -1, 2, 3, 0, -1, 2])
+for _name in ("unique_all", "unique_counts", "unique_inverse"):  # (NumPy's unique_values of
+    case(_name, _INTS)                                            # integers is not sorted)
+case("from_dlpack", _SET_B)
+case("from_dlpack", numpy.array([1, 200, 3], dtype=numpy.uint8))
+# the array API's names of invert, left_shift and right_shift
+case("bitwise_invert", _INTS)
+case("bitwise_invert", numpy.array([0, 1, 200], dtype=numpy.uint8))
+case("bitwise_invert", numpy.array([True, False]))
+for _name in ("bitwise_left_shift", "bitwise_right_shift"):
+    case(_name, numpy.array([[1], [5], [8]]), numpy.array([0, 1, 3]))
+    case(_name, numpy.array([3, 7, 200], dtype=numpy.uint8), 2)
 
 # -- elementwise functions that are not ufuncs --------------------------------------------------
 for _name in ("real", "imag", "angle"):
@@ -760,6 +777,17 @@ case("isclose", F(3), F(3) * 0 + 0.5, kw=dict(atol=0.3))
 case("isclose", SPECIAL, SPECIAL, kw=dict(equal_nan=True))
 case("isclose", SPECIAL, 0.0)
 case("isclose", F32(3), F(3))
+# (fixed inputs: drawing from _rng here would change every later case's)
+_X34 = numpy.linspace(-2.0, 2.0, 12).reshape(3, 4)
+case("allclose", _X34, _X34 * (1 + 1e-9))
+case("allclose", _X34, _X34 + 0.1)
+case("allclose", _X34[0], 0.5, kw=dict(atol=3.0))
+case("allclose", SPECIAL, SPECIAL, kw=dict(equal_nan=True))
+case("allclose", _X34[0].astype(numpy.float32), 0.5)
+for _name in ("iscomplex", "isreal", "iscomplexobj", "isrealobj"):
+    case(_name, _X34)
+    case(_name, numpy.array([1.0 + 1.0j, 2.0, -0.5j]))
+    case(_name, numpy.array([1, 2, -3]))
 for _name in ("round", "around"):
     case(_name, F(3, 4) * 10)
     case(_name, F(3, 4) * 10, 1)
@@ -1229,6 +1257,13 @@ NOT_ARRAY_FUNCTIONS = {
     "linalg.MULTIMETHODS": "the dict of linalg's multimethods, by name",
     "linalg.multimethod": "the helper that declares linalg's multimethods",
     "fft.MULTIMETHODS": "the dict of fft's multimethods, by name",
+    **{name: "an array API dtype (NumPy's)" for name in (
+        "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+        "float32", "float64", "complex64", "complex128")},
+    **{name: "reads dtypes (tests/test_array_api_names.py)" for name in (
+        "finfo", "iinfo", "result_type", "can_cast", "isdtype", "promote_types")},
+    "r_": "an index-expression concatenator (np.r_[x, 0, 1:3]): tests/test_autograd_parity.py",
+    "c_": "an index-expression concatenator (np.c_[x, y]): tests/test_autograd_parity.py",
 }
 
 

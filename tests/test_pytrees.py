@@ -4,7 +4,7 @@ Every derivative of a container is checked against central finite differences
 of the same function, leaf by leaf, on NumPy and on multi-chunk Dask, in both
 modes and to order 2 (Hessian blocks).
 """
-from collections import namedtuple
+from collections import Counter, OrderedDict, defaultdict, namedtuple
 
 import numpy
 import pytest
@@ -255,6 +255,77 @@ def test_argnum_is_autograds_spelling():
     f = lambda x, y: np.sum(x * y * y)  # noqa: E731
     numpy.testing.assert_allclose(udiff.grad(f, argnum=1)(V, V), 2 * V * V)
     numpy.testing.assert_allclose(udiff.jacobian(f, argnum=0)(V, V), V * V)
+
+
+# -- dict subclasses (issue 18): containers, as in JAX --------------------------------------
+class Config(dict):
+    """A dict subclass whose constructor takes other arguments, with an attribute."""
+
+    def __init__(self, scale, **items):
+        super().__init__(**items)
+        self.scale = scale
+
+
+class Ordered(OrderedDict):
+    pass
+
+
+DICT_KINDS = {
+    "OrderedDict": lambda **kw: OrderedDict([("w", kw["w"]), ("b", kw["b"])]),
+    "OrderedDict_reversed": lambda **kw: OrderedDict([("b", kw["b"]), ("w", kw["w"])]),
+    "defaultdict": lambda **kw: defaultdict(list, kw),
+    "Counter": lambda **kw: Counter(kw),
+    "subclass_with_its_own_constructor": lambda **kw: Config(2.0, **kw),
+    "OrderedDict_subclass": lambda **kw: Ordered([("w", kw["w"]), ("b", kw["b"])]),
+}
+
+
+@pytest.mark.parametrize("kind", list(DICT_KINDS))
+def test_dict_subclasses_are_containers(kind, inner):
+    make = DICT_KINDS[kind]
+
+    def f(p):
+        return np.sum(np.sin(p["w"]) * p["b"])
+
+    p = make(w=chunked(W, inner), b=chunked(V, inner))
+    g = udiff.grad(f, inner=inner)(p)
+    assert type(g) is type(p) and set(g) == set(p)
+    if isinstance(p, OrderedDict):
+        assert list(g) == list(p)  # its order (other dicts: sorted keys, as JAX's)
+    numpy.testing.assert_allclose(compute(g["w"]), numpy.cos(W) * V)
+    numpy.testing.assert_allclose(compute(g["b"]), numpy.sin(W).sum(axis=0))
+    assert_tree_close(g, numeric_grad(f, make(w=W, b=V)))
+    if isinstance(p, defaultdict):
+        assert g.default_factory is list
+    if isinstance(p, Config):
+        assert g.scale == 2.0
+    # forward mode and second order keep the container too
+    t = udiff.tree_map(numpy.ones_like, make(w=W, b=V))
+    _, jt = udiff.jvp(f, (p,), (t,), inner=inner)
+    numpy.testing.assert_allclose(compute(jt), sum(numpy.sum(compute(a) * 1.0)
+                                                   for a in udiff.tree_leaves(g)))
+    h = udiff.hessian(f, inner=inner)(p)
+    assert type(h) is type(p) and type(h["w"]) is type(p)
+
+
+def test_ordered_dict_structure_includes_its_order():
+    a = OrderedDict([("w", 1.0), ("b", 2.0)])
+    b = OrderedDict([("b", 2.0), ("w", 1.0)])
+    (la, da), (lb, db) = udiff.tree_flatten(a), udiff.tree_flatten(b)
+    assert la == [1.0, 2.0] and lb == [2.0, 1.0] and da != db
+    assert da != udiff.tree_flatten(dict(a))[1]  # a dict is another structure (as JAX)
+    assert "OrderedDict({'w': *, 'b': *})" in repr(da)
+    d = udiff.tree_map(lambda v: v * 10, defaultdict(int, {"x": 1, "y": [2]}))
+    assert type(d) is defaultdict and d.default_factory is int and d == {"x": 10, "y": [20]}
+
+
+def test_grad_of_an_ordered_dict_matches_the_dict_one():
+    p = OrderedDict([("w", W), ("layers", [V, OrderedDict(s=S)])])
+    g = udiff.grad(plain_loss)(p)
+    assert type(g) is OrderedDict and type(g["layers"][1]) is OrderedDict
+    assert list(g) == ["w", "layers"]
+    assert_tree_close(dict(g, layers=[g["layers"][0], dict(g["layers"][1])]),
+                      udiff.grad(plain_loss)(params()))
 
 
 # -- y.to(container) ---------------------------------------------------------------------

@@ -145,6 +145,37 @@ def test_functional_results_differentiate_again():
     numpy.testing.assert_allclose(h.value, 2 * numpy.cos(v) - v * numpy.sin(v))
 
 
+# -- what y.to(x) accepts ----------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+def test_to_without_variables_is_a_clear_error(inner, mode):
+    """Issue 18: y.to(None) and y.to([]) raised IndexError."""
+    x, backend = _leaf(numpy.array([1.0, 2.0]), inner, mode)
+    with ua.set_backend(backend, coerce=True):
+        y = np.sum(x * x)
+        with pytest.raises(TypeError, match=r"y.to\(None\): pass the variable.*np.asarray"):
+            y.to(None)
+        for empty in ([], (), {}, [[]], {"a": []}):
+            with pytest.raises(ValueError, match="holds no variable; pass at least one DiffArray"):
+                y.to(empty)
+        # None inside a container is an empty subtree (as in JAX), not an error
+        assert y.to([x, None])[1] is None
+
+
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+def test_to_a_constant_says_how_to_make_a_leaf(inner, mode):
+    """docs/guide/concepts.md: y.to(c) of a constant raises a TypeError that says how to make
+    a leaf."""
+    x, backend = _leaf(numpy.array([1.0, 2.0]), inner, mode)
+    c = chunked(numpy.array([1.0, 2.0]), inner)
+    with ua.set_backend(backend, coerce=True):
+        y = np.sum(x * c)
+        for bad, path in ((c, "x"), ([x, c], r"x\[1\]"), ({"w": c}, r"x\['w'\]"), (2.0, "x")):
+            with pytest.raises(TypeError, match=rf"{path} is a .*x = np.asarray\(data\)"):
+                y.to(bad)
+        with pytest.raises(TypeError, match="a constant: nothing was recorded for it"):
+            y.to(c)
+
+
 # -- 7. mixing inner backends ---------------------------------------------------------------
 def test_mixing_inner_backends_raises():
     import dask.array as da
@@ -164,6 +195,42 @@ def test_mixing_inner_backends_raises():
     with ua.set_backend(numpy_backend, coerce=True):
         with pytest.raises(TypeError, match="multiply on the numpy inner backend returned a dask"):
             a * da.ones(2, chunks=1)
+
+
+_MIXING_OPS = {
+    "mul": lambda a, b: a * b,
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "truediv": lambda a, b: a / b,
+    "pow": lambda a, b: a ** b,
+    "matmul": lambda a, b: a @ b,
+    "np.multiply": np.multiply,
+    "np.dot": np.dot,
+    "np.maximum": np.maximum,
+    "np.einsum": lambda a, b: np.einsum("i,i->i", a, b),
+    "np.stack": lambda a, b: np.stack([a, b]),
+    "np.where": lambda a, b: np.where(numpy.array([True, False]), a, b),
+    "np.linalg.norm": lambda a, b: np.linalg.norm([a, b]),
+}
+
+
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+@pytest.mark.parametrize("op", list(_MIXING_OPS))
+@pytest.mark.parametrize("first", ["dask", "numpy"])
+def test_mixing_inner_backends_raises_in_either_order(first, op, mode):
+    """Issue 18: a Dask leaf times a NumPy leaf (in that order) raised AttributeError
+    'NoneType' object has no attribute 'dtype'; every order, operation, mode and context
+    must give the TypeError that names both libraries."""
+    d, dask_backend = _leaf(numpy.array([1.0, 2.0]), udiff.dask_backend, mode)
+    n, numpy_backend = _leaf(numpy.array([3.0, 4.0]), udiff.numpy_backend, mode)
+    a, b = (d, n) if first == "dask" else (n, d)
+    for context in (None, dask_backend, numpy_backend):
+        with pytest.raises(TypeError, match="mixes inner backends.*(numpy|dask).*(dask|numpy)"):
+            if context is None:
+                _MIXING_OPS[op](a, b)
+            else:
+                with ua.set_backend(context, coerce=True):
+                    _MIXING_OPS[op](a, b)
 
 
 def test_same_inner_backend_in_two_backend_objects_mixes_fine():

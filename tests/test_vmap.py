@@ -104,6 +104,8 @@ CASES = _ufunc_cases() + [
     c("sinc", np.sinc, F23),
     c("round", lambda x: np.round(x, 1), F23),
     c("isclose", np.isclose, F23, F3),
+    c("iscomplex", np.iscomplex, ((2, 3), "c")),
+    c("isreal", np.isreal, ((2, 3), "c")),
     c("sort_complex", np.sort_complex, ((4,), "c"), dask=False),
     c("asarray", lambda x: np.asarray(x, dtype=numpy.float32), F23),
     c("array", np.array, F23),
@@ -471,7 +473,10 @@ FALLBACK = {
     "flatnonzero", "full", "geomspace", "identity", "in1d", "intersect1d", "isin",
     "lexsort", "linalg.lstsq", "linalg.multi_dot", "linspace", "logspace", "nonzero",
     "ones", "searchsorted", "setdiff1d", "setxor1d", "tri", "union1d", "unique", "zeros",
-    "fft.fftfreq", "fft.rfftfreq",
+    "fft.fftfreq", "fft.rfftfreq", "unique_all", "unique_counts", "unique_inverse",
+    "unique_values", "from_dlpack",
+    # tests whose result per example is one bool: the loop stacks them
+    "allclose", "iscomplexobj", "isrealobj",
 }
 
 

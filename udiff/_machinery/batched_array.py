@@ -50,6 +50,16 @@ class BatchedArray(Traced, level="frame"):
     size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
     T = property(lambda self: bind("numpy.transpose", (self,), {}), doc="The transpose.")
 
+    @property
+    def mT(self):
+        """Each example's matrix transpose: its last two axes swapped (``swapaxes``)."""
+        if self.ndim < 2:
+            raise ValueError(f"mT needs an array of at least 2 dimensions, not {self.ndim}")
+        return bind("numpy.swapaxes", (self, -1, -2), {})
+
+    device = property(lambda self: getattr(self.value, "device", "cpu"),
+                      doc="The device of the stacked values: their library's, else ``\"cpu\"``.")
+
     def __len__(self):
         if not self.shape:
             raise TypeError("len() of a 0-d batched array")
@@ -132,7 +142,7 @@ class BatchedArray(Traced, level="frame"):
         if kwargs.get("out") is not None:
             return NotImplemented
         kwargs.pop("out", None)
-        key = _registry._FROM_NUMPY.get(ufunc)
+        key = _registry._FROM_NUMPY.get(ufunc) or _registry.key_of_ufunc(ufunc)
         if key is None or method not in ("__call__", "reduce", "accumulate"):
             return NotImplemented
         return bind(key if method == "__call__" else f"{key}.{method}", inputs, kwargs)

@@ -80,6 +80,53 @@ class DiffArray(Traced, level="_backend"):
         lambda self: bind("numpy.transpose", (self,), {}), doc="The transpose."
     )
 
+    # -- the array API's attributes ---------------------------------------------
+    @property
+    def mT(self):
+        """The matrix transpose: the last two axes swapped (``swapaxes``, differentiable)."""
+        if self.ndim < 2:
+            raise ValueError(f"mT needs an array of at least 2 dimensions, not {self.ndim}")
+        return bind("numpy.swapaxes", (self, -1, -2), {})
+
+    @property
+    def device(self):
+        """The device of the inner array: its library's (a CuPy array's), else ``"cpu"``
+        (NumPy's and Dask's arrays)."""
+        return getattr(self.value, "device", "cpu")
+
+    def to_device(self, device, /, *, stream=None):
+        """This array, on ``device``: itself where it already is there.
+
+        udiff does not move arrays between devices (that would change their inner
+        library): make them on the device they are needed on.
+
+        Raises
+        ------
+        ValueError
+            If ``device`` is not this array's device.
+        """
+        if device == self.device:
+            return self
+        raise ValueError(
+            f"udiff cannot move a DiffArray from device {self.device!r} to {device!r}: "
+            "differentiate on the inner backend of that device (udiff.cupy_backend for a "
+            "GPU) and make the arrays there")
+
+    def __dlpack__(self, **kwargs):
+        """The inner array's DLPack capsule: its value, detached from the graph (a
+        constant, as ``numpy.asarray(x)``; inside a function being differentiated, an
+        error for an array that depends on the variables)."""
+        value = _concrete(self, "__dlpack__() (DLPack export)")
+        export = getattr(value, "__dlpack__", None)
+        if export is None:
+            raise TypeError(f"the inner {type(value).__module__}.{type(value).__name__} of "
+                            "this DiffArray has no DLPack interface")
+        return export(**kwargs)
+
+    def __dlpack_device__(self):
+        """The inner array's DLPack device: ``(device type, device id)``."""
+        return self.value.__dlpack_device__()
+
     def __len__(self):
         return len(self.value)
 
@@ -238,7 +285,7 @@ class DiffArray(Traced, level="_backend"):
         if kwargs.get("out") is not None:
             return NotImplemented
         kwargs.pop("out", None)
-        key = _registry._FROM_NUMPY.get(ufunc)
+        key = _registry._FROM_NUMPY.get(ufunc) or _registry.key_of_ufunc(ufunc)
         if key is None:
             return NotImplemented
         if method == "__call__":
@@ -397,6 +444,7 @@ def apply(backend, key, args, kwargs):
     """
     parents = []
     raw = args
+    lists = None  # the positions of list or tuple arguments that hold DiffArrays
     for i, a in enumerate(args):
         t = type(a)
         if t is DiffArray:
@@ -412,10 +460,19 @@ def apply(backend, key, args, kwargs):
                 if raw is args:
                     raw = list(args)
                 raw[i] = value
+                lists = [i] if lists is None else lists + [i]
     if kwargs:
         for a in kwargs.values():
             if type(a) is DiffArray or type(a) in _SEQ and _holds_diffarray(a):
                 return apply(backend, key, *_positional(key, args, kwargs))
+    if lists is not None:
+        known = _WHOLE.get(key, _UNKNOWN)
+        for i in lists:
+            if known.get(i) is not False:  # (stack, concatenate... take their lists apart)
+                converted = _array_likes(backend, key, args, kwargs, lists)
+                if converted is not None:
+                    return apply(backend, key, converted, kwargs)
+                break
     func = backend._impls.get(key)
     if func is None:
         func = backend._impl(key)
@@ -502,6 +559,53 @@ def _fill_defaults_before_arrays(bound):
     for p in params[:max(tracked, default=0)]:
         if p.name not in bound.arguments and p.default is not p.empty:
             bound.arguments[p.name] = p.default
+
+
+# The functions that turn a (nested) list of DiffArrays into an array: their rules take
+# the list apart (udiff.rules.shape).
+_SEQUENCE_TO_ARRAY = frozenset({"numpy.asarray", "numpy.array"})
+_UNKNOWN = {}
+
+
+def _array_likes(backend, key, args, kwargs, positions):
+    """``args`` with each list or tuple of DiffArrays that ``key`` takes as one array
+    (NumPy's array-like: ``norm([x, y])``, ``sin([x, 1.0])``) made an array by a recorded
+    ``asarray``; None where there is none.
+
+    Functions that take a sequence of arrays (``stack``, ``concatenate``) declare its
+    elements, not the list, as arrays, and keep it.  Which positions a function takes
+    whole is found once (from its declaration) and kept.
+    """
+    out = None
+    for i in positions:
+        if _whole(key, args, kwargs, i):
+            out = list(args) if out is None else out
+            out[i] = apply(backend, "numpy.asarray", (args[i],), {})
+    return None if out is None else tuple(out)
+
+
+# key -> {position: whether the function takes a list there as one array}
+_WHOLE = {key: {0: False} for key in _SEQUENCE_TO_ARRAY}
+
+
+def _whole(key, args, kwargs, i):
+    """Whether ``key`` takes its argument ``i`` (a list or tuple) as one array-like (also
+    used by vmap's frames)."""
+    known = _WHOLE.get(key)
+    if known is None:
+        known = _WHOLE[key] = {}
+    whole = known.get(i)
+    if whole is None:
+        whole = known[i] = _takes_whole(key, args, kwargs, i)
+    return whole
+
+
+def _takes_whole(key, args, kwargs, i):
+    try:
+        marked = _registry.function(key).arg_extractor(*args, **kwargs)
+    except Exception:  # not a declared function (a custom rule's key), or a bad call
+        return False
+    return any(isinstance(d, ua.Dispatchable) and d.value is args[i] for d in marked)
 
 
 def _wrap_constant(backend, value):

@@ -72,6 +72,38 @@ def namespace():
     return _NAMESPACE[0]
 
 
+# Functions that find the key of another package's ufunc (SciPy's), registered by the
+# namespace that declares its functions (udiff.scipy.special): the machinery imports
+# no such package.  Each takes a ufunc and returns a key, or None when the ufunc is
+# not its package's; it may raise, naming a function of its package that udiff lacks.
+_UFUNC_RESOLVERS = []
+
+
+def register_ufunc_resolver(resolver):
+    """Let ``resolver(ufunc)`` name the key of ufuncs that are not NumPy's.
+
+    ``DiffArray.__array_ufunc__`` (and a batched array's) asks the resolvers about a
+    ufunc it finds no key for; the key found is remembered with NumPy's.
+    """
+    _UFUNC_RESOLVERS.append(resolver)
+
+
+def key_of_ufunc(ufunc):
+    """The key of a ufunc that is not NumPy's (``scipy.special.erf``), or None.
+
+    Raises
+    ------
+    NotImplementedError
+        From a resolver, naming a function of its package that udiff lacks.
+    """
+    for resolver in _UFUNC_RESOLVERS:
+        key = resolver(ufunc)
+        if key is not None:
+            _FROM_NUMPY[ufunc] = key
+            return key
+    return None
+
+
 def key_of_call(method, args):
     """The key of a uarray multimethod call, and the arguments without a ufunc.
 

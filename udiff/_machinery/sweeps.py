@@ -397,18 +397,43 @@ def _nones(arg):
 # -- the user-facing entry point -------------------------------------------------
 
 
+_MAKE_A_LEAF = (
+    "make the variable a leaf inside the `with ua.set_backend(udiff.DiffArrayBackend(...), "
+    "coerce=True)` block, e.g. x = np.asarray(data) with udiff.numpy as np, compute y from "
+    "that x, then call y.to(x) (or use the functional API: udiff.grad(f)(data))"
+)
+
+
+def _not_a_variable(leaf, path="x"):
+    """The TypeError for ``y.to(leaf)`` where ``leaf`` is not a DiffArray."""
+    kind = f"{type(leaf).__module__}.{type(leaf).__qualname__}"
+    if hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
+        what = (f"{path} is a {kind}, a constant: nothing was recorded for it, so nothing "
+                "depends on it")
+    else:
+        what = f"{path} is a {kind}"
+    return TypeError(f"y.to(x) differentiates with respect to DiffArrays, but {what}; "
+                     f"{_MAKE_A_LEAF}")
+
+
+def _no_variables(x):
+    """The error for ``y.to(x)`` where ``x`` holds no variable (None, [], {}...)."""
+    if x is None:
+        return TypeError(f"y.to(None): pass the variable to differentiate with respect to, "
+                         f"a DiffArray (or a list, tuple or dict of them); {_MAKE_A_LEAF}")
+    return ValueError(f"y.to({x!r}): the {type(x).__name__} holds no variable; pass at least "
+                      "one DiffArray leaf, e.g. y.to(x) or y.to([x1, x2])")
+
+
 def _check_variable(x):
     if type(x) is not DiffArray:
-        raise TypeError(
-            f"can only differentiate with respect to a DiffArray made under "
-            f"DiffArrayBackend, not {type(x).__name__}; create it inside the "
-            "`with ua.set_backend(...)` block, e.g. with np.asarray"
-        )
+        raise _not_a_variable(x)
     if np.dtype(x.dtype).kind not in "fc":
         raise TypeError(
             f"cannot differentiate with respect to an array of dtype {x.dtype}: variables must "
-            "be floating-point or complex (as in JAX and autograd); convert it first, e.g. "
-            "np.asarray(x, dtype=float)"
+            "be floating-point or complex (as in JAX and autograd); make the leaf a float array: "
+            "x = np.asarray(data, dtype=float) (or convert an existing x: np.asarray(x, "
+            "dtype=float))"
         )
 
 
@@ -475,7 +500,7 @@ def _finish(backend, g, x, batch, recorded):
 def differentiate(y, x, grad_variables, jacobian, create_graph, chunk_size, mode=None):
     """Implements :meth:`DiffArray.to`; ``mode`` overrides the backend's."""
     if type(x) is not DiffArray and not (
-            type(x) in _SEQ and all(type(v) is DiffArray for v in x)):
+            type(x) in _SEQ and x and all(type(v) is DiffArray for v in x)):
         return _differentiate_container(
             y, x, grad_variables, jacobian, create_graph, chunk_size, mode)
     backend = y._backend
@@ -522,12 +547,11 @@ def _differentiate_container(y, x, grad_variables, jacobian, create_graph, chunk
     A top-level list or tuple still gives a tuple (as for a sequence of variables).
     """
     leaves, paths, treedef = tree_flatten_with_paths(x, "x")
+    if not leaves:
+        raise _no_variables(x)
     for leaf, path in zip(leaves, paths):
         if type(leaf) is not DiffArray:
-            raise TypeError(
-                f"can only differentiate with respect to DiffArrays, but {path} is a "
-                f"{type(leaf).__module__}.{type(leaf).__qualname__}"
-            )
+            raise _not_a_variable(leaf, path)
     seeds = grad_variables
     if grad_variables is not None and (mode or y._backend.mode) == "jvp":
         seeds, seeds_def = tree_flatten(grad_variables)

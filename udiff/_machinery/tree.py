@@ -7,6 +7,8 @@ returns derivatives in the same containers, as JAX does: ``grad(f)(params)``
 of a dict ``params`` is a dict.  Dicts are flattened in sorted key order
 (JAX's order); ``None`` is an empty container (no leaves).
 """
+import collections
+
 __all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "register_pytree_node"]
 
 # type -> (flatten(obj) -> (children, aux), unflatten(aux, children) -> obj)
@@ -92,7 +94,61 @@ def _describe(treedef):
         return "(" + ", ".join(inner) + ("," if len(inner) == 1 else "") + ")"
     if treedef.kind is type(None):
         return "None"
+    if treedef.kind not in _NODES and issubclass(treedef.kind, dict):
+        keys = _dict_keys(treedef)
+        return f"{treedef.kind.__qualname__}(" + "{" + ", ".join(
+            f"{k!r}: {v}" for k, v in zip(keys, inner)) + "})"
     return f"{treedef.kind.__qualname__}(" + ", ".join(inner) + ")"
+
+
+# Dict subclasses are containers: as in JAX, an OrderedDict keeps its keys' order (its
+# structure includes it) and a defaultdict its default_factory; other subclasses (leaves
+# to JAX) are flattened as dicts (sorted keys).  A subclass is rebuilt without calling its
+# constructor (whose signature may be its own), its instance attributes as they were.
+def _dict_node(obj):
+    kind = type(obj)
+    keys = tuple(obj) if isinstance(obj, collections.OrderedDict) else tuple(sorted(obj))
+    factory = obj.default_factory if isinstance(obj, collections.defaultdict) else None
+    attrs = _Static(getattr(obj, "__dict__", None) or {})
+    return kind, (keys, factory, attrs), [obj[k] for k in keys], [f"[{k!r}]" for k in keys]
+
+
+def _dict_keys(treedef):
+    return treedef.aux[0]
+
+
+def _dict_build(treedef, children):
+    kind = treedef.kind
+    keys, factory, attrs = treedef.aux
+    pairs = zip(keys, children)
+    if kind is collections.OrderedDict:
+        return collections.OrderedDict(pairs)
+    if kind is collections.defaultdict:
+        return collections.defaultdict(factory, pairs)
+    out = kind.__new__(kind)
+    if isinstance(out, collections.defaultdict):
+        out.default_factory = factory
+    (collections.OrderedDict if isinstance(out, collections.OrderedDict) else dict).update(
+        out, pairs)
+    if attrs.items:
+        out.__dict__.update(attrs.items)
+    return out
+
+
+class _Static:
+    """A dict subclass's instance attributes, kept as they are (not differentiated): equal
+    when the names are, so that two instances with the same keys have one structure."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = dict(items)
+
+    def __eq__(self, other):
+        return isinstance(other, _Static) and self.items.keys() == other.items.keys()
+
+    def __hash__(self):
+        return hash(tuple(sorted(map(str, self.items))))
 
 
 def _node_of(obj):
@@ -111,6 +167,8 @@ def _node_of(obj):
         return kind, aux, children, [f"<{i}>" for i in range(len(children))]
     if isinstance(obj, tuple) and hasattr(kind, "_fields"):  # a named tuple
         return kind, None, list(obj), [f".{f}" for f in kind._fields]
+    if isinstance(obj, dict):
+        return _dict_node(obj)
     return None
 
 
@@ -217,6 +275,8 @@ def _build(treedef, it):
         return None
     if kind in _NODES:
         return _NODES[kind][1](treedef.aux, children)
+    if issubclass(kind, dict):
+        return _dict_build(treedef, children)
     return kind(*children)  # a named tuple
 
 

@@ -97,6 +97,10 @@ def batch(frame, key, args, kwargs):
         args, kwargs = _by_position(key, args, kwargs)
         kw_batched = any(b for b in _unbatched(kwargs.values(), frame)[0])
     batched, values = _unbatched(args, frame)
+    if tuple in map(type, batched) and key not in _SEQUENCE_TO_ARRAY:
+        converted = _array_likes(key, args, kwargs, batched)
+        if converted is not None:
+            return batch(frame, key, converted, kwargs)
     rule = _registry._BATCH.get(key)
     if rule is not None and not kw_batched:
         out = rule(frame.size, batched, *values, **kwargs)
@@ -108,6 +112,22 @@ def batch(frame, key, args, kwargs):
         except BatchingConversionError:
             pass  # the default needs constants: loop over the examples instead
     return fallback(key, frame, args, kwargs)
+
+
+_SEQUENCE_TO_ARRAY = _diff_array._SEQUENCE_TO_ARRAY
+
+
+def _array_likes(key, args, kwargs, batched):
+    """``args`` with each list holding batched arrays that ``key`` takes as one array-like
+    (``norm([x, x + 2])``, ``sin([x, 1.0])``) made one batched array by ``asarray``; None
+    where there is none.  (A rule would take such a list for an array whose first axis
+    is the list's, not the batch.)"""
+    out = None
+    for i, (a, b) in enumerate(zip(args, batched)):
+        if type(b) is tuple and _diff_array._whole(key, args, kwargs, i):
+            out = list(args) if out is None else out
+            out[i] = call("numpy.asarray", a)
+    return None if out is None else tuple(out)
 
 
 def _by_position(key, args, kwargs):

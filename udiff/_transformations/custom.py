@@ -40,6 +40,7 @@ the traced operations are udiff's own.
 """
 import functools
 import inspect
+import threading
 import warnings
 
 import numpy as np
@@ -141,6 +142,34 @@ class _Call:
         return tuple(out)
 
 
+_INLINED = threading.local()
+
+
+def _inlined():
+    """The custom functions whose fwd is being re-run for a rule, on this thread."""
+    stack = getattr(_INLINED, "stack", None)
+    if stack is None:
+        stack = _INLINED.stack = []
+    return stack
+
+
+class _inlining:  # noqa: N801 - a context
+    """While ``fwd`` of ``f`` re-runs recorded for a derivative of higher order (a recorded
+    reverse sweep, forward over reverse), a call of ``f`` inside it runs ``f``'s body: a
+    node of ``f`` there would need a forward rule that a custom_vjp lacks."""
+
+    __slots__ = ("f",)
+
+    def __init__(self, f):
+        self.f = f
+
+    def __enter__(self):
+        _inlined().append(self.f)
+
+    def __exit__(self, *exc):
+        _inlined().pop()
+
+
 class _CustomFunction:
     """A Python function whose call on DiffArrays is one node with rules of its own."""
 
@@ -200,6 +229,10 @@ class _CustomFunction:
         if top is not None and top.batches:
             return self._batch(args, top)
         dynamic = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
+        if top is not None and self in _inlined():
+            # fwd calling this function (JAX's idiom), re-run for a derivative of a
+            # higher order: its body, whose operations that derivative goes through.
+            return self.fun(*args)
         if top is None or type(top) is _UserCode and _constants(args):
             # No DiffArray, or only the constants that user code of a custom call runs
             # on (fwd calling its own function, JAX's idiom): nothing differentiates it.
@@ -538,7 +571,7 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
             # The residuals, recorded from the inputs, so that the cotangent
             # is a function of them: a second derivative goes through bwd.
             call.reversed = True
-            with _backend_set(call.backend):
+            with _backend_set(call.backend), _inlining(self):
                 _, residuals = self._split_fwd(self.fwd(*call.arguments(args)))
         else:
             residuals = call.residuals
@@ -605,11 +638,11 @@ class custom_vjp(_CustomFunction):  # noqa: N801  (JAX's name)
                 f"can't apply forward-mode differentiation (jvp) to the custom_vjp function "
                 f"{self.__name__}: it has a reverse-mode rule only; use reverse mode (grad, "
                 "vjp, jacrev), or define it with udiff.custom_jvp (forward over reverse, as in "
-                f"hessian, works where fwd computes the output without calling "
-                f"{self.__name__} itself)"
+                "hessian, works)"
             )
         # Forward over reverse (hessian, hvp): the tangent of fwd's body, as JAX.
-        return self._body_jvp(lambda *a: self.fwd(*a)[0], index, t, ans, args, call)
+        with _inlining(self):
+            return self._body_jvp(lambda *a: self.fwd(*a)[0], index, t, ans, args, call)
 
 
 class custom_jvp(_CustomFunction):  # noqa: N801  (JAX's name)

@@ -225,15 +225,25 @@ def _variable(leaf, path, backend):
         raise TypeError(
             f"cannot differentiate with respect to {path()}, a {_type_name(leaf)}: the leaves "
             "of a differentiated argument must be arrays or numbers (containers: dict, list, "
-            "tuple, named tuple, None, or a class registered with udiff.register_pytree_node)"
+            "tuple, named tuple, None, dict subclasses such as OrderedDict, or a class "
+            "registered with udiff.register_pytree_node)"
         )
     if np.dtype(value.dtype).kind not in "fc":
         raise TypeError(
             f"cannot differentiate with respect to {path()}, of dtype {value.dtype}: variables "
-            "must be floating-point or complex (as in JAX and autograd); pass it as a float "
-            "array, or leave it out of argnums"
+            "must be floating-point or complex (as in JAX and autograd); convert it first: "
+            f"{_as_float(path())}, or leave it out of argnums"
         )
     return value
+
+
+def _as_float(path):
+    """The one-line fix for an integer or boolean variable at ``path``."""
+    try:  # the place itself where it is an expression (x, p['w'], params.layers[0])
+        compile(path, "<path>", "eval")
+    except SyntaxError:
+        path = "x"
+    return f"np.asarray({path}, dtype=float)"
 
 
 def _output(f, leaf, path, backend):

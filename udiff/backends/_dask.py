@@ -456,11 +456,23 @@ def _tensordot(a, b, axes=2):
     return da.tensordot(_no_empty_chunks(a), _no_empty_chunks(b), axes=axes)
 
 
-def _reshape(a, newshape, order="C"):
+def _shape_tuple(shape):
+    """``shape`` as NumPy reads a reshape's shape: an integer (a Python or NumPy integer,
+    a 0-d integer array) or a sequence of them, as a tuple of Python ints.  Dask's own
+    reshape wants a tuple and fails on an integer (``'int' object is not iterable``)."""
+    if getattr(shape, "ndim", None) == 0 or not hasattr(shape, "__iter__"):
+        return (operator.index(shape),)
+    return tuple(operator.index(n) for n in shape)
+
+
+def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     import dask.array as da
 
     if order not in ("C", None):
         raise NotImplementedError(f"reshape with order={order!r} on the dask inner backend")
+    if shape is None:  # NumPy < 2.1 called it newshape
+        shape = newshape
+    newshape = _shape_tuple(shape)
     a = da.asarray(a)
     if a.size == 0:  # Dask's reshape fails on empty arrays; their reshape has no data to move
         return da.zeros(np.empty(a.shape, dtype=bool).reshape(newshape).shape, dtype=a.dtype)

@@ -21,6 +21,7 @@ Examples
 import numpy as _np
 
 from . import (
+    _array_api,
     _from_signatures as _api,
     _value_dependent as _array_composites,
     _composites,
@@ -29,6 +30,7 @@ from . import (
     _quantiles,
 )
 from ._declare import ndarray, ufunc
+from ._index_tricks import r_, c_
 from . import linalg, fft  # noqa: F401
 
 _NAMES = {**_api.NAMES, **_mm.MULTIMETHODS, **_composites.MULTIMETHODS, **_quantiles.MULTIMETHODS,
@@ -39,10 +41,14 @@ _ALIASES = {
     "atan": "arctan", "acosh": "arccosh", "asinh": "arcsinh", "atanh": "arctanh",
     "atan2": "arctan2", "pow": "power", "degrees": "rad2deg", "radians": "deg2rad",
     "concat": "concatenate", "permute_dims": "transpose", "around": "round",
-    "row_stack": "vstack", "bitwise_not": "invert",
+    "row_stack": "vstack", "bitwise_not": "invert", "bitwise_invert": "invert",
+    "bitwise_left_shift": "left_shift", "bitwise_right_shift": "right_shift",
 }
 _NAMES.update({alias: _NAMES[name] for alias, name in _ALIASES.items()})
 globals().update(_NAMES)
+# The array API's dtypes (NumPy's own) and functions that read dtypes (no derivative).
+globals().update(_array_api.DTYPES)
+globals().update(_array_api.FUNCTIONS)
 dtype = _np.dtype
 errstate = _np.errstate
 pi = _np.pi
@@ -51,4 +57,6 @@ inf = _np.inf
 nan = _np.nan
 newaxis = None
 
-__all__ = sorted(_NAMES) + ["ndarray", "ufunc", "dtype", "errstate", "pi", "e", "inf", "nan", "newaxis"]
+__all__ = (sorted(_NAMES) + sorted(_array_api.DTYPES) + sorted(_array_api.FUNCTIONS)
+           + ["ndarray", "ufunc", "dtype", "errstate", "pi", "e", "inf", "nan", "newaxis",
+              "r_", "c_"])

@@ -548,8 +548,11 @@ def _nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     count = _count(ok, a, axis, True)
     centered = unp.where(ok, a - unp.nansum(a, axis=axis, keepdims=True) / count, 0.0)
     dof = _count(ok, a, axis, keepdims) - ddof
+    # |centered|**2: real for complex input, as NumPy's (and var's)
+    squared = (_mm.real(centered * unp.conj(centered)) if _dtype(a).kind == "c"
+               else centered * centered)
     # NaN where ddof leaves no degrees of freedom, as NumPy's value and var's derivative
-    return unp.sum(centered * centered, axis=axis, keepdims=keepdims) / unp.where(
+    return unp.sum(squared, axis=axis, keepdims=keepdims) / unp.where(
         dof > 0, dof, _np.nan)
 
 
@@ -721,7 +724,14 @@ def correlate(a, v, mode="valid"):
 
 
 # -- array-API products and shapes --------------------------------------------------------------
-@_create(_replace_first_two, default=lambda x1, x2, axis=-1: unp.sum(unp.conj(x1) * x2, axis=axis))
+def _vecdot(x1, x2, axis=-1):
+    """``sum(conj(x1) * x2)`` in the product's dtype: integers keep theirs, as in NumPy's
+    ``vecdot`` (``sum`` alone would widen ``uint8`` to ``uint64``)."""
+    product = unp.conj(x1) * x2
+    return unp.sum(product, axis=axis, dtype=product.dtype)
+
+
+@_create(_replace_first_two, default=_vecdot)
 def vecdot(x1, x2, axis=-1):
     """Vector dot product along an axis, conjugating the first (``numpy.vecdot``)."""
     return (_array(x1), _array(x2))

@@ -447,9 +447,11 @@ def tensordot(x1, x2, /, *, axes=2):
 
 def _vecdot(x1, x2, /, *, axis=-1):
     """``sum(conj(x1) * x2)`` over each operand's own ``axis``, as NumPy's gufunc (never Dask's
-    gufunc, which needs the summed axis in one chunk)."""
+    gufunc, which needs the summed axis in one chunk), in the product's dtype: integers keep
+    theirs (``sum`` alone would widen ``uint8`` to ``uint64``)."""
     x1, x2 = (_np_api.moveaxis(x, axis, -1) for x in (x1, x2))
-    return _np_api.sum(_np_api.conj(x1) * x2, axis=-1)
+    product = _np_api.conj(x1) * x2
+    return _np_api.sum(product, axis=-1, dtype=product.dtype)
 
 
 @_create(_replace_first_two, default=_vecdot)

@@ -95,6 +95,9 @@ defvjp(_mm.sinc, lambda ans, x: lambda g: g * _sinc_deriv(ans, x))
 defjvp(_mm.sinc, lambda t, ans, x: t * _sinc_deriv(ans, x))
 defvjp(_mm.copy, lambda ans, x, *a, **k: lambda g: g)
 defjvp(_mm.copy, lambda t, ans, x, *a, **k: t)
+# from_dlpack of one of udiff's arrays holds its values (of another library's: a constant).
+defvjp(unp.from_dlpack, lambda ans, x, *a, **k: lambda g: g)
+defjvp(unp.from_dlpack, lambda t, ans, x, *a, **k: t)
 
 def _astype_vjp(ans, x, dtype, *args, **kwargs):
     kind = np.dtype(dtype).kind
@@ -315,3 +318,5 @@ defjvp(unp.arange, *(_arange_jvp(i) for i in range(3)))
 
 # Piecewise constant (round), boolean (isclose), or independent of every input's values.
 defnondiff(_mm.round, _mm.isclose, _mm.empty_like, _mm.empty, _mm.identity, _mm.tri)
+# Tests of values or dtypes: boolean arrays, or plain bools (allclose on NumPy, iscomplexobj).
+defnondiff(unp.allclose, unp.iscomplex, unp.isreal, unp.iscomplexobj, unp.isrealobj)

@@ -202,21 +202,45 @@ def _centered(x, axis):
     return x - np.sum(x, axis=normalize_axes(axis, ndim(x)), keepdims=True) * _per(_count(x, axis))
 
 
+def _is_complex(x):
+    return np.dtype(x.dtype).kind == "c"
+
+
+def _centered_conj(x, axis):
+    """``conj(x - mean x)``: var = mean |x - mean x|**2 is real, and its derivative along
+    ``dx`` is ``2 Re(conj(x - mean x) dx) / (n - ddof)`` (the terms from the mean cancel).
+    So the gradient is the conjugate direction, as ``abs``'s (docs/conventions.md)."""
+    c = _centered(x, axis)
+    return np.conj(c) if _is_complex(x) else c
+
+
+def _real_cotangent(g):
+    """Only the real part of a cotangent of the (real) var/std carries a derivative."""
+    return np.real(g) if _is_complex(g) else g
+
+
+def _real_tangent(x, t):
+    """The tangent of a real output: its real part where the input is complex."""
+    return np.real(t) if _is_complex(x) else t
+
+
 def _var_vjp(ans, x, axis=None, ddof=0, keepdims=False, **kw):
     scale = 2.0 * _per(_count(x, axis) - ddof)
-    return lambda g: restore_reduced(g, x, axis, keepdims) * (scale * _centered(x, axis))
+    return lambda g: restore_reduced(_real_cotangent(g), x, axis, keepdims) * (
+        scale * _centered_conj(x, axis))
 
 
 def _var_jvp(t, ans, x, axis=None, ddof=0, keepdims=False, **kw):
     scale = 2.0 * _per(_count(x, axis) - ddof)
-    return np.sum(t * (scale * _centered(x, axis)), axis=_t_axes(x, axis), keepdims=keepdims)
+    return _real_tangent(x, np.sum(t * (scale * _centered_conj(x, axis)), axis=_t_axes(x, axis),
+                                   keepdims=keepdims))
 
 
 def _std_vjp(ans, x, axis=None, ddof=0, keepdims=False, **kw):
     scale = _per(_count(x, axis) - ddof)
 
     def vjp(g):
-        g = restore_reduced(g, x, axis, keepdims)
+        g = restore_reduced(_real_cotangent(g), x, axis, keepdims)
         sd = _keep(ans, x, axis, keepdims)
         return g * _std_partial(x, axis, scale, sd)
 
@@ -227,13 +251,13 @@ def _std_jvp(t, ans, x, axis=None, ddof=0, keepdims=False, **kw):
     scale = _per(_count(x, axis) - ddof)
     sd = _keep(ans, x, axis, keepdims)
     partial = _std_partial(x, axis, scale, sd)
-    return np.sum(t * partial, axis=_t_axes(x, axis), keepdims=keepdims)
+    return _real_tangent(x, np.sum(t * partial, axis=_t_axes(x, axis), keepdims=keepdims))
 
 
 def _std_partial(x, axis, scale, sd):
     """d std / dx: (x - mean) / ((n - ddof) std), NaN where std is 0 (the 0/0 JAX and
-    autograd give there; docs/conventions.md)."""
-    return np.where(sd == 0, np.nan, scale * _centered(x, axis) / np.where(sd == 0, 1.0, sd))
+    autograd give there; docs/conventions.md); conjugated for complex ``x``."""
+    return np.where(sd == 0, np.nan, scale * _centered_conj(x, axis) / np.where(sd == 0, 1.0, sd))
 
 
 defvjp(unp.var, _var_vjp)

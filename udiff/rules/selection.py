@@ -324,3 +324,11 @@ defnondiff(
 for _func in (unp.unique, unp.intersect1d, unp.setdiff1d, unp.setxor1d, unp.union1d):
     defvjp(_func, None, None)
     defjvp(_func, None, None)
+# So do the array API's: their values (output 0) have no rule; the indices, inverse
+# indices and counts are constants (piecewise constant in the input).
+defvjp(unp.unique_values, None)
+defjvp(unp.unique_values, None)
+for _func, _nout in ((unp.unique_all, 4), (unp.unique_counts, 2), (unp.unique_inverse, 2)):
+    defvjp((_func, 0), None)
+    defjvp((_func, 0), None)
+    defnondiff(*((_func, _i) for _i in range(1, _nout)))

@@ -43,10 +43,58 @@ def _identity_vjp(ans, x, *args, **kwargs):
     return lambda g: g
 
 
-defvjp(unp.asarray, _identity_vjp)
-defjvp(unp.asarray, lambda t, ans, x, *a, **k: t)
-defvjp(unp.array, _identity_vjp)
-defjvp(unp.array, lambda t, ans, x, *a, **k: t)
+# ... and of a (nested) list of DiffArrays and constants, ``np.array([x, y])``: the
+# cotangent of each element is its slice of the result's (after the batch axes), and
+# the tangent is the elements' tangents stacked, zeros for the constants.
+def _sequence_vjp(ans, x):
+    def vjp(g):
+        nb = nbatch(g, ans)
+
+        def part(seq, path):
+            return [part(a, path + (i,)) if type(a) in (list, tuple)
+                    else g[(slice(None),) * nb + path + (i,)] for i, a in enumerate(seq)]
+
+        return part(x, ())
+
+    return vjp
+
+
+def _sequence_jvp(t, ans, x):
+    leaves = []
+
+    def find(tree, seq):
+        for v, a in zip(tree, seq):
+            if type(v) is list:
+                find(v, a)
+            elif v is not None:
+                leaves.append((v, a))
+
+    find(t, x)
+    some, like = leaves[0]
+    batch = _batch(some, like)
+    nb = len(batch)
+    dtype = np.result_type(*[v.dtype for v, _ in leaves])
+
+    def stacked(tree, depth):
+        pieces = [stacked(v, depth + 1) if type(v) is list
+                  else np.zeros_like(some, dtype=dtype, shape=batch + shape(ans)[depth + 1:])
+                  if v is None else v for v in tree]
+        return np.stack(pieces, axis=nb)
+
+    return stacked(t, 0)
+
+
+def _array_vjp(ans, x, *args, **kwargs):
+    return _sequence_vjp(ans, x) if type(x) in (list, tuple) else lambda g: g
+
+
+def _array_jvp(t, ans, x, *args, **kwargs):
+    return _sequence_jvp(t, ans, x) if type(x) in (list, tuple) else t
+
+
+for _func in (unp.asarray, unp.array):
+    defvjp(_func, _array_vjp)
+    defjvp(_func, _array_jvp)
 
 
 # permutations of axes ----------------------------------------------------------------

@@ -28,11 +28,13 @@ Examples
 ...     print(y.to(x).value)   # the gradient of logsumexp is softmax
 [0.09003057 0.24472847 0.66524096]
 """
+import sys as _sys
 import textwrap as _textwrap
 
 import numpy as _numpy
 
 from . import _special_docs as _docs
+from .._machinery import registry as _registry
 from ..numpy import _from_signatures as _np, _handwritten as _mm
 from ..numpy._declare import generate as _generate
 
@@ -205,6 +207,28 @@ def _declare():
 
 _NAMES = _declare()
 globals().update(_NAMES)
+
+
+def _scipy_ufunc_key(ufunc):
+    """The key of SciPy's ufunc (``scipy.special.erf``), so that ``scipy.special.erf(x)`` on
+    a DiffArray runs udiff's ``erf`` and its rules; an error naming a SciPy ufunc udiff
+    lacks; None for a ufunc that is not SciPy's.
+
+    SciPy is not imported here: a ufunc of SciPy's reaches udiff only once SciPy is.
+    """
+    special = _sys.modules.get("scipy.special")
+    name = getattr(ufunc, "__name__", None)
+    if special is None or name is None or getattr(special, name, None) is not ufunc:
+        return None
+    if name not in _UFUNCS:
+        raise NotImplementedError(
+            f"udiff has no scipy.special.{name}, so it cannot be applied to udiff's arrays "
+            "(udiff.scipy.special.__all__ lists the special functions udiff differentiates); "
+            "apply it to x.value for a constant, or give it a derivative with udiff.custom_vjp")
+    return _NAMES[name].key
+
+
+_registry.register_ufunc_resolver(_scipy_ufunc_key)
 __all__ = sorted(_NAMES)
 # The functions are not Python functions, which doctest does not look into: their
 # docstrings' examples run (under --doctest-modules) from here.

@@ -11,7 +11,7 @@ from ._helpers import aligned, call, materialized
 
 # elementwise functions that are not ufuncs (extra arguments are options, not arrays)
 OTHERS = ["where", "astype", "copy", "real", "imag", "angle", "sinc", "round", "isclose",
-          "sort_complex"]
+          "iscomplex", "isreal", "sort_complex"]
 LIKE = ["zeros_like", "ones_like", "empty_like", "full_like"]
 
 
