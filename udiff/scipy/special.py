@@ -12,8 +12,9 @@ udiff's own implementations of ``logsumexp``, ``softmax`` and
 
 Orders and shape parameters that have no closed-form derivative (the ``n`` of
 ``jn``, ``yn`` and ``polygamma``, the ``v`` of ``iv``, ``a`` and ``b`` of
-``betainc``, ``a`` of ``gammainc``, the ``x`` of ``zeta``) are constants: differentiating with
-respect to them raises an error naming the function and the argument.
+``betainc``, ``a`` of ``gammainc``, the ``x`` of ``zeta``) are constants:
+differentiating with respect to them raises an error naming the function and
+the argument.
 ``logsumexp``'s derivative is 0 where every term is ``-inf`` (the
 log-semiring's zero: adding an empty term changes nothing), where JAX and
 autograd give NaN.

@@ -1189,9 +1189,9 @@ class multivariate_normal_gen:
         -------
         scalar or array
             ``log(pdf(x))``; with ``allow_singular``, ``-inf`` off the
-            support and NaN where ``cov`` is not positive semi-definite.  Broadcast over the arguments: a NumPy scalar
-            where SciPy gives one, else an array (a DiffArray, a Dask
-            array).
+            support and NaN where ``cov`` is not positive semi-definite.
+            Broadcast over the arguments: a NumPy scalar where SciPy gives
+            one, else an array (a DiffArray, a Dask array).
 
         Examples
         --------
@@ -1233,8 +1233,9 @@ class multivariate_normal_gen:
         -------
         scalar or array
             The density; with ``allow_singular``, 0 off the support and NaN
-            where ``cov`` is not positive semi-definite.  Broadcast over the arguments: a NumPy scalar where
-            SciPy gives one, else an array (a DiffArray, a Dask array).
+            where ``cov`` is not positive semi-definite.  Broadcast over the
+            arguments: a NumPy scalar where SciPy gives one, else an array (a
+            DiffArray, a Dask array).
 
         Examples
         --------
