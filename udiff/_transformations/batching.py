@@ -138,9 +138,15 @@ def _by_position(key, args, kwargs):
         bound = signature.bind(*args, **kwargs)
     except (AttributeError, TypeError, ValueError):
         return args, kwargs
-    bound.apply_defaults()
     positional = [p.name for p in signature.parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    # Positions up to the last one given, the skipped ones at their defaults; the
+    # parameters after it stay unset (a rule's extra positional None is not its default).
+    given = [i for i, name in enumerate(positional) if name in bound.arguments]
+    positional = positional[:given[-1] + 1] if given else []
+    for name in positional:
+        if name not in bound.arguments:
+            bound.arguments[name] = signature.parameters[name].default
     args = tuple(bound.arguments[name] for name in positional)
     kwargs = {k: v for k, v in bound.arguments.items() if k not in positional}
     for p in signature.parameters.values():
