@@ -20,6 +20,7 @@ import numpy as np
 from . import registry as _registry
 from .dispatch import Traced, bind
 from .operators import define_operators
+from .tree import register_leaf_type
 
 
 class BatchingConversionError(TypeError):
@@ -175,6 +176,7 @@ _DIRECT = {
 
 
 define_operators(BatchedArray, lambda self, key, args: bind(key, args, {}))
+register_leaf_type(BatchedArray)
 
 
 # -- the vmaps running in this thread ----------------------------------------------------

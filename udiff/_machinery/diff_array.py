@@ -9,6 +9,7 @@ import uarray as ua
 from . import registry as _registry
 from .dispatch import Traced, bind
 from .operators import define_operators
+from .tree import register_leaf_type
 
 _SEQ = (list, tuple)
 
@@ -393,6 +394,7 @@ LAZY = _Lazy()
 
 
 define_operators(DiffArray, lambda self, key, args: bind(key, args, {}))
+register_leaf_type(DiffArray)
 
 
 def _index_value(index):

@@ -9,6 +9,8 @@ of a dict ``params`` is a dict.  Dicts are flattened in sorted key order
 """
 import collections
 
+import numpy as np
+
 __all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "register_pytree_node"]
 
 # type -> (flatten(obj) -> (children, aux), unflatten(aux, children) -> obj)
@@ -151,25 +153,59 @@ class _Static:
         return hash(tuple(sorted(map(str, self.items))))
 
 
-def _node_of(obj):
-    """``(kind, aux, children, child names)`` of a container, or None for a leaf."""
+def _children_of(obj):
+    """``(kind, aux, children)`` of a container, or None for a leaf."""
     kind = type(obj)
+    if kind in _LEAF_TYPES:
+        return None
     if kind is dict:
         keys = sorted(obj)
-        return kind, tuple(keys), [obj[k] for k in keys], [f"[{k!r}]" for k in keys]
+        return kind, tuple(keys), [obj[k] for k in keys]
     if kind is list or kind is tuple:
-        return kind, None, list(obj), [f"[{i}]" for i in range(len(obj))]
+        return kind, None, list(obj)
     if obj is None:
-        return kind, None, [], []
+        return kind, None, []
     if kind in _NODES:
         children, aux = _NODES[kind][0](obj)
-        children = list(children)
-        return kind, aux, children, [f"<{i}>" for i in range(len(children))]
+        return kind, aux, list(children)
     if isinstance(obj, tuple) and hasattr(kind, "_fields"):  # a named tuple
-        return kind, None, list(obj), [f".{f}" for f in kind._fields]
+        return kind, None, list(obj)
     if isinstance(obj, dict):
-        return _dict_node(obj)
+        kind, aux, children, _ = _dict_node(obj)
+        return kind, aux, children
     return None
+
+
+def _names_of(obj, kind, aux, children):
+    """The path suffixes of a container's children (``['w']``, ``[0]``, ``.field``)."""
+    if kind is dict or (kind is not None and kind not in _NODES and issubclass(kind, dict)):
+        return [f"[{k!r}]" for k in aux] if kind is dict else _dict_node(obj)[3]
+    if kind is list or kind is tuple or kind is type(None):
+        return [f"[{i}]" for i in range(len(children))]
+    if kind in _NODES:
+        return [f"<{i}>" for i in range(len(children))]
+    return [f".{f}" for f in kind._fields]  # a named tuple
+
+
+def _node_of(obj):
+    """``(kind, aux, children, child names)`` of a container, or None for a leaf."""
+    node = _children_of(obj)
+    if node is None:
+        return None
+    kind, aux, children = node
+    return kind, aux, children, _names_of(obj, kind, aux, children)
+
+
+# Types that are always leaves, answered before any container check (the hot path:
+# arrays and numbers).  Array classes of udiff and of inner libraries add themselves.
+_LEAF_TYPES = {float, int, complex, bool, str, np.ndarray, np.float64, np.float32,
+               np.int64, np.complex128}
+
+
+def register_leaf_type(cls):
+    """Mark ``cls`` as a leaf type: its instances are never containers (internal: a
+    shortcut for array classes, which flattening would otherwise test one by one)."""
+    _LEAF_TYPES.add(cls)
 
 
 def tree_flatten(tree):
@@ -200,8 +236,11 @@ def tree_flatten(tree):
     >>> udiff.tree_unflatten(treedef, [x * 10 for x in leaves])
     {'a': (30.0, None), 'b': [10.0, 20.0]}
     """
-    leaves, paths = [], []
-    return leaves, _flatten(tree, leaves, paths, "")
+    leaves = []
+    if type(tree) in _LEAF_TYPES:
+        leaves.append(tree)
+        return leaves, _LEAF
+    return leaves, _flatten_leaves(tree, leaves)
 
 
 def tree_flatten_with_paths(tree, root=""):
@@ -212,14 +251,28 @@ def tree_flatten_with_paths(tree, root=""):
 
 
 def _flatten(tree, leaves, paths, path):
-    node = _node_of(tree)
+    node = _children_of(tree)
     if node is None:
         leaves.append(tree)
         paths.append(path)
         return _LEAF
-    kind, aux, children, names = node
+    kind, aux, children = node
+    names = _names_of(tree, kind, aux, children)
     return TreeDef(kind, aux, tuple(
         _flatten(c, leaves, paths, path + n) for c, n in zip(children, names)))
+
+
+def _flatten_leaves(tree, leaves):
+    """:func:`_flatten` without the paths (the hot path)."""
+    if type(tree) in _LEAF_TYPES:
+        leaves.append(tree)
+        return _LEAF
+    node = _children_of(tree)
+    if node is None:
+        leaves.append(tree)
+        return _LEAF
+    kind, aux, children = node
+    return TreeDef(kind, aux, tuple([_flatten_leaves(c, leaves) for c in children]))
 
 
 def tree_unflatten(treedef, leaves):

@@ -40,6 +40,7 @@ from .._machinery.tree import (
     tree_unflatten,
 )
 from ..backends import inner_of, numpy_backend
+from .batching_inner import inner_at
 
 _TEMPLATES = {}
 _POOLS = threading.local()
@@ -62,8 +63,6 @@ def _backend(inner, mode="vjp"):
         # Inside vmap the arrays are batched: differentiate them on the batching
         # inner backend of the innermost vmap, whose arrays hold the batch (and
         # which runs each function on whatever library the values belong to).
-        from .batching_inner import inner_at
-
         inner = inner_at(level)
     pool = getattr(_POOLS, "backends", None)
     if pool is None:

@@ -28,12 +28,18 @@ def _plain(a):
     return (t is tuple or t is list) and all(map(_plain, a))
 
 
+_PLAIN_TYPES = _OPTIONS | {np.ndarray}
+
+
 def call(key, *args, **kwargs):
     """Run function ``key`` on its arguments' kind of array (``udiff._machinery.dispatch.call``), taking
     NumPy's function directly when every argument is a NumPy array or an option."""
-    if all(map(_plain, args)) and all(map(_plain, kwargs.values())):
-        return numpy_backend.impl(key)(*args, **kwargs)
-    return _call(key, *args, **kwargs)
+    for a in args:  # (the hot path: most arguments are NumPy arrays or numbers)
+        if type(a) not in _PLAIN_TYPES and not _plain(a):
+            return _call(key, *args, **kwargs)
+    if kwargs and not all(map(_plain, kwargs.values())):
+        return _call(key, *args, **kwargs)
+    return numpy_backend.impl(key)(*args, **kwargs)
 
 
 def axis(a, nd):
@@ -68,9 +74,20 @@ def pad(value, r, to):
     return call("numpy.expand_dims", value, tuple(range(1, 1 + to - r)))
 
 
+_SCALARS = {int, float, complex, bool}
+
+
 def aligned(batched, args):
     """Batched arrays padded to the highest example rank, so that they broadcast with
     each other and with the unbatched arguments (which broadcast from the right)."""
+    if len(args) <= 2:  # the common cases need no padding: one array and numbers, or
+        # two batched arrays of one rank
+        a = args[0]
+        b = args[1] if len(args) == 2 else 0.0
+        if (batched[0] if len(args) == 1 or type(b) in _SCALARS
+                else type(a) in _SCALARS and batched[1]
+                or batched[0] is True and batched[-1] is True and ndim(a) == ndim(b)):
+            return args
     ranks = [rank(a, b) for a, b in zip(args, batched)]
     top = max(ranks, default=0)
     return [pad(a, r, top) if b else a for a, b, r in zip(args, batched, ranks)]
