@@ -56,6 +56,7 @@ WORKLOADS = {
     "mlp": "grad of an MLP loss, 784-256-10, batch 128 (4 weight arrays)",
     "hessian": "Hessian of `sum(tanh(P @ 1)**2) + sum(p**4)`, 40 parameters",
     "numpy": "NumPy's forward pass alone, 10^6 elements",
+    "mlp-numpy": "the MLP's gradient written by hand in NumPy",
 }
 
 
@@ -121,6 +122,19 @@ def _expected(d):
                 chain=dy, big=big, jacrev=jac, jacfwd=jac, mlp=mlp, hessian=hessian)
 
 
+def _mlp_by_hand(d):
+    """The MLP's loss and gradient written out in NumPy: the floor for any NumPy-based
+    library (its matrix products are NumPy's BLAS)."""
+    import numpy
+
+    h = numpy.tanh(d["X"] @ d["W1"] + d["b1"])
+    out = h @ d["W2"] + d["b2"]
+    loss = numpy.mean((out - d["Y"]) ** 2)
+    dout = 2 * (out - d["Y"]) / d["Y"].size
+    dz = (dout @ d["W2"].T) * (1 - h * h)
+    return loss, (d["X"].T @ dz, dz.sum(0), h.T @ dout, dout.sum(0))
+
+
 def _udiff(d):
     import numpy
 
@@ -160,7 +174,8 @@ def _udiff(d):
                 jacrev=lambda: jacrev(d["x200"]), jacfwd=lambda: jacfwd(d["x200"]),
                 mlp=lambda: mlp_grad(d["W1"], d["b1"], d["W2"], d["b2"]),
                 hessian=lambda: hessian(d["p40"]),
-                numpy=lambda: forward(d["big"]))
+                numpy=lambda: forward(d["big"]),
+                **{"mlp-numpy": lambda: _mlp_by_hand(d)})
 
 
 def _autograd(d):
@@ -359,7 +374,7 @@ def main():
           + " | ".join(f"udiff / {lib}" for lib in others) + " |")
     print("|---|" + "---:|" * (len(runnable) + len(others)))
     for name, title in WORKLOADS.items():
-        if name == "numpy":
+        if name in ("numpy", "mlp-numpy"):
             continue
         row = [_fmt(best[(lib, name)]) if (lib, name) in best else "-" for lib in runnable]
         ratios = [f"{best[('udiff', name)] / best[(lib, name)]:.2f}"
@@ -369,6 +384,10 @@ def main():
         ratio = best[("udiff", "big")] / best[("udiff", "numpy")]
         print(f"\nNumPy's forward pass alone: {_fmt(best[('udiff', 'numpy')])}; udiff's gradient "
               f"takes {ratio:.2f} times that.")
+    if ("udiff", "mlp-numpy") in best:
+        ratio = best[("udiff", "mlp")] / best[("udiff", "mlp-numpy")]
+        print(f"The MLP's gradient written by hand in NumPy: {_fmt(best[('udiff', 'mlp-numpy')])}; "
+              f"udiff's takes {ratio:.2f} times that.")
 
 
 if __name__ == "__main__":
