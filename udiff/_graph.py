@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape as _xml_escape
 
 import numpy as np
 
-from ._machinery.diff_array import LAZY, DiffArray
+from ._machinery.diff_array import LAZY, DiffArray, current_of, parents_of
 from ._machinery.registry import key_name
 
 __all__ = ["graph", "Graph", "GraphNode", "GraphEdge"]
@@ -290,6 +290,7 @@ def graph(y, variables=None, cotangents=False, names=None):
     for out in ys:
         if type(out) is not DiffArray:
             raise TypeError(f"udiff.graph draws DiffArrays, not {type(out).__name__}")
+    ys = [current_of(out) for out in ys]  # (an array updated by x[i] = v: its new node)
     labels = {}
     for label, node in (names or {}).items():
         if not isinstance(label, str) or type(node) is not DiffArray:
@@ -305,8 +306,9 @@ def graph(y, variables=None, cotangents=False, names=None):
         name = names[node]
         kind, lines = _describe(node, adjoints.get(node), labels.get(id(node)))
         nodes.append(GraphNode(name, kind, lines, node in outputs))
-        taken = {argnum for argnum, _, _ in node._parents}
-        for argnum, path, parent in node._parents:
+        parents = parents_of(node)
+        taken = {argnum for argnum, _, _ in parents}
+        for argnum, path, parent in parents:
             if parent in names:
                 where = f"arg {argnum}" + "".join(f"[{i}]" for i in path)
                 edges.append(GraphEdge(names[parent], name, where, "solid"))
@@ -336,7 +338,7 @@ def _nodes(ys, variables):
             continue
         seen.add(node)
         stack.append((node, True))
-        stack.extend((p, False) for _, _, p in reversed(node._parents) if p not in seen)
+        stack.extend((p, False) for _, _, p in reversed(parents_of(node)) if p not in seen)
     return order
 
 

@@ -132,12 +132,6 @@ class BatchedArray(Traced, level="frame"):
     def __getitem__(self, index):
         return bind("numpy.getitem", (self, index), {})
 
-    def __setitem__(self, index, value):
-        raise TypeError(
-            "a batched array does not support item assignment (x[i] = v); use "
-            "np.where(mask, v, x) or build the array from pieces"
-        )
-
     # -- NumPy protocols -----------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if kwargs.get("out") is not None:

@@ -224,13 +224,6 @@ class DiffArray(Traced, level="_backend"):
     def __getitem__(self, index):
         return bind("numpy.getitem", (self, _index_value(index)), {})
 
-    def __setitem__(self, index, value):
-        raise TypeError(
-            "DiffArray does not support item assignment (x[i] = v), which cannot be "
-            "differentiated as written; use the functional form "
-            "x = x.at[i].set(v) (or .add, .multiply), or np.where(mask, v, x)"
-        )
-
     # -- differentiation ------------------------------------------------------
     def to(self, x, grad_variables=None, *, jacobian=False, create_graph=False, chunk_size=None):
         """Differentiate this array with respect to ``x``.
@@ -372,7 +365,7 @@ def _depends_on(a, variable_ids):
         if id(node) in seen:
             continue
         seen.add(id(node))
-        stack.extend(p for _, _, p in node._parents)
+        stack.extend(p for _, _, p in parents_of(node))
         if node._fn is LAZY:  # _args: (its derivation, its index)
             stack.extend(node._args[0].inputs())
     return False
@@ -391,6 +384,73 @@ class _Lazy:
 
 
 LAZY = _Lazy()
+
+
+# -- item assignment: x[index] = v --------------------------------------------------------
+class _ItemAssigned:
+    """The key of a DiffArray updated by item assignment (``x[i] = v``).
+
+    Such an array ``x`` stands, for the code that uses it from then on, for the
+    updated array (a separate node, ``x._args[1]``): its value, shape and
+    backend are that node's, and operations record that node as their parent.
+    Edges recorded *before* the update still point at ``x`` itself and mean its
+    value before the update: a copy of the node it was (``x._args[0]``).  Graph
+    walks go through :func:`parents_of`, which turns those edges into edges to
+    the copy; sweeps start from :func:`current_of` the outputs and take
+    derivatives with respect to :func:`original_of` the variables.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "udiff.ITEM_ASSIGNED"
+
+    def __reduce__(self):
+        return "ITEM_ASSIGNED"
+
+
+ITEM_ASSIGNED = _ItemAssigned()
+_ASSIGNED = [False]  # set once any DiffArray was updated by item assignment (then walks check)
+
+
+def assign(x, updated):
+    """Make DiffArray ``x`` stand for ``updated`` (item assignment's new array) from now on."""
+    if x._fn is ITEM_ASSIGNED:
+        before = x._args[0]
+    else:  # the first update: keep the node x was, for the edges recorded until now
+        before = DiffArray(x.value, x._backend, x._parents, x._fn, x._args, x._kwargs)
+    _ASSIGNED[0] = True
+    # _fn last: a reader that sees it changed sees the rest too.
+    x.value = updated.value
+    x._backend = updated._backend
+    x._parents = ((0, (), updated),)  # an identity of the updated node, as an output
+    x._kwargs = None
+    x._args = (before, updated)
+    x._fn = ITEM_ASSIGNED
+
+
+def current_of(a):
+    """The node DiffArray ``a`` stands for now (itself, unless updated by item assignment)."""
+    return a._args[1] if a._fn is ITEM_ASSIGNED else a
+
+
+def original_of(a):
+    """The node ``a`` was before any item assignment (the variable, for a variable)."""
+    return a._args[0] if a._fn is ITEM_ASSIGNED else a
+
+
+def parents_of(node):
+    """``node._parents``, with edges to an array updated since by item assignment pointing
+    at its value before (fixed in place, once)."""
+    parents = node._parents
+    if _ASSIGNED[0]:
+        for _, _, p in parents:
+            if p._fn is ITEM_ASSIGNED:
+                parents = node._parents = tuple(
+                    (i, path, q._args[0] if q._fn is ITEM_ASSIGNED else q)
+                    for i, path, q in parents)
+                break
+    return parents
 
 
 define_operators(DiffArray, lambda self, key, args: bind(key, args, {}))
@@ -415,6 +475,8 @@ def _unwrap_seq(backend, key, seq, argnum, path, parents):
     for j, a in enumerate(seq):
         t = type(a)
         if t is DiffArray:
+            if a._fn is ITEM_ASSIGNED:  # updated by x[i] = v: the updated array
+                a = a._args[1]
             if a._backend is not backend:
                 _other_recording(key, backend, a)
             value = a.value
@@ -450,6 +512,8 @@ def apply(backend, key, args, kwargs):
     for i, a in enumerate(args):
         t = type(a)
         if t is DiffArray:
+            if a._fn is ITEM_ASSIGNED:  # updated by x[i] = v: the updated array
+                a = a._args[1]
             if a._backend is not backend:
                 _other_recording(key, backend, a)
             if raw is args:

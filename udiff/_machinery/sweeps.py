@@ -10,7 +10,7 @@ import numpy as np
 
 from . import registry as _registry
 from .batched_array import BatchedArray
-from .diff_array import LAZY, DiffArray
+from .diff_array import _ASSIGNED, LAZY, DiffArray, current_of, original_of, parents_of
 from .tree import check_structure, tree_flatten, tree_flatten_with_paths, tree_unflatten
 
 _SEQ = (list, tuple)
@@ -23,6 +23,7 @@ def _toposort(ys, xs):
     ``==`` is elementwise, but dictionaries compare identical keys first and
     distinct live objects never share an identity hash).
     """
+    walk = parents_of if _ASSIGNED[0] else _parents  # (item assignment: edges to fix)
     x_set = set(xs)
     # With one variable nothing above it can depend on a variable, so the search stops
     # there: an operator inside another differentiates with respect to a fresh variable
@@ -38,7 +39,7 @@ def _toposort(ys, xs):
         visited.add(y)
         if y._fn is LAZY and y not in x_set:
             _rederive(y)
-        stack = [(y, iter(() if y in stop else y._parents))]
+        stack = [(y, iter(() if y in stop else walk(y)))]
         while stack:
             node, parents = stack[-1]
             for _, _, parent in parents:
@@ -46,7 +47,7 @@ def _toposort(ys, xs):
                     visited.add(parent)
                     if parent._fn is LAZY and parent not in x_set:
                         _rederive(parent)
-                    stack.append((parent, iter(() if parent in stop else parent._parents)))
+                    stack.append((parent, iter(() if parent in stop else walk(parent))))
                     break
             else:
                 stack.pop()
@@ -60,6 +61,18 @@ def _toposort(ys, xs):
                 if hit:
                     order.append(node)
     return order
+
+
+def _parents(node):
+    return node._parents
+
+
+def _resolved(ys, xs):
+    """The outputs as the nodes they stand for now, the variables as they were before any
+    item assignment (``x[i] = v`` on a DiffArray)."""
+    if not _ASSIGNED[0]:
+        return ys, xs
+    return [current_of(y) for y in ys], [original_of(x) for x in xs]
 
 
 # -- derivatives that remember how they were made ----------------------------------
@@ -270,6 +283,7 @@ def reverse_sweep_many(ys, xs, seeds, recorded, keep=None):
 
     ``keep``, a dict, receives every node's cotangent (for ``udiff.graph``).
     """
+    ys, xs = _resolved(ys, xs)
     order = _toposort(ys, xs)
     on_path = set(order)
     x_set = set(xs)
@@ -341,6 +355,7 @@ def forward_sweep_many(ys, xs, seeds, recorded):
 
     A seed may be a :class:`_Diagonal` stack (plain sweeps of full Jacobians).
     """
+    ys, xs = _resolved(ys, xs)
     order = _toposort(ys, xs)
     on_path = set(order)
     tangents = dict(zip(xs, seeds))

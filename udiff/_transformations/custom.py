@@ -341,7 +341,8 @@ class _CustomFunction:
         leaves, paths, defs = [], [], []
         for pos, a in zip((i for i in range(len(args)) if i not in static), dynamic):
             found, names, d = tree_flatten_with_paths(a, self._param(pos))
-            leaves += found
+            # (an array updated by item assignment: the updated array)
+            leaves += [_diff_array.current_of(f) if type(f) is DiffArray else f for f in found]
             paths += names
             defs.append(d)
         raw = tuple(_value(a) for a in leaves)
@@ -1156,7 +1157,7 @@ def _from_outside(a, start, seen):
         b = node._backend
         if type(b) is not _UserCode and getattr(b, "serial", -1) < start:
             return True
-        for _, _, p in node._parents:
+        for _, _, p in _diff_array.parents_of(node):
             stack.append(p)
         if node._fn is _diff_array.LAZY:  # _args: (its derivation, its index)
             stack.extend(node._args[0].inputs())

@@ -22,7 +22,15 @@ import uarray as ua
 
 from .._machinery import batched_array as _batched
 from .._machinery.diff_array_backend import _SERIALS, CONSTANTS, DiffArrayBackend
-from .._machinery.diff_array import _TRACING, LAZY, DiffArray, apply, mixed_count, tracing
+from .._machinery.diff_array import (
+    _TRACING,
+    LAZY,
+    DiffArray,
+    apply,
+    mixed_count,
+    parents_of,
+    tracing,
+)
 from .._machinery.sweeps import (
     _finish,
     _seed,
@@ -170,7 +178,7 @@ def _reaches_outside(results, backend):
         seen.add(id(node))
         if getattr(node._backend, "serial", -1) < serial and not _outer(node, backend):
             return True
-        stack.extend(p for _, _, p in node._parents)
+        stack.extend(p for _, _, p in parents_of(node))
         if node._fn is LAZY:  # _args: (its derivation, its index)
             stack.extend(node._args[0].inputs())
     return False

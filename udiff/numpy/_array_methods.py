@@ -11,7 +11,7 @@ from . import _from_signatures as _api
 from . import _composites as _cm
 from . import _handwritten as _mm
 from .._machinery.batched_array import BatchedArray
-from .._machinery.diff_array import DiffArray, _index_value
+from .._machinery.diff_array import DiffArray, _index_value, assign, current_of
 from .._machinery.dispatch import bind
 from ..backends import backend_for_value
 from ..backends._base import to_numpy
@@ -267,6 +267,54 @@ def _constant_like(x, value):
     if type(x) is DiffArray:
         return x._backend.inner.asarray(value)
     return backend_for_value(x).asarray(value)
+
+
+def _setitem(self, index, value):
+    """``x[index] = value``, recorded as the functional update ``x.at[index].set(value)``.
+
+    From then on ``x`` stands for the updated array; what was computed from ``x``
+    before keeps the value it had, and derivatives flow through ``value`` and through
+    the entries of ``x`` that ``index`` does not select.  ``value`` is broadcast to
+    ``x[index]`` and cast to ``x``'s dtype, as NumPy does.
+    """
+    current = current_of(self) if type(self) is DiffArray else self
+    updated = _updated(current, index, value)
+    if type(updated) is not type(self) or (type(self) is BatchedArray
+                                           and updated.frame is not self.frame):
+        raise TypeError(
+            f"x[index] = value: x is a {type(self).__name__}, and the update a "
+            f"{type(updated).__name__} of another transformation, which x cannot stand "
+            "for: the value is traced by a transformation running inside the one that "
+            "made x; make x inside it, or use x2 = x.at[index].set(value)")
+    if type(self) is DiffArray:
+        assign(self, updated)
+    else:  # a vmap's array is no graph node: what was computed from it keeps its values
+        self.value = updated.value
+
+
+def _updated(current, index, value):
+    """``current`` with ``value`` at ``index`` (a new array)."""
+    mask = _index_value(index)
+    if (getattr(mask, "dtype", None) == np.bool_ and tuple(mask.shape) == tuple(current.shape)
+            and np.ndim(value) == 0):
+        # x[mask] = scalar: where(mask, scalar, x), which needs no mask values (a Dask mask
+        # stays lazy)
+        value = value if hasattr(value, "dtype") else np.asarray(value)
+        if value.dtype != current.dtype:
+            value = bind(_mm.astype.key, (value, current.dtype), {})
+        return bind(_api.where.key, (index, value, current), {})
+    try:
+        return _Update(current, index).set(value)
+    except ValueError as e:
+        if "repeated indices" not in str(e):
+            raise
+        raise ValueError(
+            "x[index] = value with an index that selects an entry more than once: which "
+            "write wins is not differentiable; select each entry once, or add with "
+            "x = x.at[index].add(value)") from None
+
+
+DiffArray.__setitem__ = BatchedArray.__setitem__ = _setitem
 
 
 for _cls in (DiffArray, BatchedArray):
