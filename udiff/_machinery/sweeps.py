@@ -4,6 +4,7 @@ Both sweeps visit each node between ``x`` and ``y`` once, in topological
 order found by an iterative depth-first search (no recursion), so their cost
 is linear in the size of the graph whatever subexpressions it shares.
 """
+import operator
 import threading
 
 import numpy as np
@@ -63,8 +64,7 @@ def _toposort(ys, xs):
     return order
 
 
-def _parents(node):
-    return node._parents
+_parents = operator.attrgetter("_parents")
 
 
 def _resolved(ys, xs):

@@ -178,6 +178,7 @@ class InnerBackend(PerThreadContexts):
         self._overrides_fn = overrides
         self._types_fn = array_types
         self._loaded = None
+        self._exact = set()  # types whose instances is_array has answered True for
         self._cache = {}
 
     def __repr__(self):
@@ -201,7 +202,13 @@ class InnerBackend(PerThreadContexts):
 
     def is_array(self, value):
         """Whether ``value`` is an array (or scalar) of this library."""
-        return isinstance(value, self.array_types) or isinstance(value, np.generic)
+        t = type(value)
+        if t in self._exact:  # (the hot path: every recorded operation asks)
+            return True
+        if isinstance(value, self.array_types) or isinstance(value, np.generic):
+            self._exact.add(t)
+            return True
+        return False
 
     # -- resolution ---------------------------------------------------------
     def native(self, key):
