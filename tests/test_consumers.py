@@ -90,9 +90,11 @@ def _cases():
             pairwise.euclidean_distances(v, np.asarray(X[:3] + 0.5)))), X),
         "sklearn.metrics.pairwise.rbf_kernel": (_sklearn(lambda v: np.sum(
             pairwise.rbf_kernel(v, np.asarray(X[:3] + 0.5), gamma=0.3))), X),
-        # rbf_kernel(X) alone sets its diagonal: an item assignment
+        # with X alone they set the diagonal: an item assignment
         "sklearn.metrics.pairwise.rbf_kernel(X)": (_sklearn(lambda v: np.sum(
             pairwise.rbf_kernel(v, gamma=0.3))), X),
+        "sklearn.metrics.pairwise.euclidean_distances(X)": (_sklearn(lambda v: np.sum(
+            pairwise.euclidean_distances(v))), X),
     }
 
 
@@ -155,6 +157,7 @@ _CHILD_CASES = [
     ("sklearn.metrics.pairwise.euclidean_distances", True, None),
     ("sklearn.metrics.pairwise.rbf_kernel", True, None),
     ("sklearn.metrics.pairwise.rbf_kernel(X)", False, ITEM_ASSIGNMENT),
+    ("sklearn.metrics.pairwise.euclidean_distances(X)", False, ITEM_ASSIGNMENT),
 ]
 _CHILD = [(name, inner, error) for name, dask, error in _CHILD_CASES
           for inner in (("numpy", "dask") if dask else ("numpy",))]
