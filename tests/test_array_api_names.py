@@ -345,6 +345,9 @@ def test_creation_functions_take_device(name, make, want, inner):
         with pytest.raises(ValueError, match=rf"udiff\.numpy\.{name}: device 'cuda:1' is not"):
             make("cuda:1")
     _same(make("cpu"), want)  # outside any backend: NumPy's
+    if not isinstance(want, tuple):  # beside a batched array inside vmap
+        out = udiff.vmap(lambda v: v * 0.0 + make("cpu"))(numpy.ones((2,) + want.shape))
+        numpy.testing.assert_array_equal(out[1], want)
 
 
 @pytest.mark.parametrize("name, make, want", _LIKE, ids=[c[0] for c in _LIKE])

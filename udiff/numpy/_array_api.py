@@ -6,6 +6,13 @@ NumPy, on every inner library.  ``finfo``, ``iinfo``, ``result_type``, ``can_cas
 ``isdtype`` and ``promote_types`` only read dtypes: given udiff's arrays (a DiffArray, a
 vmap's batched array) they read the arrays' dtypes, record nothing and have no
 derivative.  ``__array_namespace_info__`` answers as NumPy's.
+
+The functions that take the standard's keywords NumPy's signatures lack, or that the inner
+libraries do not all take (``device=`` on the creation functions and ``astype``,
+``sort``/``argsort``'s ``descending=``, ``clip``'s ``min=``/``max=`` arrays,
+``linalg.pinv``/``matrix_rank``'s ``rtol=``, ``fft.fftfreq``'s ``dtype=``) are
+:class:`KeywordFunction` objects: they turn those keywords into NumPy's arguments and call the
+namespace's own declaration, so rules, vmap and every inner library see NumPy's call.
 """
 import inspect as _inspect
 
@@ -164,11 +171,12 @@ class KeywordFunction(Function):
     (whose key, rules and inner implementations it shares).
     """
 
-    def __init__(self, function, adapt, signature):  # noqa: D107 - no Function.__init__
+    def __init__(self, function, adapt, signature, note):  # noqa: D107 - no Function.__init__
         vars(self).update(vars(function))
         self.function = function
         self.adapt = adapt
         self._signature = signature
+        self.__doc__ = f"{(function.__doc__ or '').rstrip()}\n\n{note}\n"
 
     @property
     def __signature__(self):
@@ -276,26 +284,43 @@ _CREATION = ("zeros", "ones", "empty", "full", "arange", "linspace", "eye", "zer
              "ones_like", "empty_like", "full_like", "asarray", "from_dlpack")
 
 
+_DEVICE = ("The array API's ``device=``: ``\"cpu\"`` (or the device of an array argument); "
+           "another device raises ``ValueError``.")
+
+
 def install(ns, linalg, fft):
     """Replace the namespace's functions that take the standard's keywords by
-    :class:`KeywordFunction`\\ s, in ``ns`` (``udiff.numpy``'s globals), ``linalg`` and
-    ``fft``."""
+    :class:`KeywordFunction` objects, in ``ns`` (``udiff.numpy``'s globals), ``linalg`` and
+    ``fft``; return the new functions of ``ns``."""
     made = {}
     for name in _CREATION:
         made[name] = KeywordFunction(ns[name], _with_device(name),
-                                     _signature(ns[name], ("device", None)))
+                                     _signature(ns[name], ("device", None)), _DEVICE)
     made["astype"] = KeywordFunction(ns["astype"], _astype, _inspect.signature(
-        lambda x, dtype, /, *, copy=True, device=None: None))
+        lambda x, dtype, /, *, copy=True, device=None: None), _DEVICE)
     for name in ("sort", "argsort"):
         made[name] = KeywordFunction(ns[name], _sorter(name, ns), _signature(
-            ns[name], ("stable", None), ("descending", False)))
+            ns[name], ("stable", None), ("descending", False)),
+            "``stable=True`` sorts stably (``kind=\"stable\"``); ``descending=True`` "
+            "(the array API's) sorts in descending order, stably: equal entries keep "
+            "their order.")
     made["clip"] = KeywordFunction(ns["clip"], _clip, _signature(
-        ns["clip"], ("min", None), ("max", None)))
+        ns["clip"], ("min", None), ("max", None)),
+        "The bounds may be given as ``min=`` and ``max=`` (NumPy 2's and the array "
+        "API's names), arrays included: differentiable in ``a`` and both bounds.")
     ns.update(made)
-    linalg.pinv = KeywordFunction(linalg.pinv, _pinv, _inspect.signature(_np.linalg.pinv))
-    linalg.matrix_rank = KeywordFunction(linalg.matrix_rank, _matrix_rank(ns), _signature(
-        _np.linalg.matrix_rank))
+    linalg.pinv = KeywordFunction(
+        linalg.pinv, _pinv, _inspect.signature(_np.linalg.pinv),
+        "``rtol`` (NumPy 2's and the array API's) is the cutoff relative to the largest "
+        "singular value, a number or one per matrix; ``rtol=None`` is ``max(M, N) * eps``.")
+    linalg.matrix_rank = KeywordFunction(
+        linalg.matrix_rank, _matrix_rank(ns), _inspect.signature(_np.linalg.matrix_rank),
+        "``rtol`` (NumPy 2's and the array API's) is the cutoff relative to the largest "
+        "singular value: a number, or an array of one per matrix.")
     for name in ("fftfreq", "rfftfreq"):
-        setattr(fft, name, KeywordFunction(getattr(fft, name), _frequencies(name), _signature(
-            getattr(_np.fft, name), ("dtype", None))))
+        setattr(fft, name, KeywordFunction(
+            getattr(fft, name), _frequencies(name),
+            _signature(getattr(_np.fft, name), ("dtype", None)),
+            "The array API's ``dtype=`` (the result's, a real floating dtype) and "
+            "``device=`` (``\"cpu\"``)."))
     return made
