@@ -535,6 +535,24 @@ def test_fftfreq_keywords(name, inner):
     numpy.testing.assert_allclose(out[1], getattr(numpy.fft, name)(7)[:4].astype(numpy.float32))
 
 
+@pytest.mark.parametrize("name", ["std", "var"])
+def test_std_var_correction(name, inner):
+    x = numpy.array([[0.3, 1.2, 2.5, -0.7], [0.9, 1.7, -0.4, 0.2], [1.1, -0.6, 0.8, 2.0]])
+    for kwargs in ({"correction": 1}, {"correction": 1.5, "axis": 0},
+                   {"correction": 0, "axis": 1, "keepdims": True}):
+        want = getattr(numpy, name)(x, **kwargs)
+        with _backend(inner):
+            got = getattr(np, name)(np.asarray(chunked(x, inner)), **kwargs)
+        numpy.testing.assert_allclose(compute(got), want, rtol=1e-13)
+        assert compute(got).shape == numpy.shape(want)
+        # the derivative is ddof's (correction is not silently dropped)
+        _grads(lambda x: getattr(np, name)(x, **kwargs), (x,), inner)
+    with pytest.raises(ValueError, match="ddof and correction"):
+        getattr(np, name)(x, ddof=1, correction=1)
+    out = udiff.vmap(lambda v: getattr(np, name)(v, correction=1))(x)
+    numpy.testing.assert_allclose(out, getattr(numpy, name)(x, axis=1, ddof=1), rtol=1e-13)
+
+
 def test_keyword_signatures_are_the_standards():
     import inspect
 

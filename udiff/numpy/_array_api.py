@@ -10,7 +10,8 @@ derivative.  ``__array_namespace_info__`` answers as NumPy's.
 The functions that take the standard's keywords NumPy's signatures lack, or that the inner
 libraries do not all take (``device=`` on the creation functions and ``astype``,
 ``sort``/``argsort``'s ``descending=``, ``clip``'s ``min=``/``max=`` arrays,
-``linalg.pinv``/``matrix_rank``'s ``rtol=``, ``fft.fftfreq``'s ``dtype=``) are
+``std``/``var``'s ``correction=``, ``linalg.pinv``/``matrix_rank``'s ``rtol=``,
+``fft.fftfreq``'s ``dtype=``) are
 :class:`KeywordFunction` objects: they turn those keywords into NumPy's arguments and call the
 namespace's own declaration, so rules, vmap and every inner library see NumPy's call.
 """
@@ -272,6 +273,18 @@ def _matrix_rank(ns):
     return adapt
 
 
+def _spread(function, *args, correction=_NO_VALUE, **kwargs):
+    # The array API's correction is NumPy's ddof: udiff's rules and Dask read ddof.
+    if correction is not _NO_VALUE:
+        if kwargs.get("ddof", 0) != 0 or len(args) > 4 and args[4] != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")
+        if len(args) > 4:
+            args = args[:4] + (correction,) + args[5:]
+        else:
+            kwargs["ddof"] = correction
+    return function(*args, **kwargs)
+
+
 def _frequencies(name):
     def adapt(function, n, d=1.0, device=None, *, dtype=None):
         check_device(name, device)
@@ -308,6 +321,10 @@ def install(ns, linalg, fft):
         ns["clip"], ("min", None), ("max", None)),
         "The bounds may be given as ``min=`` and ``max=`` (NumPy 2's and the array "
         "API's names), arrays included: differentiable in ``a`` and both bounds.")
+    for name in ("std", "var"):
+        made[name] = KeywordFunction(
+            ns[name], _spread, _inspect.signature(ns[name]),
+            "The array API's ``correction=`` is NumPy's ``ddof`` (and differentiated as it).")
     ns.update(made)
     linalg.pinv = KeywordFunction(
         linalg.pinv, _pinv, _inspect.signature(_np.linalg.pinv),
