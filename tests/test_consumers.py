@@ -33,12 +33,15 @@ from conftest import chunked, compute  # noqa: E402
 
 RNG = numpy.random.default_rng(0)
 X5 = numpy.array([0.3, -1.2, 2.5, 0.9, 1.7])
+POSITIVE = numpy.array([0.3, 1.2, 2.5, 0.9, 1.7])
 X = RNG.normal(size=(8, 3))
 Y = RNG.normal(size=(8, 2))
 LABELS = numpy.array([0, 1, 0, 1, 0, 1, 1, 0])
 KERNEL = numpy.array([1.0, 2.0, 0.5])
 ITEM_ASSIGNMENT = r"DiffArray does not support item assignment \(x\[i\] = v\)"
 FLOAT = r"float\(\) of a DiffArray that depends on the variables being differentiated"
+INT = r"int\(\) of a DiffArray that depends on the variables being differentiated"
+TO_NUMPY = r"numpy\.asarray\(\) of a DiffArray that depends on the variables being"
 
 
 # -- SciPy and scikit-learn: cases run in a child process ---------------------------------------
@@ -68,6 +71,18 @@ def _cases():
         "scipy.stats.skew": (lambda v: stats.skew(v), X5),
         "scipy.stats.zscore": (lambda v: np.sum(stats.zscore(v) * w5), X5),
         "scipy.stats.variation": (lambda v: stats.variation(v), X5),
+        "scipy.stats.sem": (lambda v: stats.sem(v), X5),  # std(correction=)
+        "scipy.stats.kurtosis": (lambda v: stats.kurtosis(v), X5),
+        "scipy.stats.gmean": (lambda v: stats.gmean(v), POSITIVE),
+        "scipy.stats.tmean": (lambda v: stats.tmean(v), X5),
+        "scipy.stats.entropy": (lambda v: stats.entropy(v), POSITIVE),
+        "scipy.signal.oaconvolve": (
+            lambda v: np.sum(signal.oaconvolve(v, np.asarray(KERNEL)) ** 2), X5),
+        "scipy.signal.convolve": (
+            lambda v: np.sum(signal.convolve(v, np.asarray(KERNEL)) ** 2), X5),
+        "scipy.integrate.cumulative_trapezoid": (
+            lambda v: np.sum(integrate.cumulative_trapezoid(v ** 2) * w5[:4]), X5),
+        "scipy.integrate.simpson": (lambda v: integrate.simpson(v ** 2), X5),
         "scipy.signal.fftconvolve": (
             lambda v: np.sum(signal.fftconvolve(v, np.asarray(KERNEL)) ** 2), X5),
         "scipy.integrate.trapezoid": (lambda v: integrate.trapezoid(v ** 2, dx=0.5), X5),
@@ -90,6 +105,12 @@ def _cases():
             pairwise.euclidean_distances(v, np.asarray(X[:3] + 0.5)))), X),
         "sklearn.metrics.pairwise.rbf_kernel": (_sklearn(lambda v: np.sum(
             pairwise.rbf_kernel(v, np.asarray(X[:3] + 0.5), gamma=0.3))), X),
+        "sklearn.metrics.pairwise.polynomial_kernel": (_sklearn(lambda v: np.sum(
+            pairwise.polynomial_kernel(v, np.asarray(X[:3] + 0.5), degree=3))), X),
+        "sklearn.preprocessing.MinMaxScaler": (_sklearn(lambda v: np.sum(
+            preprocessing.MinMaxScaler().fit_transform(v) * X)), X),
+        "sklearn.metrics.mean_absolute_error": (_sklearn(
+            lambda v: metrics.mean_absolute_error(np.asarray(Y), v)), Y + 0.3),
         # with X alone they set the diagonal: an item assignment
         "sklearn.metrics.pairwise.rbf_kernel(X)": (_sklearn(lambda v: np.sum(
             pairwise.rbf_kernel(v, gamma=0.3))), X),
@@ -145,6 +166,15 @@ _CHILD_CASES = [
     ("scipy.stats.skew", True, None),
     ("scipy.stats.zscore", False, ITEM_ASSIGNMENT),
     ("scipy.stats.variation", False, ITEM_ASSIGNMENT),
+    ("scipy.stats.sem", True, None),
+    ("scipy.stats.kurtosis", True, None),
+    ("scipy.stats.gmean", True, None),
+    ("scipy.stats.tmean", False, ITEM_ASSIGNMENT),
+    ("scipy.stats.entropy", False, TO_NUMPY),
+    ("scipy.signal.oaconvolve", True, None),
+    ("scipy.signal.convolve", False, INT),
+    ("scipy.integrate.cumulative_trapezoid", True, None),
+    ("scipy.integrate.simpson", False, TO_NUMPY),
     ("scipy.signal.fftconvolve", True, None),
     ("scipy.integrate.trapezoid", True, None),
     ("scipy.optimize.rosen", True, None),
@@ -156,6 +186,9 @@ _CHILD_CASES = [
     ("sklearn.discriminant_analysis.LinearDiscriminantAnalysis", False, ITEM_ASSIGNMENT),
     ("sklearn.metrics.pairwise.euclidean_distances", True, None),
     ("sklearn.metrics.pairwise.rbf_kernel", True, None),
+    ("sklearn.metrics.pairwise.polynomial_kernel", True, None),
+    ("sklearn.preprocessing.MinMaxScaler", False, ITEM_ASSIGNMENT),
+    ("sklearn.metrics.mean_absolute_error", False, FLOAT),
     ("sklearn.metrics.pairwise.rbf_kernel(X)", False, ITEM_ASSIGNMENT),
     ("sklearn.metrics.pairwise.euclidean_distances(X)", False, ITEM_ASSIGNMENT),
 ]
