@@ -228,6 +228,25 @@ def test_scipy_and_sklearn(child_report, name, inner, error):
         assert "udiff" in got["where"], got["where"]
 
 
+def test_guide_table_says_what_the_tests_find():
+    """docs/guide/array_api.md's table has a row for each case, saying "yes" (and where)
+    for the cases that work and "no" for the others."""
+    import re
+
+    page = (HERE.parent / "docs" / "guide" / "array_api.md").read_text()
+    rows = [[cell.strip() for cell in line.strip("|").split("|")]
+            for line in page.splitlines() if line.startswith("| `")]
+    names = [(set(re.findall(r"`([^`]+)`", row[0])), row[1]) for row in rows]
+    for name, dask, error in _CHILD_CASES:
+        short = name.rsplit(".", 1)[-1] if not name.endswith("(X)") else name.split(".")[-1]
+        found = [works for listed, works in names
+                 if name in listed or short in listed
+                 or any(n.startswith((short + "(", name + "(")) for n in listed)]
+        assert found, f"{name} has no row in the guide's table"
+        want = "no" if error else ("yes, NumPy and Dask" if dask else "yes, NumPy")
+        assert found[0] == want, (name, found[0])
+
+
 # -- array-api-extra and einops: in this process -------------------------------------------------
 def _order(inner):
     """Second order on NumPy; first on Dask (the second order is the same rules, and slow
