@@ -224,10 +224,7 @@ def _sorter(name, ns):
         # ascending sort of the reversed array, reversed, is that order.
         if axis is None:
             a, axis = ns["ravel"](a), 0
-        reversed_ = ns["flip"](a, axis)
-        if stable is False:
-            kind = None
-        out = function(reversed_, axis, kind or "stable", order)
+        out = function(ns["flip"](a, axis), axis, kind or "stable", order)
         if name == "argsort":  # positions in the reversed array, read back
             out = (ns["shape"](a)[axis] - 1) - out
         return ns["flip"](out, axis)
