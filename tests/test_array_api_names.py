@@ -294,3 +294,274 @@ def test_unknown_scipy_ufunc_names_itself():
         special.dawsn(x)
     with pytest.raises(NotImplementedError, match=r"scipy\.special\.dawsn"):
         udiff.grad(lambda v: np.sum(special.dawsn(v)))(numpy.array([0.5]))
+
+
+# -- the standard's keywords --------------------------------------------------------------------
+from udiff.testing import check_grads  # noqa: E402
+
+_CREATE = [
+    ("zeros", lambda dev: np.zeros((2, 3), device=dev), numpy.zeros((2, 3))),
+    ("ones", lambda dev: np.ones(3, dtype=np.float32, device=dev), numpy.ones(3, numpy.float32)),
+    ("empty", lambda dev: np.empty((2, 2), device=dev).shape, (2, 2)),
+    ("full", lambda dev: np.full((2,), 1.5, device=dev), numpy.full((2,), 1.5)),
+    ("arange", lambda dev: np.arange(1, 7, 2, device=dev), numpy.arange(1, 7, 2)),
+    ("linspace", lambda dev: np.linspace(0.0, 1.0, 5, device=dev), numpy.linspace(0.0, 1.0, 5)),
+    ("eye", lambda dev: np.eye(3, k=1, device=dev), numpy.eye(3, k=1)),
+    ("asarray", lambda dev: np.asarray([1.0, 2.0], device=dev), numpy.array([1.0, 2.0])),
+    ("from_dlpack", lambda dev: np.from_dlpack(numpy.arange(3.0), device=dev), numpy.arange(3.0)),
+]
+_LIKE = [
+    ("zeros_like", lambda x, dev: np.zeros_like(x, device=dev), numpy.zeros((2, 3))),
+    ("ones_like", lambda x, dev: np.ones_like(x, device=dev), numpy.ones((2, 3))),
+    ("empty_like", lambda x, dev: np.empty_like(x, device=dev).shape, (2, 3)),
+    ("full_like", lambda x, dev: np.full_like(x, 7.0, device=dev), numpy.full((2, 3), 7.0)),
+    ("asarray", lambda x, dev: np.asarray(x, device=dev), numpy.arange(6.0).reshape(2, 3)),
+    ("astype", lambda x, dev: np.astype(x, np.float32, device=dev),
+     numpy.arange(6.0, dtype=numpy.float32).reshape(2, 3)),
+    ("DiffArray.astype", lambda x, dev: x.astype(np.float32, device=dev),
+     numpy.arange(6.0, dtype=numpy.float32).reshape(2, 3)),
+]
+
+
+def _grads(f, args, inner, **kwargs):
+    """check_grads on ``inner``'s arrays (several chunks per axis on Dask)."""
+    check_grads(f, tuple(chunked(a, inner) for a in args), inner=inner, **kwargs)
+
+
+def _same(got, want):
+    if isinstance(want, tuple):
+        assert tuple(got) == want
+        return
+    got = compute(got)
+    assert got.dtype == want.dtype
+    numpy.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name, make, want", _CREATE, ids=[c[0] for c in _CREATE])
+def test_creation_functions_take_device(name, make, want, inner):
+    with _backend(inner):
+        for device in (None, "cpu"):
+            _same(make(device), want)
+        with pytest.raises(ValueError, match=rf"udiff\.numpy\.{name}: device 'cuda:1' is not"):
+            make("cuda:1")
+    _same(make("cpu"), want)  # outside any backend: NumPy's
+    if not isinstance(want, tuple):  # beside a batched array inside vmap
+        out = udiff.vmap(lambda v: v * 0.0 + make("cpu"))(numpy.ones((2,) + want.shape))
+        numpy.testing.assert_array_equal(out[1], want)
+
+
+@pytest.mark.parametrize("name, make, want", _LIKE, ids=[c[0] for c in _LIKE])
+def test_like_functions_and_astype_take_device(name, make, want, inner):
+    with _backend(inner):
+        x = np.asarray(chunked(numpy.arange(6.0).reshape(2, 3), inner))
+        for device in (None, "cpu", x.device):
+            _same(make(x, device), want)
+        with pytest.raises(ValueError, match=r"device 'cuda:1' is not available"):
+            make(x, "cuda:1")
+    # inside vmap, on a batched array
+    out = udiff.vmap(lambda v: make(v, "cpu"))(numpy.arange(6.0).reshape(1, 2, 3))
+    if not isinstance(want, tuple):
+        numpy.testing.assert_array_equal(out[0], want)
+
+
+def test_astype_keywords_and_gradient(inner):
+    x = numpy.array([0.5, -1.25, 2.0])
+    want = numpy.astype(x, numpy.float32, copy=False)
+    with _backend(inner):
+        got = np.astype(np.asarray(chunked(x, inner)), np.float32, copy=False, device="cpu")
+    _same(got, want)
+    with pytest.raises(TypeError):
+        np.astype(x, np.float32, False)  # copy is keyword-only, as the standard's
+    _grads(lambda x: np.astype(x, np.float64, copy=True, device="cpu") ** 3, (x,), inner)
+    _grads(lambda x: x.astype(np.float64, device="cpu") ** 3, (x,), inner)
+
+
+_TIES = numpy.array([[2.0, 1.0, 2.0, 3.0, 1.0, 2.0], [0.5, 0.5, -1.0, 4.0, 4.0, 0.5]])
+
+
+def _stable_descending_argsort(a, axis):
+    """The standard's stable descending order, by a stable sort of the negated keys."""
+    return numpy.argsort(-a, axis=axis, kind="stable")
+
+
+@pytest.mark.parametrize("axis", [-1, 0, None])
+def test_sort_and_argsort_descending_is_stable(axis, inner):
+    a = _TIES if axis is not None else _TIES.ravel()
+    want_idx = _stable_descending_argsort(a, axis if axis is not None else -1)
+    with _backend(inner):
+        x = np.asarray(chunked(_TIES, inner))
+        idx = np.argsort(x, axis=axis, descending=True)
+        values = np.sort(x, axis=axis, descending=True)
+        stable = np.argsort(x, axis=axis, stable=True)
+        also = np.argsort(x, axis=axis, descending=True, stable=False)
+    numpy.testing.assert_array_equal(compute(idx), want_idx)
+    numpy.testing.assert_array_equal(
+        compute(values), -numpy.sort(-_TIES, axis=axis))
+    numpy.testing.assert_array_equal(compute(stable), numpy.argsort(_TIES, axis=axis,
+                                                                   stable=True))
+    # stable=False may order ties either way: the values it orders are the same
+    axis_ = axis if axis is not None else -1
+    numpy.testing.assert_array_equal(numpy.take_along_axis(a, compute(also), axis_),
+                                     -numpy.sort(-a, axis=axis_))
+    assert compute(idx).dtype == numpy.argsort(_TIES).dtype
+    with pytest.raises(ValueError, match="kind.*stable"):
+        np.sort(_TIES, kind="quicksort", stable=True)
+    # without the new keywords: NumPy's
+    numpy.testing.assert_array_equal(np.sort(_TIES, axis=axis), numpy.sort(_TIES, axis=axis))
+
+
+def test_sort_descending_gradients(inner):
+    x = numpy.array([[0.3, -1.2, 2.5, 0.9], [1.1, 0.2, -0.4, 3.0]])
+    w = numpy.arange(8.0).reshape(2, 4)
+    _grads(lambda x: np.sort(x, descending=True) * w, (x,), inner)
+    _grads(lambda x: np.sort(x ** 3, axis=0, descending=True, stable=True), (x,),
+                inner=inner)
+    # the gradient of a tie goes where the stable order put each entry
+    t = numpy.array([2.0, 1.0, 2.0, 3.0])
+    g = udiff.grad(lambda v: np.sum(np.sort(v, descending=True) * numpy.arange(4.0)),
+                   inner=inner)(chunked(t, inner))
+    numpy.testing.assert_array_equal(compute(g), [1.0, 3.0, 2.0, 0.0])
+    # argsort's result is a constant: it reorders x through take_along_axis
+    f = lambda x: np.take_along_axis(x, np.argsort(x, axis=-1, descending=True), -1) * w  # noqa
+    _grads(f, (x,), inner)
+
+
+def test_sort_descending_in_vmap():
+    rows = _TIES
+    got = udiff.vmap(lambda v: np.argsort(v, descending=True))(rows)
+    numpy.testing.assert_array_equal(got, _stable_descending_argsort(rows, -1))
+    got = udiff.vmap(lambda v: np.sort(v, descending=True), in_axes=1)(rows)
+    numpy.testing.assert_array_equal(got, -numpy.sort(-rows.T, axis=-1))
+    g = udiff.grad(lambda r: np.sum(udiff.vmap(lambda v: np.sort(v, descending=True))(r)
+                                    * numpy.arange(6.0)))(rows + numpy.arange(6.0) * 1e-3)
+    want = udiff.grad(lambda r: np.sum(np.sort(r, descending=True) * numpy.arange(6.0)))(
+        rows + numpy.arange(6.0) * 1e-3)
+    numpy.testing.assert_array_equal(g, want)
+
+
+def test_clip_bounds_by_keyword(inner):
+    x = numpy.array([[-2.0, 0.3, 1.7], [0.9, 2.4, -0.1]])
+    lo = numpy.array([-1.0, 0.5, 0.0])
+    hi = numpy.array([[1.0], [2.0]])
+    with _backend(inner):
+        got = np.clip(np.asarray(chunked(x, inner)), min=np.asarray(chunked(lo, inner)),
+                      max=np.asarray(chunked(hi, inner)))
+        only_max = np.clip(np.asarray(chunked(x, inner)), max=1.0)
+    numpy.testing.assert_array_equal(compute(got), numpy.clip(x, min=lo, max=hi))
+    numpy.testing.assert_array_equal(compute(only_max), numpy.clip(x, max=1.0))
+    with pytest.raises(ValueError, match="forbidden"):
+        np.clip(x, 0.0, 1.0, min=0.0)
+    # differentiable in x, min and max (no entry at a bound)
+    _grads(lambda x, lo, hi: np.clip(x, min=lo, max=hi), (x, lo, hi), inner)
+    _grads(lambda x, hi: np.clip(x * x, max=hi), (x, hi), inner)
+    _grads(lambda x, lo: np.clip(np.sin(x), min=lo), (x, lo * 0.5), inner)
+    out = udiff.vmap(lambda v, m: np.clip(v, min=m, max=1.0))(x, numpy.array([0.0, 1.0]))
+    numpy.testing.assert_array_equal(out, numpy.clip(x, min=[[0.0], [1.0]], max=1.0))
+
+
+def _matrices():
+    a = numpy.array([[[2.0, 1.0, 0.5], [0.0, 1.0, 1.0]],
+                     [[1.0, 0.0, 0.0], [0.0, 1e-3, 0.0]]])  # singular values (~2.4, ~1.1), (1, 1e-3)
+    return a
+
+
+def test_pinv_rtol(inner):
+    a = _matrices()
+    rtol = numpy.array([0.1, 0.01])  # one per matrix: drops 1e-3 in the second one
+    want = numpy.linalg.pinv(a, rtol=rtol)
+    assert abs(want[1, 1, 1]) < 1e-12  # the cutoff did remove it
+    if inner is udiff.numpy_backend:
+        with _backend(inner):
+            got = np.linalg.pinv(np.asarray(a), rtol=np.asarray(rtol))
+        numpy.testing.assert_allclose(compute(got), want, atol=1e-12)
+        # Derivatives where the rank is locally constant: the second matrix has rank 1
+        # (the Golub-Pereyra formula does not hold where rtol cuts off a singular value
+        # that is not 0: that function is pinv of a truncated SVD).
+        b = a.copy()
+        b[1, 1, 1] = 0.0
+        _grads(lambda b: np.linalg.pinv(b, rtol=rtol), (b,), inner)
+    else:  # Dask's pinv takes one tolerance for all matrices: said clearly
+        with pytest.raises(NotImplementedError, match="pinv with an array rcond"):
+            udiff.grad(lambda a: np.sum(np.linalg.pinv(a, rtol=rtol)), inner=inner)(
+                chunked(a, inner))
+    for r in (0.01, numpy.array(0.01), None):
+        want = numpy.linalg.pinv(a[0], rtol=r)
+        with _backend(inner):
+            got = np.linalg.pinv(np.asarray(chunked(a[0], inner)), rtol=r)
+        numpy.testing.assert_allclose(compute(got), want, atol=1e-12)
+        _grads(lambda a: np.linalg.pinv(a, rtol=r), (a[0],), inner)
+    numpy.testing.assert_array_equal(np.linalg.pinv(a), numpy.linalg.pinv(a))  # rcond 1e-15
+    with pytest.raises(ValueError, match="can't be both set"):
+        np.linalg.pinv(a, 1e-3, rtol=1e-3)
+    out = udiff.vmap(lambda m: np.linalg.pinv(m, rtol=0.01))(a)
+    numpy.testing.assert_allclose(out, numpy.linalg.pinv(a, rtol=0.01), atol=1e-12)
+
+
+def test_matrix_rank_rtol(inner):
+    a = _matrices()
+    for rtol in (numpy.array([0.1, 0.01]), numpy.array([1e-4, 1e-2]), 0.01, None):
+        want = numpy.linalg.matrix_rank(a, rtol=rtol)
+        with _backend(inner):
+            x = np.asarray(chunked(a, inner))
+            got = np.linalg.matrix_rank(x, rtol=rtol)
+            if rtol is not None and numpy.ndim(rtol):
+                # an array rtol, itself one of udiff's arrays
+                also = np.linalg.matrix_rank(x, rtol=np.asarray(chunked(rtol, inner)))
+                numpy.testing.assert_array_equal(compute(also), want)
+        numpy.testing.assert_array_equal(compute(got), want)
+        assert compute(got).dtype == want.dtype
+    out = udiff.vmap(lambda m, r: np.linalg.matrix_rank(m, rtol=r))(a, numpy.array([0.1, 0.01]))
+    numpy.testing.assert_array_equal(out, [2, 1])
+    with pytest.raises(ValueError, match="can't be both set"):
+        np.linalg.matrix_rank(a, 1e-3, rtol=numpy.array([0.1, 0.1]))
+
+
+@pytest.mark.parametrize("name", ["fftfreq", "rfftfreq"])
+def test_fftfreq_keywords(name, inner):
+    for n, d, dtype in [(5, 0.5, np.float32), (8, 1.0, None), (1, 2.0, np.float64)]:
+        want = getattr(numpy.fft, name)(n, d=d)
+        want = want if dtype is None else want.astype(dtype)
+        with _backend(inner):
+            got = getattr(np.fft, name)(n, d=d, dtype=dtype, device="cpu")
+        assert compute(got).dtype == want.dtype
+        numpy.testing.assert_array_equal(compute(got), want)
+    with pytest.raises(ValueError, match=rf"udiff\.numpy\.{name}: device 'cuda:1'"):
+        getattr(np.fft, name)(4, device="cuda:1")
+    # a constant beside a differentiated array; and inside vmap
+    x = numpy.linspace(0.1, 1.0, 4)
+    _grads(lambda x: np.sin(x) * getattr(np.fft, name)(7, d=0.5)[:4], (x,), inner)
+    out = udiff.vmap(lambda v: v * getattr(np.fft, name)(7, dtype=np.float32)[:4])(
+        numpy.ones((2, 4)))
+    numpy.testing.assert_allclose(out[1], getattr(numpy.fft, name)(7)[:4].astype(numpy.float32))
+
+
+@pytest.mark.parametrize("name", ["std", "var"])
+def test_std_var_correction(name, inner):
+    x = numpy.array([[0.3, 1.2, 2.5, -0.7], [0.9, 1.7, -0.4, 0.2], [1.1, -0.6, 0.8, 2.0]])
+    for kwargs in ({"correction": 1}, {"correction": 1.5, "axis": 0},
+                   {"correction": 0, "axis": 1, "keepdims": True}):
+        want = getattr(numpy, name)(x, **kwargs)
+        with _backend(inner):
+            got = getattr(np, name)(np.asarray(chunked(x, inner)), **kwargs)
+        numpy.testing.assert_allclose(compute(got), want, rtol=1e-13)
+        assert compute(got).shape == numpy.shape(want)
+        # the derivative is ddof's (correction is not silently dropped)
+        _grads(lambda x: getattr(np, name)(x, **kwargs), (x,), inner)
+    with pytest.raises(ValueError, match="ddof and correction"):
+        getattr(np, name)(x, ddof=1, correction=1)
+    out = udiff.vmap(lambda v: getattr(np, name)(v, correction=1))(x)
+    numpy.testing.assert_allclose(out, getattr(numpy, name)(x, axis=1, ddof=1), rtol=1e-13)
+
+
+def test_keyword_signatures_are_the_standards():
+    import inspect
+
+    for f, names in [(np.sort, ("stable", "descending")), (np.argsort, ("stable", "descending")),
+                     (np.clip, ("min", "max")), (np.linalg.pinv, ("rtol",)),
+                     (np.linalg.matrix_rank, ("rtol",)), (np.fft.fftfreq, ("d", "dtype", "device")),
+                     (np.fft.rfftfreq, ("d", "dtype", "device")),
+                     (np.astype, ("copy", "device"))] + [(getattr(np, n), ("device",))
+                                                         for n, *_ in _CREATE + _LIKE[:4]]:
+        params = inspect.signature(f).parameters
+        assert all(n in params for n in names), (f, names)
+    assert np.sort.key == "numpy.sort" and np.linalg.pinv.key == "numpy.linalg.pinv"

@@ -49,6 +49,8 @@ globals().update(_NAMES)
 # The array API's dtypes (NumPy's own) and functions that read dtypes (no derivative).
 globals().update(_array_api.DTYPES)
 globals().update(_array_api.FUNCTIONS)
+# The array API's keywords (device=, sort's descending=, clip's min=/max=, pinv's rtol=...).
+_NAMES.update(_array_api.install(globals(), linalg, fft))
 dtype = _np.dtype
 errstate = _np.errstate
 pi = _np.pi

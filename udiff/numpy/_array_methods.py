@@ -10,6 +10,7 @@ import numpy as np
 from . import _from_signatures as _api
 from . import _composites as _cm
 from . import _handwritten as _mm
+from ._array_api import check_device
 from .._machinery.batched_array import BatchedArray
 from .._machinery.diff_array import DiffArray, _index_value, assign, current_of
 from .._machinery.dispatch import bind
@@ -69,6 +70,11 @@ def _arg(key):
     return method
 
 
+def _astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True, *, device=None):
+    check_device("astype", device, self)
+    return _call(_mm.astype, self, dtype)
+
+
 _METHODS = {
     "sum": _reduction(_api.sum),
     "prod": _reduction(_api.prod),
@@ -92,8 +98,7 @@ _METHODS = {
     "squeeze": lambda self, axis=None: _call(_mm.squeeze, self, axis=axis),
     "swapaxes": lambda self, axis1, axis2: _call(_api.swapaxes, self, axis1, axis2),
     "dot": lambda self, b, out=None: _call(_mm.dot, self, b),
-    "astype": lambda self, dtype, order="K", casting="unsafe", subok=True, copy=True: _call(
-        _mm.astype, self, dtype),
+    "astype": _astype,
     "copy": lambda self, order="C": _call(_mm.copy, self),
     "clip": lambda self, min=None, max=None, out=None, **kw: _call(_cm.clip, self, min, max),
     "round": lambda self, decimals=0, out=None: _call(_mm.round, self, decimals),
