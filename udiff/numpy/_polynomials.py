@@ -73,10 +73,21 @@ def polysub(a1, a2):
     return (_array(a1), _array(a2))
 
 
-@_create(_replace_first_two, default=lambda a1, a2: _co.convolve(unp.atleast_1d(a1),
-                                                                  unp.atleast_1d(a2)))
+def _poly1d(a):
+    """``a`` as ``numpy.poly1d`` takes it: 1-D, its leading zeros dropped (``[0]`` if all are
+    zero).  The length depends on the values (computed on Dask); a dropped zero's derivative
+    is zero, as the shape of the result cannot follow a change of it."""
+    a = unp.atleast_1d(a)
+    if unp.ndim(a) != 1:
+        raise ValueError("Polynomial must be 1d only.")
+    nonzero = _np.flatnonzero(known(a))
+    return a[-1:] if nonzero.size == 0 else a[int(nonzero[0]):]
+
+
+@_create(_replace_first_two, default=lambda a1, a2: _co.convolve(_poly1d(a1), _poly1d(a2)))
 def polymul(a1, a2):
-    """The product of two polynomials (``numpy.polymul``)."""
+    """The product of two polynomials (``numpy.polymul``): as NumPy, the leading zeros of
+    each factor are dropped first, so the result has none unless it is zero."""
     return (_array(a1), _array(a2))
 
 
