@@ -135,3 +135,18 @@ def test_errors():
         odeint(decay, Y0, 1.0, 1.0)
     with pytest.raises(ValueError, match="odeint: func returned an array of shape"):
         odeint(lambda y, t: np.sum(y), Y0, T)
+    # A closed-over variable would get no derivative: an error, not a zero.
+    with pytest.raises(TypeError, match="closes over an array being differentiated"):
+        udiff.grad(lambda k: odeint(lambda y, t: -k * y, Y0, T)[-1, 0])(1.0)
+    with pytest.raises(TypeError, match="closes over an array being differentiated or vmapped"):
+        udiff.vmap(lambda k: odeint(lambda y, t: -k * y, Y0, T))(numpy.array([1.0, 2.0]))
+
+
+def test_one_time():
+    # t = [t0]: the solution is y0, whatever t0 is.
+    y, tangent = udiff.jvp(lambda y0, t: odeint(decay, y0, t, 2.0), (Y0, numpy.array([0.5])),
+                           (numpy.array([1.0, -1.0]), numpy.array([3.0])))
+    numpy.testing.assert_array_equal(y, [Y0])
+    numpy.testing.assert_array_equal(tangent, [[1.0, -1.0]])
+    g = udiff.grad(lambda t: np.sum(odeint(decay, Y0, t, 2.0)))(numpy.array([0.5]))
+    numpy.testing.assert_array_equal(g, [0.0])

@@ -182,7 +182,15 @@ def _solve(func, opts, y0, t, args):
     shape = y0.shape
 
     def rhs(y, s):
-        dy = _plain(func(y.reshape(shape), s, *args))
+        dy = func(y.reshape(shape), s, *args)
+        if isinstance(dy, (DiffArray, BatchedArray)):
+            # On NumPy arguments, func returns udiff's arrays only from arrays it closes
+            # over: their derivatives would be lost.
+            raise TypeError(
+                "odeint: func returned a differentiated or batched array for NumPy arguments, "
+                "so it closes over an array being differentiated or vmapped; pass that array "
+                "to odeint as one of its extra arguments (odeint(func, y0, t, k)) instead")
+        dy = _plain(dy)
         if dy.size != y.size:
             raise ValueError(f"odeint: func returned an array of shape {dy.shape} for a state "
                              f"of shape {shape}")
