@@ -58,12 +58,16 @@ import jax.numpy as jnp
 import jax.scipy
 import jax.scipy.special
 import jax.scipy.stats
+import jax.experimental.ode
 import autograd
 import autograd.core as agcore
 import autograd.numpy as anp
 import autograd.numpy.numpy_vjps as agvjps
 import autograd.scipy.special
 import autograd.scipy.stats
+import autograd.scipy.linalg
+import autograd.scipy.signal
+import autograd.scipy.integrate
 import autograd.tracer as agtracer
 
 warnings.simplefilter("ignore")
@@ -77,6 +81,7 @@ HAND = {
                         {"inplace": False})],
     "msort": [((onp.array([[0.3, 0.1], [0.2, 0.9]]),), {})],
     "in1d": [((x3, onp.array([0.3])), {})],
+    "nbytes": [((x3,), {})],  # udiff's own (array API's x.nbytes as a function)
     # names the linalg branch of issue 10 adds
     "linalg.eig": [((onp.array([[2.0, 1.0], [0.5, 3.0]]),), {})],
     "linalg.eigvals": [((onp.array([[2.0, 1.0], [0.5, 3.0]]),), {})],
@@ -103,13 +108,36 @@ SPECIAL = {
     "rgamma": (x3,), "y0": (x3,), "y1": (x3,), "yn": (2, x3), "softmax": (x3,),
     "log_softmax": (x3,), "xlogy": (x3, x3 + 1), "xlog1py": (x3, x3), "entr": (x3,),
     "log_ndtr": (x3,), "ndtr": (x3,), "ndtri": (x3 / 2,), "erfcx": (x3,), "jv": (x3 + 1, x3),
+    "zeta": (x3 + 1.5, x3 + 1),
+}
+_SPD = onp.array([[4.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 2.0]])
+_TRIU = onp.triu(_SPD)
+# udiff.scipy's other namespaces: path -> (autograd's module, JAX's module, args); JAX's
+# odeint is jax.experimental.ode.odeint (jax.scipy.integrate has none).
+OTHER = {
+    "linalg.cho_solve": ("autograd.scipy.linalg", "jax.scipy.linalg",
+                         ((onp.linalg.cholesky(_SPD), True), x3)),
+    "linalg.expm": ("autograd.scipy.linalg", "jax.scipy.linalg", (_SPD / 4,)),
+    "linalg.solve_banded": ("autograd.scipy.linalg", "jax.scipy.linalg",
+                            ((1, 1), onp.array([[0.0, 1.0, 0.5], [4.0, 3.0, 2.0],
+                                                [1.0, 0.5, 0.0]]), x3)),
+    "linalg.solve_sylvester": ("autograd.scipy.linalg", "jax.scipy.linalg",
+                               (_SPD, _SPD + 1.0, _SPD)),
+    "linalg.solve_triangular": ("autograd.scipy.linalg", "jax.scipy.linalg", (_TRIU, x3)),
+    "linalg.sqrtm": ("autograd.scipy.linalg", "jax.scipy.linalg", (_SPD,)),
+    "signal.convolve": ("autograd.scipy.signal", "jax.scipy.signal", (x3, x3[:2].copy())),
+    "integrate.odeint": ("autograd.scipy.integrate", "jax.experimental.ode",
+                         (lambda y, t: -0.5 * y, x3, onp.array([0.0, 0.5, 1.0]))),
 }
 STATS = {
     "norm": (x3,), "t": (x3, 3.0), "gamma": (x3, 2.0), "beta": (x3 / 2, 2.0, 3.0), "chi2": (x3, 3.0),
     "poisson": (onp.array([0.0, 1.0, 3.0]), x3 + 1), "dirichlet": (onp.array([0.2, 0.3, 0.5]), x3 + 1),
     "multivariate_normal": (x3, onp.zeros(3), onp.eye(3) * 2.0),
 }
-METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf")
+METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf", "entropy")
+ENTROPY = {"norm": (x3, x3 + 1), "gamma": (x3 + 1,), "beta": (x3 + 1, x3 + 2), "chi2": (x3 + 2,),
+           "t": (x3 + 2,), "poisson": (x3 + 1,), "dirichlet": (x3 + 1,),
+           "multivariate_normal": (onp.zeros(3), onp.eye(3) * 2.0)}
 
 
 def resolve(root, path):
@@ -246,11 +274,18 @@ for name, args in SPECIAL.items():
         "jax": jax_status(resolve(jax.scipy.special, name), arglists)}
 for dist, args in STATS.items():
     for method in METHODS:
-        arglists = [(args, {})]
+        arglists = [(ENTROPY[dist] if method == "entropy" else args, {})]
         ag = resolve(autograd.scipy.stats, f"{dist}.{method}")
         jx = resolve(jax.scipy.stats, f"{dist}.{method}")
         result["scipy"][f"stats.{dist}.{method}"] = {"autograd": autograd_status(ag, arglists),
                                                      "jax": jax_status(jx, arglists)}
+import importlib  # noqa: E402
+for name, (ag_module, jax_module, args) in OTHER.items():
+    leaf = name.split(".")[-1]
+    arglists = [(args, {})]
+    result["scipy"][name] = {
+        "autograd": autograd_status(resolve(importlib.import_module(ag_module), leaf), arglists),
+        "jax": jax_status(resolve(importlib.import_module(jax_module), leaf), arglists)}
 import importlib.metadata as md
 result["_about"] = {
     "autograd": md.version("autograd"), "jax": jax.__version__, "numpy": onp.__version__,

@@ -12,6 +12,7 @@ import pathlib
 
 import udiff
 import udiff.numpy as unp
+import udiff.scipy.integrate  # noqa: F401  (odeint's row)
 from udiff._machinery import registry as _registry
 
 OUT = pathlib.Path(__file__).with_name("coverage.md")
@@ -103,6 +104,12 @@ def main():
         rows.append(f"| `{qual}` | composite | composite | composite | its operations' | "
                     "its operations' | "
                     f"{' | '.join(_anchors(qual))} |")
+    # udiff.scipy.integrate.odeint is a custom function, not a multimethod: its rules are
+    # its own (the adjoint ODE in reverse mode, the forward sensitivities in forward mode),
+    # vmap solves one larger system, and Dask inputs are computed (the solver runs on NumPy).
+    differentiable.add("scipy.integrate.odeint")
+    rows.append("| `scipy.integrate.odeint` | rule | rule | rule | yes | computed | "
+                f"{' | '.join(_anchors('scipy.integrate.odeint'))} |")
     about = ANCHORS["_about"]
     header = [
         "# Coverage",
@@ -118,7 +125,8 @@ def main():
         "operations), *loop* (once per example, with a `BatchingFallbackWarning`, where an "
         "argument is batched).  "
         "NumPy/Dask: whether the inner backend runs it (the "
-        "library's own function, or the multimethod's default).  There is no CuPy "
+        "library's own function, or the multimethod's default; *computed*: Dask inputs "
+        "are computed and the result is a NumPy array).  There is no CuPy "
         "column: CuPy support is implemented (udiff resolves the same names in `cupy`) "
         "and tested only where a GPU is present, and this table is made without one.",
         "",

@@ -14,6 +14,7 @@ import re
 import pytest
 
 import udiff
+import udiff.scipy.integrate
 import udiff.scipy.linalg
 import udiff.scipy.signal
 import udiff.scipy.special
@@ -48,9 +49,10 @@ def _public():
     yield from (f"udiff.scipy.stats.{n}" for n in udiff.scipy.stats.__all__)
     yield from (f"udiff.scipy.linalg.{n}" for n in udiff.scipy.linalg.__all__)
     yield from (f"udiff.scipy.signal.{n}" for n in udiff.scipy.signal.__all__)
+    yield from (f"udiff.scipy.integrate.{n}" for n in udiff.scipy.integrate.__all__)
     yield from ("udiff.testing", "udiff.numpy", "udiff.numpy.linalg", "udiff.numpy.fft",
                 "udiff.scipy.special", "udiff.scipy.stats", "udiff.scipy.linalg",
-                "udiff.scipy.signal")
+                "udiff.scipy.signal", "udiff.scipy.integrate")
 
 
 def test_api_reference_names_every_public_name():

@@ -19,6 +19,7 @@ import re
 import pytest
 
 import udiff
+import udiff.scipy.integrate
 import udiff.scipy.linalg
 import udiff.scipy.signal
 import udiff.scipy.special
@@ -76,7 +77,7 @@ def _public():
             yield f"udiff.{name}.{member}", inspect.getattr_static(obj, member)
     for name in udiff.scipy.special.__all__:
         yield f"udiff.scipy.special.{name}", getattr(udiff.scipy.special, name)
-    for module in (udiff.scipy.linalg, udiff.scipy.signal):
+    for module in (udiff.scipy.linalg, udiff.scipy.signal, udiff.scipy.integrate):
         for name in module.__all__:
             yield f"{module.__name__}.{name}", getattr(module, name)
     for name in udiff.scipy.stats.__all__:

@@ -825,6 +825,18 @@ case("polymul", F(3), F(2))
 case("polymul", I(3), I(2))
 case("polymul", F32(2), F32(3))
 case("polymul", 2.0, F(3))
+# NumPy's polymul drops the factors' leading zeros (poly1d), which sets the result's length
+case("polymul", numpy.array([0.0, 1.0, 2.0]), numpy.array([1.0, 3.0]))
+case("polymul", numpy.array([0, 0, 1, 2]), numpy.array([0, 3]))
+case("polymul", numpy.array([0.0, 0.0]), F(2))
+case("polymul", numpy.array([0.0, 0.0]), numpy.array([0.0, 1.0]))
+case("polymul", numpy.array([0.0], dtype=numpy.float32), numpy.array([0.0, 2.0], dtype=numpy.float32))
+case("polydiv", F(4), F(2))
+case("polydiv", F(2), F(3))  # a divisor of higher degree: quotient [0], remainder u
+case("polydiv", I(3), I(1))
+case("polydiv", F32(4), F32(2))
+case("polydiv", numpy.array([1.0, 3.0, 3.0, 1.0]), numpy.array([1.0, 1.0]))  # remainder [0]
+case("polydiv", numpy.array([0.0, 1.0, 2.0]), numpy.array([1.0, 3.0]))
 for _kw in (dict(), dict(m=2), dict(m=0), dict(m=6)):
     case("polyder", F(5), kw=_kw)
 case("polyder", I(4))

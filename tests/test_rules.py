@@ -570,6 +570,12 @@ composite(U.vander, "size1_increasing", lambda x: U.vander(x, increasing=True), 
 composite(U.polyadd, "pad", U.polyadd, real(2), real(4))
 composite(U.polysub, "pad", U.polysub, real(3), real(2))
 composite(U.polymul, "2x3", U.polymul, real(2), real(3))
+composite(U.polymul, "leading_zeros", lambda a, b: U.polymul(
+    a * numpy.array([0.0, 0.0, 1.0, 1.0]), b * numpy.array([0.0, 1.0])), real(4), real(2))
+composite(U.polymul, "zero", lambda a, b: U.polymul(a * numpy.array([0.0, 0.0]), b),
+          real(2), real(3))
+composite(U.polydiv, "quotient", lambda u, v: U.polydiv(u, v)[0], real(4), pos(2))
+composite(U.polydiv, "remainder", lambda u, v: U.polydiv(u, v)[1], real(5), pos(3))
 composite(U.polyder, "m2", lambda p: U.polyder(p, 2), real(4))
 composite(U.polyint, "k", lambda p, k: U.polyint(p, 2, k), real(3), real(2))
 # polyfit is linalg.lstsq's derivative, whose second order on Dask is slow (pinv's SVD rules):

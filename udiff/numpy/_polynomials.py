@@ -73,11 +73,49 @@ def polysub(a1, a2):
     return (_array(a1), _array(a2))
 
 
-@_create(_replace_first_two, default=lambda a1, a2: _co.convolve(unp.atleast_1d(a1),
-                                                                  unp.atleast_1d(a2)))
+def _poly1d(a):
+    """``a`` as ``numpy.poly1d`` takes it: 1-D, its leading zeros dropped (``[0]`` if all are
+    zero).  The length depends on the values (computed on Dask); a dropped zero's derivative
+    is zero, as the shape of the result cannot follow a change of it."""
+    a = unp.atleast_1d(a)
+    if unp.ndim(a) != 1:
+        raise ValueError("Polynomial must be 1d only.")
+    nonzero = _np.flatnonzero(known(a))
+    return a[-1:] if nonzero.size == 0 else a[int(nonzero[0]):]
+
+
+@_create(_replace_first_two, default=lambda a1, a2: _co.convolve(_poly1d(a1), _poly1d(a2)))
 def polymul(a1, a2):
-    """The product of two polynomials (``numpy.polymul``)."""
+    """The product of two polynomials (``numpy.polymul``): as NumPy, the leading zeros of
+    each factor are dropped first, so the result has none unless it is zero."""
     return (_array(a1), _array(a2))
+
+
+def _polydiv(u, v):
+    # NumPy's long division, with the in-place updates of the remainder as subtractions
+    u, v = unp.atleast_1d(u) + 0.0, unp.atleast_1d(v) + 0.0
+    m, n = unp.shape(u)[0] - 1, unp.shape(v)[0] - 1
+    scale = 1.0 / v[0]
+    r, q = u, []
+    for k in range(m - n + 1):
+        d = scale * r[k]
+        q.append(d)
+        r = r - unp.pad(d * v, (k, m - n - k))
+    dtype = _np.result_type(_co._dtype(u), _co._dtype(v))
+    q = unp.stack(q) if q else unp.zeros(1, dtype=dtype)
+    values = known(r)
+    start = 0  # NumPy drops the remainder's leading entries that are close to 0
+    while start < values.shape[0] - 1 and _np.allclose(values[start], 0, rtol=1e-14):
+        start += 1
+    return q, r[start:]
+
+
+@_create(_replace_first_two, default=_polydiv)
+def polydiv(u, v):
+    """The quotient and remainder of the division of two polynomials (``numpy.polydiv``):
+    NumPy's long division; the remainder's leading entries within ``1e-8`` of zero are
+    dropped, as NumPy drops them (its length depends on the values, computed on Dask)."""
+    return (_array(u), _array(v))
 
 
 def _polyder(p, m=1):
@@ -203,6 +241,6 @@ def roots(p):
     return (_array(p),)
 
 
-MULTIMETHODS = {f.__name__: f for f in (vander, polyadd, polysub, polymul, polyder, polyint,
-                                        polyfit, roots)}
+MULTIMETHODS = {f.__name__: f for f in (vander, polyadd, polysub, polymul, polydiv, polyder,
+                                        polyint, polyfit, roots)}
 defcomposite(*MULTIMETHODS.values())

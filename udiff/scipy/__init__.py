@@ -11,3 +11,4 @@ from . import special  # noqa: F401
 from . import stats  # noqa: F401
 from . import linalg  # noqa: F401
 from . import signal  # noqa: F401
+from . import integrate  # noqa: F401
