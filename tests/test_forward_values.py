@@ -1359,6 +1359,10 @@ def _check(got, want, c, where="result"):
 
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
 def test_value_shape_dtype_match_numpy(c, inner, request):
+    _run(c, inner, request)
+
+
+def _run(c, inner, request):
     reason = (c.xfail or {}).get(inner.name)
     if reason:
         request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
@@ -1392,9 +1396,47 @@ def _is_array_function(obj):
     return isinstance(obj, unp.ufunc) or hasattr(obj, "arg_extractor")
 
 
+# -- the derivative tables' rows are forward cases too ------------------------------------------
+def _rule_rows():
+    """The rows of the derivative tables (``test_rules``, ``test_linalg``) whose function is a
+    public function called directly (``case("ldexp", np.ldexp, ...)``), as forward cases:
+    a function added with such a row needs no row in this table."""
+    import test_linalg
+    import test_rules
+
+    public = {}
+    for name in _public_names():
+        public.setdefault(id(_resolve(unp, name)), name)
+    refs = {c.name: c.ref for c in CASES if c.ref is not None}  # (msort: NumPy 2 has none)
+    rows = []
+    for r in list(test_rules.CASES) + list(test_linalg.CASES):
+        name = public.get(id(r.fun))
+        if name is None or getattr(r, "xfail", None):
+            continue
+        row = Case(name, f"rule:{r.name}", tuple(r.make_args(udiff.numpy_backend)), {},
+                   ref=refs.get(name))
+        if name in ("linalg.eig", "linalg.eigvals") and numpy.asarray(
+                _first(_reference(row))).dtype.kind != "c":
+            row = row._replace(xfail=_EIG_REAL)  # (see the eig cases above)
+        rows.append(row)
+    return rows
+
+
+def _first(result):
+    return result[0] if isinstance(result, tuple) else result
+
+
+RULE_ROWS = _rule_rows()
+
+
+@pytest.mark.parametrize("c", RULE_ROWS, ids=[c.id for c in RULE_ROWS])
+def test_derivative_table_rows_match_numpy(c, inner, request):
+    _run(c, inner, request)
+
+
 def test_every_public_name_has_a_case():
     names = set(_public_names())
-    covered = {c.name for c in CASES}
+    covered = {c.name for c in CASES} | {c.name for c in RULE_ROWS}
     missing = sorted(names - covered - set(NOT_ARRAY_FUNCTIONS))
     assert not missing, f"public names of udiff.numpy with no case: {missing}"
     assert covered <= names, f"cases of names udiff.numpy lacks: {sorted(covered - names)}"

@@ -7,6 +7,13 @@ case runs through :func:`udiff.testing.check_grads` in forward and reverse
 mode, on NumPy and on Dask split into several chunks per axis.  A rule added
 to ``udiff._machinery.registry._VJP`` without a case here fails
 ``test_every_rule_has_a_case``.
+
+This is the operation table: a case whose function is a public function called
+directly (``case("ldexp", np.ldexp, ...)``) is also run by
+``test_forward_values`` against NumPy's own function (value, shape, dtype),
+and the composition matrix (``test_compose``) nests every case in every pair of
+transformations.  Adding a function takes its declaration, its rules (batching
+follows from the declaration for elementwise functions) and one row here.
 """
 import zlib
 from typing import Callable, NamedTuple
