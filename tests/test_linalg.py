@@ -799,3 +799,25 @@ def test_plain_inner_backends_match_numpy(name, gens, kwargs, inner):
     value = compute(got)
     assert value.dtype == want.dtype and value.shape == want.shape
     numpy.testing.assert_allclose(value, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["grad", "jacfwd"])
+def test_pinv_refuses_a_cutoff_that_drops_a_nonzero_singular_value(mode):
+    """The Golub-Pereyra formula would give wrong numbers there (0.08 off here); a
+    dropped zero singular value (rank deficiency) keeps the formula, checked against
+    finite differences along directions that keep the rank."""
+    rng = numpy.random.default_rng(3)
+    u, _ = numpy.linalg.qr(rng.normal(size=(3, 3)))
+    v, _ = numpy.linalg.qr(rng.normal(size=(3, 3)))
+    a = u @ numpy.diag([3.0, 1.0, 0.2]) @ v.T
+    op = udiff.grad if mode == "grad" else udiff.jacfwd
+    with pytest.raises(ValueError, match=r"linalg\.pinv.*drops a singular value that is not zero"):
+        op(lambda m: np.sum(np.linalg.pinv(m, 0.1)))(a)
+    # rcond below 0.2/3: nothing is dropped, and the derivative is the formula's
+    g = udiff.grad(lambda m: np.sum(np.linalg.pinv(m, 0.01)))(a)
+    eps = 1e-6
+    fd = numpy.array([[(numpy.sum(numpy.linalg.pinv(a + eps * e, 0.01))
+                        - numpy.sum(numpy.linalg.pinv(a - eps * e, 0.01))) / (2 * eps)
+                       for e in numpy.eye(9)[3 * i:3 * i + 3].reshape(3, 3, 3)]
+                      for i in range(3)])
+    numpy.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)

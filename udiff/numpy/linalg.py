@@ -74,7 +74,9 @@ def pinv(a, rcond=None, hermitian=False, **kwargs):
 
     The derivative is the Golub-Pereyra formula, valid where the rank of
     ``a`` is locally constant (no singular value near the cutoff); it is
-    undefined where the rank changes.
+    undefined where the rank changes.  Where ``rcond`` (or ``rtol``) drops a
+    singular value that is not zero, the derivative raises ``ValueError``:
+    the formula holds only where the dropped values are zero.
     """
     return (_array(a),)
 

@@ -39,12 +39,14 @@ import operator
 
 import numpy as np
 
+from .._machinery.batched_array import BatchedArray
 from .._machinery.diff_array import DiffArray
 from .._machinery.dispatch import call
 from .._machinery.registry import defjvp, defnondiff, defvjp
 from ..backends import backend_for_value
 from ..numpy import linalg as la
 from ..backends._base import exclusive_prod as _exclusive_prod
+from ..backends._base import to_numpy
 from ._helpers import from_end, ndim, normalize_axes, restore_reduced, shape, unbroadcast_to
 
 
@@ -141,7 +143,37 @@ defjvp(la.inv, lambda t, ans, a: -(ans @ t @ ans))
 
 
 # -- pinv -----------------------------------------------------------------------------------
+def _check_pinv_cutoff(a, rcond=None, *args, **kwargs):
+    """Raise where ``pinv``'s cutoff drops a singular value that is not zero.
+
+    The Golub-Pereyra formula is the derivative where the dropped singular values are
+    zero (a rank-deficient matrix); where ``rcond``/``rtol`` drops larger ones, the
+    derivative also couples the kept and dropped singular vectors, which the formula
+    lacks, and its numbers would be wrong.
+    """
+    values = a
+    while type(values) in (DiffArray, BatchedArray):
+        values = values.value
+    values = to_numpy(values)
+    if values.size == 0:
+        return
+    s = np.linalg.svd(values, compute_uv=False)
+    while type(rcond) in (DiffArray, BatchedArray):
+        rcond = rcond.value
+    rc = np.asarray(1e-15 if rcond is None else to_numpy(rcond), dtype=float)
+    top = s.max(axis=-1, keepdims=True)
+    dropped = (s <= rc[..., None] * top) & (s > np.sqrt(np.finfo(s.dtype).eps) * top)
+    if dropped.any():
+        raise ValueError(
+            "udiff: the derivative of linalg.pinv where its cutoff (rcond or rtol) drops a "
+            f"singular value that is not zero ({float(s[dropped].max()):.3g}, of at most "
+            f"{float(top.max()):.3g}) is not implemented: the formula udiff (and JAX) use holds "
+            "where the dropped singular values are zero.  Pass a smaller rtol, or write the "
+            "truncated pseudo-inverse with np.linalg.svd, whose derivative udiff has")
+
+
 def _pinv_vjp(ans, a, *args, **kwargs):
+    _check_pinv_cutoff(a, *args, **kwargs)
     p = ans  # the terms in dA^H are antilinear: their transposes conjugate P and A
 
     def vjp(g):
@@ -155,6 +187,7 @@ def _pinv_vjp(ans, a, *args, **kwargs):
 
 
 def _pinv_jvp(t, ans, a, *args, **kwargs):
+    _check_pinv_cutoff(a, *args, **kwargs)
     p = ans
     th = _H(t)
     return (-(p @ t @ p) + (p @ _H(p)) @ (th - (th @ a) @ p)
