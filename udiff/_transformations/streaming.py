@@ -82,17 +82,17 @@ def align_rows(name, arrays, positions, rechunk=False):
             raise ValueError(
                 f"{name}: row argument {positions[i]} is a scalar; row arguments are "
                 "arrays whose axis 0 runs over the rows")
-        if a.shape[0] != ref.shape[0] or (
-                math.isnan(ref.shape[0]) and _is_dask(a) and a.chunks[0] != ref.chunks[0]):
+        if _is_dask(a) and any(math.isnan(c) for c in a.chunks[0]):
+            raise ValueError(
+                f"{name}: row argument {positions[i]} has unknown chunk sizes along axis 0; "
+                "call .compute_chunk_sizes() on it first")
+    for i, a in enumerate(arrays):
+        if a.shape[0] != ref.shape[0]:
             raise ValueError(
                 f"{name}: row arguments {positions[ref_i]} and {positions[i]} have "
                 f"different numbers of rows ({ref.shape[0]} and {a.shape[0]}); every row "
                 "argument needs one row per term of the sum")
     chunks = ref.chunks[0]
-    if any(math.isnan(c) for c in chunks):
-        raise ValueError(
-            f"{name}: row argument {positions[ref_i]} has unknown chunk sizes along axis 0; "
-            "call .compute_chunk_sizes() on it first")
     out = []
     for i, a in enumerate(arrays):
         if not _is_dask(a):
@@ -257,11 +257,7 @@ def value_grad_and_hessian(f, argnums=0, *, rows, mean=False, split_every=None):
         row_args = [args[k] for k in positions]
         if not any(_is_dask(a) for a in row_args):
             inner = dask_backend if _has_dask(args) or _has_dask(kwargs) else numpy_backend
-            out = _value_grad_hess(f, args, kwargs, nums, many, inner)
-            if mean:
-                n = row_args[0].shape[0]
-                out = tree_map(lambda a: a / n, out)
-            return out
+            return _value_grad_hess(f, args, kwargs, nums, many, inner)
         aligned = align_rows(name, row_args, positions)
         n = aligned[0].shape[0]
         # The layout of the results: udiff on one row of zeros, on NumPy.
@@ -285,7 +281,8 @@ def value_grad_and_hessian(f, argnums=0, *, rows, mean=False, split_every=None):
             out = _value_grad_hess(f, chunk_args, kwargs_, nums, many, _chunk_backend(meta))
             flat = [numpy.asarray(leaf, dtype=dtype).ravel() for leaf in tree_leaves(out)]
             total = numpy.concatenate(flat)
-            return total / n if mean else total
+            # A chunk's mean counts in proportion to its share of the rows.
+            return total * (chunk_rows[0].shape[0] / n) if mean else total
 
         summed = map_rows(task, aligned, (others, kwargs), size, dtype, split_every)
         pieces, start = [], 0
