@@ -98,8 +98,16 @@ class Family:
             out = self.loss(eta, y)
         return out.value if hasattr(out, "value") and not hasattr(out, "shape") else out
 
+    def _first(self, eta, y, meta):
+        """The first derivative of the loss in ``eta``, row by row (the loss is elementwise)."""
+        return grad(_sum_of(self.loss, y), inner=_chunk_backend(meta))(eta)
+
     def _derivatives(self, eta, y, meta):
-        """First and second derivatives of the loss in ``eta``, row by row."""
+        """First and second derivatives of the loss in ``eta``, row by row.
+
+        The second is the Hessian of ``sum(loss)`` (diagonal, the loss being
+        elementwise) times a vector of ones: forward over reverse, one tangent.
+        """
         inner = _chunk_backend(meta)
         first = grad(_sum_of(self.loss, y), inner=inner)
         d1, d2 = jvp(first, (eta,), (eta * 0 + 1,), inner=inner)
@@ -109,8 +117,7 @@ class Family:
         return numpy.reshape(self._values(eta, y, eta).sum(), (1,))
 
     def _grad_task(self, eta, X, y, _=None):
-        d1, _d2 = self._derivatives(eta, y, eta)
-        return X.T @ d1
+        return X.T @ self._first(eta, y, eta)
 
     def _hess_task(self, eta, X, _=None):
         if self.hessian_uses_y:
@@ -119,7 +126,7 @@ class Family:
                 "dask-glm calls family.hessian(Xbeta, X) without y; use a solver that "
                 "needs no Hessian (lbfgs, gradient_descent, admm, proximal_grad)")
         _d1, d2 = self._derivatives(eta, eta * 0, eta)
-        return ((X * d2[:, None]).T @ X).ravel()
+        return ((X * d2[:, None]).T @ X).ravel()  # X.T @ diag(d2) @ X
 
     def _eta_loss_task(self, X, y, beta):
         return self._loss_task(X @ beta, y)
