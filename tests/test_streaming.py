@@ -159,9 +159,10 @@ def test_value_gradient_and_hessian_together_hold_few_chunks():
     _close(got, expected)
 
 
-def test_threaded_and_process_free_of_uarray_state():
-    # The tasks run in the threaded scheduler's worker threads, where no
-    # udiff backend was ever set.
+def test_tasks_need_no_uarray_state():
+    # The tasks run in worker threads where no udiff backend was ever set; the
+    # task function sets its own.  (The "processes" scheduler works too, but
+    # starting its pool takes ~20 s on a loaded 2-core machine.)
     X = da.from_array(XN, chunks=(30, 4))
     y = da.from_array(YN, chunks=30)
     out = udiff.value_grad_and_hessian(logistic, rows=(1, 2))(W, X, y)
