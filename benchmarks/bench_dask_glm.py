@@ -9,7 +9,7 @@ rounds.  Variants:
 
 * ``hand``: ``dask_glm.families.Logistic`` (hand-written gradient and Hessian);
 * ``udiff``: ``udiff.contrib.dask_glm.family(loss)``, one task per row chunk
-  and a tree sum (streaming);
+  and a tree sum (streaming); ``--loss`` picks the formula of the loss;
 * ``graph`` (with ``--with-graph``): a family whose gradient and Hessian are
   ``udiff.grad`` / ``udiff.hessian`` of the whole sum on the Dask backend,
   i.e. the ordinary graphs, for the before/after comparison.
@@ -97,8 +97,12 @@ def child(args):
     import udiff.numpy as np
     from udiff.contrib.dask_glm import family
 
-    def logistic(eta, y):
-        return np.logaddexp(0.0, eta) - y * eta
+    if args.loss == "logaddexp":
+        def logistic(eta, y):
+            return np.logaddexp(0.0, eta) - y * eta
+    else:  # dask-glm's own formula for Logistic.loglike, term by term
+        def logistic(eta, y):
+            return eta + np.log1p(np.exp(-eta)) - y * eta
 
     fam = {"hand": families.Logistic, "udiff": family(logistic, "logistic"),
            "graph": _graph_family()}[args.child]
@@ -126,7 +130,10 @@ def child(args):
                                      host="127.0.0.1", dashboard_address=None))
     else:
         dask.config.set(scheduler="threads")
+    import psutil
+
     solve = getattr(algorithms, args.solver)
+    baseline = psutil.Process().memory_info().rss
     t = time.perf_counter()
     beta = solve(X, y, family=Counted(), normalize=False, max_iter=args.max_iter)
     seconds = time.perf_counter() - t
@@ -135,6 +142,7 @@ def child(args):
         rss = max([rss] + [w["metrics"]["memory"] for w in
                            client.scheduler_info()["workers"].values()])
     print(json.dumps({"variant": args.child, "seconds": seconds, "rss": rss,
+                      "baseline": baseline,
                       "calls": calls["n"], "beta": [float(b) for b in beta]}))
 
 
@@ -149,6 +157,11 @@ def main():
     parser.add_argument("--scheduler", default="threads", choices=["threads", "distributed"])
     parser.add_argument("--with-graph", action="store_true",
                         help="also run the family built on udiff's ordinary graphs")
+    parser.add_argument("--loss", default="dask-glm", choices=["dask-glm", "logaddexp"],
+                        help="udiff's loss: dask-glm's formula eta + log1p(exp(-eta)) - y eta "
+                             "(the same function as the hand-written family), or "
+                             "logaddexp(0, eta) - y eta (stable; NumPy's logaddexp costs "
+                             "about 3 times exp)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.rows = int(args.rows)
@@ -162,31 +175,35 @@ def main():
         for v in order:
             cmd = [sys.executable, __file__, "--child", v, "--rows", str(args.rows),
                    "--chunk", str(args.chunk), "--solver", args.solver,
-                   "--max-iter", str(args.max_iter), "--scheduler", args.scheduler]
+                   "--max-iter", str(args.max_iter), "--scheduler", args.scheduler,
+                   "--loss", args.loss]
             out = subprocess.run(cmd, capture_output=True, text=True, check=True)
             res = json.loads(out.stdout.strip().splitlines()[-1])
             results[v].append(res)
             print(f"# round {r} {v}: {res['seconds']:.2f} s, "
-                  f"{res['rss'] / 2**30:.2f} GiB, {res['calls']} calls", file=sys.stderr)
+                  f"{res['rss'] / 2**30:.2f} GiB ({(res['rss'] - res['baseline']) / 2**30:.2f} above "
+                  f"the imports), {res['calls']} calls", file=sys.stderr)
 
     import numpy
 
     hand_best = min(x["seconds"] for x in results["hand"])
     hand_beta = numpy.array(results["hand"][0]["beta"])
     print(f"\n{args.solver}, {args.rows:.0e} x {FEATURES} rows in chunks of {args.chunk}, "
-          f"scheduler {args.scheduler}, best of {args.repeats}; "
+          f"scheduler {args.scheduler}, udiff loss {args.loss}, best of {args.repeats}; "
           f"{platform.python_version()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}\n")
-    print("| family | s/solve (best) | all runs (s) | / hand | peak RSS (GiB) | "
+    print("| family | s/solve (best) | all runs (s) | / hand | peak RSS (GiB) "
+          "| peak RSS above imports (GiB) | "
           f"{'Newton iterations' if args.solver == 'newton' else 'gradient calls'} "
           "| max abs coef diff vs hand |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for v in variants:
         best = min(x["seconds"] for x in results[v])
         rss = max(x["rss"] for x in results[v]) / 2**30
+        above = max(x["rss"] - x["baseline"] for x in results[v]) / 2**30
         diff = float(numpy.max(numpy.abs(numpy.array(results[v][0]["beta"]) - hand_beta)))
         runs = ", ".join(f"{x['seconds']:.1f}" for x in results[v])
-        print(f"| {v} | {best:.2f} | {runs} | {best / hand_best:.2f} | {rss:.2f} | "
+        print(f"| {v} | {best:.2f} | {runs} | {best / hand_best:.2f} | {rss:.2f} | {above:.2f} | "
               f"{results[v][0]['calls']} | {diff:.1e} |")
 
 
