@@ -20,6 +20,7 @@ Usage::
     uv run python benchmarks/bench_dask_glm.py --rows 500000 --repeats 1
     uv run python benchmarks/bench_dask_glm.py --solver lbfgs --with-graph
     uv run python benchmarks/bench_dask_glm.py --scheduler distributed   # LocalCluster(2)
+    uv run python benchmarks/bench_dask_glm.py --direct    # value, grad, Hessian, no solver
 
 Prints a markdown table: seconds per solve (the best of the repeats), the
 ratio to ``hand``, the peak RSS, and the number of Hessian (Newton) or
@@ -87,10 +88,41 @@ def _graph_family():
     return GraphLogistic
 
 
+def direct(args):
+    """One ``dask.compute(value, grad, hess)`` of the summed logistic loss at w = 0."""
+    import dask
+    import numpy
+    import psutil
+
+    import udiff
+    import udiff.numpy as np
+
+    def loss(w, X, y):
+        eta = X @ w
+        return np.sum(eta + np.log1p(np.exp(-eta)) - y * eta)
+
+    X, y = _data(args.rows, args.chunk)
+    w = numpy.zeros(FEATURES)
+    if args.child == "stream":
+        out = udiff.value_grad_and_hessian(loss, rows=(1, 2))(w, X, y)
+    else:
+        value, g = udiff.value_and_grad(loss, inner=udiff.dask_backend)(w, X, y)
+        out = value, g, udiff.hessian(loss, inner=udiff.dask_backend)(w, X, y)
+    baseline = psutil.Process().memory_info().rss
+    t = time.perf_counter()
+    value, g, h = dask.compute(*out, scheduler="threads")
+    seconds = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"variant": args.child, "seconds": seconds, "rss": rss,
+                      "baseline": baseline, "calls": 1, "beta": [float(v) for v in g]}))
+
+
 def child(args):
     import warnings
 
     warnings.simplefilter("ignore")
+    if args.child in ("stream", "ordinary"):
+        return direct(args)
     import dask
     from dask_glm import algorithms, families
 
@@ -162,6 +194,10 @@ def main():
                              "(the same function as the hand-written family), or "
                              "logaddexp(0, eta) - y eta (stable; NumPy's logaddexp costs "
                              "about 3 times exp)")
+    parser.add_argument("--direct", action="store_true",
+                        help="instead of a solver, time one dask.compute(value, grad, hess) "
+                             "of the summed loss: value_grad_and_hessian (stream) against "
+                             "udiff.value_and_grad and udiff.hessian (ordinary)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.rows = int(args.rows)
@@ -169,6 +205,8 @@ def main():
         return child(args)
 
     variants = ["hand", "udiff"] + (["graph"] if args.with_graph else [])
+    if args.direct:
+        variants = ["ordinary", "stream"]
     results = {v: [] for v in variants}
     for r in range(args.repeats):
         order = variants if r % 2 == 0 else variants[::-1]
@@ -180,22 +218,24 @@ def main():
             out = subprocess.run(cmd, capture_output=True, text=True, check=True)
             res = json.loads(out.stdout.strip().splitlines()[-1])
             results[v].append(res)
-            print(f"# round {r} {v}: {res['seconds']:.2f} s, "
-                  f"{res['rss'] / 2**30:.2f} GiB ({(res['rss'] - res['baseline']) / 2**30:.2f} above "
-                  f"the imports), {res['calls']} calls", file=sys.stderr)
+            above = (res["rss"] - res["baseline"]) / 2**30
+            print(f"# round {r} {v}: {res['seconds']:.2f} s, {res['rss'] / 2**30:.2f} GiB "
+                  f"({above:.2f} above the imports), {res['calls']} calls", file=sys.stderr)
 
     import numpy
 
-    hand_best = min(x["seconds"] for x in results["hand"])
-    hand_beta = numpy.array(results["hand"][0]["beta"])
-    print(f"\n{args.solver}, {args.rows:.0e} x {FEATURES} rows in chunks of {args.chunk}, "
+    base = variants[0]
+    hand_best = min(x["seconds"] for x in results[base])
+    hand_beta = numpy.array(results[base][0]["beta"])
+    what = "value, gradient, Hessian" if args.direct else args.solver
+    print(f"\n{what}, {args.rows:.0e} x {FEATURES} rows in chunks of {args.chunk}, "
           f"scheduler {args.scheduler}, udiff loss {args.loss}, best of {args.repeats}; "
           f"{platform.python_version()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}\n")
-    print("| family | s/solve (best) | all runs (s) | / hand | peak RSS (GiB) "
+    print(f"| family | s/solve (best) | all runs (s) | / {base} | peak RSS (GiB) "
           "| peak RSS above imports (GiB) | "
           f"{'Newton iterations' if args.solver == 'newton' else 'gradient calls'} "
-          "| max abs coef diff vs hand |")
+          f"| max abs coef diff vs {base} |")
     print("|---|---|---|---|---|---|---|---|")
     for v in variants:
         best = min(x["seconds"] for x in results[v])

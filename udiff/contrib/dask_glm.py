@@ -12,7 +12,6 @@ second derivatives of the loss by udiff on the chunk's NumPy blocks, then
 """
 import numpy
 
-from .._machinery.tree import tree_leaves
 from .._transformations.functional import _set_backend, grad, jvp
 from .._transformations.streaming import _chunk_backend, _is_dask, align_rows, map_rows
 
@@ -95,8 +94,7 @@ class Family:
 
     def _values(self, eta, y, meta):
         with _set_backend(_chunk_backend(meta)):
-            out = self.loss(eta, y)
-        return out.value if hasattr(out, "value") and not hasattr(out, "shape") else out
+            return self.loss(eta, y)
 
     def _first(self, eta, y, meta):
         """The first derivative of the loss in ``eta``, row by row (the loss is elementwise)."""
