@@ -117,10 +117,19 @@ def direct(args):
                       "baseline": baseline, "calls": 1, "beta": [float(v) for v in g]}))
 
 
+def _warm_up():
+    """Dask's first compute in a process imports distributed (~2 s): not what is timed."""
+    import dask
+    import dask.array as da
+
+    dask.compute(da.ones(4, chunks=2).sum(), scheduler="threads")
+
+
 def child(args):
     import warnings
 
     warnings.simplefilter("ignore")
+    _warm_up()
     if args.child in ("stream", "ordinary"):
         return direct(args)
     import dask

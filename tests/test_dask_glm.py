@@ -61,9 +61,10 @@ class Calls:
         return counted
 
 
-def _data(name):
+def _data(name, block_rows=16384):
     hand, loss, yn = CASES[name]
-    return hand, family(loss), da.from_array(XN, chunks=(CHUNK, P)), da.from_array(yn, CHUNK)
+    return (hand, family(loss, block_rows=block_rows), da.from_array(XN, chunks=(CHUNK, P)),
+            da.from_array(yn, CHUNK))
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
@@ -95,9 +96,12 @@ def test_solvers_match_the_hand_written_families(name, solver):
     numpy.testing.assert_allclose(got, expected, rtol=0, atol=tol)
 
 
+# 16384 rows at a time: Dask chunks (5000) whole, the NumPy arrays in two
+# blocks; 1500: each chunk in 4 blocks, the last of 500 rows.
+@pytest.mark.parametrize("block_rows", [16384, 1500])
 @pytest.mark.parametrize("name", list(CASES))
-def test_methods_match_on_dask_and_numpy(name):
-    hand, ours, X, y = _data(name)
+def test_methods_match_on_dask_and_numpy(name, block_rows):
+    hand, ours, X, y = _data(name, block_rows)
     beta = BETA * 0.3
     Xbeta = X @ beta
     pairs = [

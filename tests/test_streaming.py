@@ -56,10 +56,15 @@ def test_dask_rows_match_the_ordinary_derivatives(chunks):
     _close(dask.compute(*out), _reference(logistic, 0, W, XN, YN))
 
 
-def test_mean_and_numpy_rows_among_dask_ones():
+@pytest.mark.parametrize("block_rows", [None, 7, 4096])
+def test_mean_and_numpy_rows_among_dask_ones(block_rows):
+    # block_rows=7 splits each chunk of 40 rows into 6 slices (the last of 5).
     X = da.from_array(XN, chunks=(40, 4))
-    out = udiff.value_grad_and_hessian(logistic_mean, rows=(1, 2), mean=True)(W, X, YN)
+    out = udiff.value_grad_and_hessian(logistic_mean, rows=(1, 2), mean=True,
+                                       block_rows=block_rows)(W, X, YN)
     _close(dask.compute(*out), _reference(logistic_mean, 0, W, XN, YN))
+    out = udiff.value_grad_and_hessian(logistic, rows=(1, 2), block_rows=block_rows)(W, X, YN)
+    _close(dask.compute(*out), _reference(logistic, 0, W, XN, YN))
 
 
 def test_containers_tuple_argnums_and_keywords():

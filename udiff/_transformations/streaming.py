@@ -174,7 +174,25 @@ def _probe_args(args, row_nums):
     return probe
 
 
-def value_grad_and_hessian(f, argnums=0, *, rows, mean=False, split_every=None):
+def in_blocks(task, rows, extra, block_rows):
+    """``task`` summed over slices of ``block_rows`` rows of the row arrays ``rows``.
+
+    Inside one Dask task: derivatives of a few thousand rows at a time keep
+    the Hessian's stack of tangents (parameters x rows) small and in cache,
+    which on 250 000-row chunks is several times faster than one call.
+    """
+    n = rows[0].shape[0]
+    if block_rows is None or n <= block_rows:
+        return task(*rows, extra)
+    total = None
+    for start in range(0, n, block_rows):
+        part = task(*[r[start:start + block_rows] for r in rows], extra)
+        total = part if total is None else total + part
+    return total
+
+
+def value_grad_and_hessian(f, argnums=0, *, rows, mean=False, split_every=None,
+                           block_rows=4096):
     """Value, gradient and Hessian of a sum over rows, streamed chunk by chunk on Dask.
 
     ``f(*args)`` must be a sum (or, with ``mean=True``, a mean) over axis 0
@@ -209,6 +227,11 @@ def value_grad_and_hessian(f, argnums=0, *, rows, mean=False, split_every=None):
         are weighted by its share of the rows.
     split_every : int, optional
         The fan-in of the tree reduction (Dask's default when None).
+    block_rows : int or None, optional
+        Inside each task, udiff runs on this many rows at a time and adds
+        up the results (default 4096; None: the whole chunk at once).  It
+        bounds the memory of the Hessian's tangents (parameters x rows) and
+        keeps them in cache.
 
     Returns
     -------
@@ -273,16 +296,20 @@ def value_grad_and_hessian(f, argnums=0, *, rows, mean=False, split_every=None):
         meta = aligned[0]._meta
         size = sum(sizes)
 
-        def task(*blocks):
-            *chunk_rows, (others_, kwargs_) = blocks
-            chunk_args = list(others_)
-            for k, block in zip(positions, chunk_rows):
-                chunk_args[k] = block
-            out = _value_grad_hess(f, chunk_args, kwargs_, nums, many, _chunk_backend(meta))
+        def block(*blocks):
+            *block_rows_, (others_, kwargs_) = blocks
+            block_args = list(others_)
+            for k, rows_k in zip(positions, block_rows_):
+                block_args[k] = rows_k
+            out = _value_grad_hess(f, block_args, kwargs_, nums, many, _chunk_backend(meta))
             flat = [numpy.asarray(leaf, dtype=dtype).ravel() for leaf in tree_leaves(out)]
             total = numpy.concatenate(flat)
-            # A chunk's mean counts in proportion to its share of the rows.
-            return total * (chunk_rows[0].shape[0] / n) if mean else total
+            # A block's mean counts in proportion to its share of the rows.
+            return total * (block_rows_[0].shape[0] / n) if mean else total
+
+        def task(*blocks):
+            *chunk_rows, extra = blocks
+            return in_blocks(block, chunk_rows, extra, block_rows)
 
         summed = map_rows(task, aligned, (others, kwargs), size, dtype, split_every)
         pieces, start = [], 0

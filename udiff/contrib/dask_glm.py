@@ -13,7 +13,13 @@ second derivatives of the loss by udiff on the chunk's NumPy blocks, then
 import numpy
 
 from .._transformations.functional import _set_backend, grad, jvp
-from .._transformations.streaming import _chunk_backend, _is_dask, align_rows, map_rows
+from .._transformations.streaming import (
+    _chunk_backend,
+    _is_dask,
+    align_rows,
+    in_blocks,
+    map_rows,
+)
 
 __all__ = ["family", "Family"]
 
@@ -38,6 +44,9 @@ class Family:
         ``y`` (1-D arrays of one length), written with ``udiff.numpy``.
     name : str, optional
         A name for ``repr``.
+    block_rows : int or None, optional
+        Rows per udiff call inside a task (default 16384; None: the whole
+        chunk at once): smaller blocks keep the per-row arrays in cache.
 
     Attributes
     ----------
@@ -59,9 +68,10 @@ class Family:
            [ 6., 10.]])
     """
 
-    def __init__(self, loss, name=None):
+    def __init__(self, loss, name=None, block_rows=16384):
         self.loss = loss
         self.name = name or getattr(loss, "__name__", "loss")
+        self.block_rows = block_rows
         self.hessian_uses_y = self._probe()
 
     def __repr__(self):
@@ -135,10 +145,15 @@ class Family:
     # -- the family: NumPy in, NumPy out; Dask in, one task per row chunk + a tree sum --
 
     def _run(self, task, rows, names, extra, size, shape, dtype):
+        block_rows = self.block_rows
+
+        def blocked(*blocks):
+            return in_blocks(task, blocks[:-1], blocks[-1], block_rows)
+
         if not any(_is_dask(a) for a in rows):
-            return numpy.reshape(task(*rows, extra), shape)
+            return numpy.reshape(blocked(*rows, extra), shape)
         aligned = align_rows(f"{self.name} family", rows, names, rechunk=True)
-        return map_rows(task, aligned, extra, size, dtype).reshape(shape)
+        return map_rows(blocked, aligned, extra, size, dtype).reshape(shape)
 
     @staticmethod
     def _dtype(*arrays):
@@ -179,7 +194,7 @@ class Family:
                          self._dtype(X, y))
 
 
-def family(loss, name=None):
+def family(loss, name=None, block_rows=16384):
     """A dask-glm family from the loss of one observation, with udiff's derivatives.
 
     Parameters
@@ -192,6 +207,8 @@ def family(loss, name=None):
         minimises the sum over the rows.
     name : str, optional
         A name for messages and ``repr`` (default: ``loss.__name__``).
+    block_rows : int or None, optional
+        Rows per udiff call inside a task (default 16384).
 
     Returns
     -------
@@ -220,4 +237,4 @@ def family(loss, name=None):
     >>> beta.shape
     (3,)
     """
-    return Family(loss, name)
+    return Family(loss, name, block_rows)
