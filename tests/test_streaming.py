@@ -118,6 +118,11 @@ def test_one_task_per_chunk_reading_one_block_of_each_row_argument(p):
     # Inputs (8 + 8), per-chunk tasks (8), Dask's tree sum (8 per-block sums,
     # then 6 partial sums and 1 aggregate with split_every=2), then slicing
     # the Hessian out of the flat sum (2): fixed by the number of chunks.
+    # Dask's optimizer fuses each per-chunk task with its first sum, and
+    # keeps one task per chunk.
+    (optimized,) = dask.optimize(h)
+    fused = [k for k in _graph(optimized) if _prefix(k).startswith("udiff-rows")]
+    assert len(fused) == nchunks
     tree = [k for k in dsk if _prefix(k).startswith("sum-")]
     assert 1 <= len(tree) <= nchunks
     assert len(dsk) - 2 * nchunks <= 3 * nchunks + 2, len(dsk)
