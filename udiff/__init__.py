@@ -59,6 +59,7 @@ from ._graph import Graph, GraphEdge, GraphNode, graph  # noqa: E402
 from ._transformations.batching import BatchingFallbackWarning  # noqa: E402
 from ._transformations.vmap import vmap  # noqa: E402
 from ._machinery.registry import defbatch  # noqa: E402
+from ._transformations.streaming import value_grad_and_hessian  # noqa: E402
 
 __all__ = [
     "DiffArray",
@@ -79,6 +80,7 @@ __all__ = [
     "jacfwd",
     "hessian",
     "hvp",
+    "value_grad_and_hessian",
     "tree_flatten",
     "tree_unflatten",
     "tree_leaves",
