@@ -4,10 +4,14 @@ SciPy (``SCIPY_ARRAY_API=1``), scikit-learn (``array_api_dispatch=True``), array
 and einops find ``udiff.numpy`` through the arrays' ``__array_namespace__`` and run on
 udiff's arrays.  Each case takes a gradient through the consumer with ``udiff.grad`` or
 ``udiff.value_and_grad`` and compares it with central differences (and the value with the
-consumer's own on NumPy), on NumPy and on Dask with several chunks per axis where the
-consumer runs there.  The cases that cannot work (the consumer assigns into an array, or
-ends in ``float()``) check that udiff's error says what happened.  docs/guide/array_api.md
-has the same table for users.
+consumer's own on NumPy), on NumPy and on Dask with several chunks per axis.  Item
+assignment (``x[i] = v``, which SciPy and scikit-learn write for every array library but
+JAX) is recorded as ``x.at[i].set(v)``, so the consumers that assign into their arrays
+work.  The cases that cannot work check what happens instead: udiff's error (the consumer
+ends in ``float()``, ``int()`` or ``numpy.asarray()``, or assigns through a mask computed
+from Dask data), Dask's own (an index Dask refuses), or a NaN gradient (the consumer
+overwrites a NaN, and ``0 * NaN`` is NaN, as in JAX).  docs/guide/array_api.md has the
+same table for users.
 
 SciPy reads ``SCIPY_ARRAY_API`` once, when it is imported, and scikit-learn's array API
 dispatch needs it: those cases run in one child process started with the variable set
@@ -38,10 +42,11 @@ X = RNG.normal(size=(8, 3))
 Y = RNG.normal(size=(8, 2))
 LABELS = numpy.array([0, 1, 0, 1, 0, 1, 1, 0])
 KERNEL = numpy.array([1.0, 2.0, 0.5])
-ITEM_ASSIGNMENT = r"DiffArray does not support item assignment \(x\[i\] = v\)"
+W = numpy.arange(24.0).reshape(8, 3) % 5 - 1.5  # weights of a non-trivial gradient
 FLOAT = r"float\(\) of a DiffArray that depends on the variables being differentiated"
 INT = r"int\(\) of a DiffArray that depends on the variables being differentiated"
 TO_NUMPY = r"numpy\.asarray\(\) of a DiffArray that depends on the variables being"
+DASK_MASK = r"x\.at\[\.\.\.\] needs an index of known values, not a Dask array"
 
 
 # -- SciPy and scikit-learn: cases run in a child process ---------------------------------------
@@ -93,7 +98,7 @@ def _cases():
         "sklearn.metrics.r2_score": (_sklearn(lambda v: np.sum(metrics.r2_score(
             np.asarray(Y), v, multioutput="raw_values"))), Y + 0.3 * X[:, :2]),
         "sklearn.preprocessing.StandardScaler": (_sklearn(lambda v: np.sum(
-            preprocessing.StandardScaler().fit_transform(v) * X)), X + 1.0),
+            preprocessing.StandardScaler().fit_transform(v) * W)), X + 1.0),
         "sklearn.decomposition.PCA": (_sklearn(lambda v: np.sum(decomposition.PCA(
             n_components=2, svd_solver="full").fit(v).explained_variance_)), X),
         "sklearn.linear_model.Ridge": (_sklearn(lambda v: np.sum(linear_model.Ridge(
@@ -140,6 +145,7 @@ def _outcome(f, x, inner):
     want_grad = _central_differences(f, x)
     return {"value": float(compute(value)), "want_value": float(f(x)),
             "grad_error": float(numpy.max(numpy.abs(compute(grad) - want_grad))),
+            "grad_nan": int(numpy.isnan(compute(grad)).sum()),
             "grad_scale": float(numpy.max(numpy.abs(want_grad))),
             "grad_shape": list(compute(grad).shape), "x_shape": list(x.shape)}
 
@@ -155,45 +161,66 @@ def _report():
     return {f"{name}|{inner}": v for (name, inner), v in out.items()}
 
 
-# The cases: whether each runs on Dask too, and None where it works, else the regular
-# expression udiff's error matches.  (Named here, without importing SciPy: its
-# SCIPY_ARRAY_API is read once, at import.)
-_CHILD_CASES = [
-    ("scipy.special.logsumexp", False, ITEM_ASSIGNMENT),
-    ("scipy.special.softmax", True, None),
-    ("scipy.special.log_softmax", False, ITEM_ASSIGNMENT),
-    ("scipy.stats.moment", True, None),
-    ("scipy.stats.skew", True, None),
-    ("scipy.stats.zscore", False, ITEM_ASSIGNMENT),
-    ("scipy.stats.variation", False, ITEM_ASSIGNMENT),
-    ("scipy.stats.sem", True, None),
-    ("scipy.stats.kurtosis", True, None),
-    ("scipy.stats.gmean", True, None),
-    ("scipy.stats.tmean", False, ITEM_ASSIGNMENT),
-    ("scipy.stats.entropy", False, TO_NUMPY),
-    ("scipy.signal.oaconvolve", True, None),
-    ("scipy.signal.convolve", False, INT),
-    ("scipy.integrate.cumulative_trapezoid", True, None),
-    ("scipy.integrate.simpson", False, TO_NUMPY),
-    ("scipy.signal.fftconvolve", True, None),
-    ("scipy.integrate.trapezoid", True, None),
-    ("scipy.optimize.rosen", True, None),
-    ("sklearn.metrics.mean_squared_error", False, FLOAT),
-    ("sklearn.metrics.r2_score", False, ITEM_ASSIGNMENT),
-    ("sklearn.preprocessing.StandardScaler", False, ITEM_ASSIGNMENT),
-    ("sklearn.decomposition.PCA", True, None),
-    ("sklearn.linear_model.Ridge", False, ITEM_ASSIGNMENT),
-    ("sklearn.discriminant_analysis.LinearDiscriminantAnalysis", False, ITEM_ASSIGNMENT),
-    ("sklearn.metrics.pairwise.euclidean_distances", True, None),
-    ("sklearn.metrics.pairwise.rbf_kernel", True, None),
-    ("sklearn.metrics.pairwise.polynomial_kernel", True, None),
-    ("sklearn.preprocessing.MinMaxScaler", False, ITEM_ASSIGNMENT),
-    ("sklearn.metrics.mean_absolute_error", False, FLOAT),
-    ("sklearn.metrics.pairwise.rbf_kernel(X)", False, ITEM_ASSIGNMENT),
-    ("sklearn.metrics.pairwise.euclidean_distances(X)", False, ITEM_ASSIGNMENT),
+# The cases and what each gives on NumPy and on Dask: WORKS (the value is the consumer's
+# own, the gradient central differences'), NAN_GRADIENT (the value is right, the gradient
+# NaN) or the error raised, as (type, regular expression of its message, where it is
+# raised: "udiff" for udiff's own error, "dask" for Dask's).  (Named here, without
+# importing SciPy: its SCIPY_ARRAY_API is read once, at import.)
+WORKS = None
+NAN_GRADIENT = "NaN gradient"
+# the consumer ends in float(), int() or numpy.asarray() of a value being differentiated
+AS_FLOAT = ("TypeError", FLOAT, "udiff")
+AS_INT = ("TypeError", INT, "udiff")
+AS_NUMPY = ("TypeError", TO_NUMPY, "udiff")
+# x[mask] = v with a mask computed from Dask data: the entries it selects are not known
+# until computed, and Dask cannot scatter into them (its own x[mask] = y[mask] fails too)
+MASK_ON_DASK = ("NotImplementedError", DASK_MASK, "udiff")
+# array-api-extra's apply_where indexes a 0-d array with a 0-d mask (it sees udiff's
+# namespace, not Dask's, so it takes the path for libraries other than Dask and JAX): Dask
+# refuses such an index, as it does with no udiff involved
+ZERO_D_MASK_ON_DASK = ("IndexError", r"Too many indices for array", "dask")
+# LinearDiscriminantAnalysis sizes its class means by unique(y): on Dask a size that is
+# unknown until computed, which Dask's zeros refuses
+UNIQUE_ON_DASK = ("ValueError", r"unknown \(nan\) chunk sizes", "dask")
+_CHILD_CASES = [  # (name, on NumPy, on Dask)
+    ("scipy.special.logsumexp", WORKS, WORKS),
+    ("scipy.special.softmax", WORKS, WORKS),
+    ("scipy.special.log_softmax", WORKS, WORKS),
+    ("scipy.stats.moment", WORKS, WORKS),
+    ("scipy.stats.skew", WORKS, WORKS),
+    ("scipy.stats.zscore", WORKS, WORKS),
+    ("scipy.stats.variation", WORKS, ZERO_D_MASK_ON_DASK),
+    ("scipy.stats.sem", WORKS, WORKS),
+    ("scipy.stats.kurtosis", WORKS, WORKS),
+    ("scipy.stats.gmean", WORKS, WORKS),
+    ("scipy.stats.tmean", WORKS, ZERO_D_MASK_ON_DASK),
+    ("scipy.stats.entropy", AS_NUMPY, AS_NUMPY),
+    ("scipy.signal.oaconvolve", WORKS, WORKS),
+    ("scipy.signal.convolve", AS_INT, AS_INT),
+    ("scipy.integrate.cumulative_trapezoid", WORKS, WORKS),
+    ("scipy.integrate.simpson", AS_NUMPY, AS_NUMPY),
+    ("scipy.signal.fftconvolve", WORKS, WORKS),
+    ("scipy.integrate.trapezoid", WORKS, WORKS),
+    ("scipy.optimize.rosen", WORKS, WORKS),
+    ("sklearn.metrics.mean_squared_error", AS_FLOAT, AS_FLOAT),
+    ("sklearn.metrics.r2_score", WORKS, MASK_ON_DASK),
+    # its running variance is 0/0 on the first batch, then overwritten (x[zeros] = ...):
+    # the derivative of the overwritten entries, 0 * NaN, is NaN (as in JAX's where)
+    ("sklearn.preprocessing.StandardScaler", NAN_GRADIENT, MASK_ON_DASK),
+    ("sklearn.decomposition.PCA", WORKS, WORKS),
+    ("sklearn.linear_model.Ridge", WORKS, MASK_ON_DASK),
+    ("sklearn.discriminant_analysis.LinearDiscriminantAnalysis", WORKS, UNIQUE_ON_DASK),
+    ("sklearn.metrics.pairwise.euclidean_distances", WORKS, WORKS),
+    ("sklearn.metrics.pairwise.rbf_kernel", WORKS, WORKS),
+    ("sklearn.metrics.pairwise.polynomial_kernel", WORKS, WORKS),
+    ("sklearn.preprocessing.MinMaxScaler", WORKS, WORKS),
+    ("sklearn.metrics.mean_absolute_error", AS_FLOAT, AS_FLOAT),
+    # with X alone they set the diagonal: an item assignment
+    ("sklearn.metrics.pairwise.rbf_kernel(X)", WORKS, WORKS),
+    ("sklearn.metrics.pairwise.euclidean_distances(X)", WORKS, WORKS),
 ]
-_CHILD = [(name, inner, error) for name, dask, error in _CHILD_CASES
-          for inner in (("numpy", "dask") if dask else ("numpy",))]
+_CHILD = [(name, inner, want) for name, on_numpy, on_dask in _CHILD_CASES
+          for inner, want in (("numpy", on_numpy), ("dask", on_dask))]
 
 
 @pytest.fixture(scope="module")
@@ -212,38 +239,45 @@ def test_child_runs_every_case(child_report):
     assert sorted(child_report) == sorted(f"{n}|{i}" for n, i, _ in _CHILD)
 
 
-@pytest.mark.parametrize("name, inner, error", _CHILD, ids=[f"{n}-{i}" for n, i, _ in _CHILD])
-def test_scipy_and_sklearn(child_report, name, inner, error):
+@pytest.mark.parametrize("name, inner, want", _CHILD, ids=[f"{n}-{i}" for n, i, _ in _CHILD])
+def test_scipy_and_sklearn(child_report, name, inner, want):
     import re
 
     got = child_report[f"{name}|{inner}"]
-    if error is None:
+    if want in (WORKS, NAN_GRADIENT):
         assert "error" not in got, f"{got.get('error')}: {got.get('message')} at {got.get('where')}"
         assert got["value"] == pytest.approx(got["want_value"], rel=1e-12, abs=1e-12)
         assert got["grad_shape"] == got["x_shape"]
-        assert got["grad_error"] <= 1e-5 * max(1.0, got["grad_scale"]), got
-    else:  # udiff's error says what happened (and the traceback names the consumer's line)
-        assert got.get("error") == "TypeError", got
-        assert re.search(error, got["message"]), got["message"]
-        assert "udiff" in got["where"], got["where"]
+        assert numpy.isfinite(got["grad_scale"]), got  # central differences are finite
+        if want is WORKS:
+            assert got["grad_nan"] == 0, got
+            assert got["grad_error"] <= 1e-5 * max(1.0, got["grad_scale"]), got
+        else:
+            assert got["grad_nan"] == numpy.prod(got["x_shape"]), got
+    else:  # the error says what happened; udiff's own are raised in udiff
+        error, message, where = want
+        assert got.get("error") == error, got
+        assert re.search(message, got["message"]), got["message"]
+        assert f"/{where}/" in got["where"], got["where"]
 
 
 def test_guide_table_says_what_the_tests_find():
-    """docs/guide/array_api.md's table has a row for each case, saying "yes" (and where)
-    for the cases that work and "no" for the others."""
+    """docs/guide/array_api.md's table has a row for each case, saying "yes, NumPy and
+    Dask" or "yes, NumPy" for the cases that work and "no" for the others."""
     import re
 
     page = (HERE.parent / "docs" / "guide" / "array_api.md").read_text()
     rows = [[cell.strip() for cell in line.strip("|").split("|")]
             for line in page.splitlines() if line.startswith("| `")]
     names = [(set(re.findall(r"`([^`]+)`", row[0])), row[1]) for row in rows]
-    for name, dask, error in _CHILD_CASES:
+    for name, on_numpy, on_dask in _CHILD_CASES:
         short = name.rsplit(".", 1)[-1] if not name.endswith("(X)") else name.split(".")[-1]
         found = [works for listed, works in names
                  if name in listed or short in listed
                  or any(n.startswith((short + "(", name + "(")) for n in listed)]
         assert found, f"{name} has no row in the guide's table"
-        want = "no" if error else ("yes, NumPy and Dask" if dask else "yes, NumPy")
+        want = ("no" if on_numpy is not WORKS
+                else "yes, NumPy and Dask" if on_dask is WORKS else "yes, NumPy")
         assert found[0] == want, (name, found[0])
 
 
@@ -278,15 +312,19 @@ def test_array_api_extra_sinc(xpx, inner):
     check_grads(lambda v: xpx.sinc(v), (chunked(X5, inner),), inner=inner, order=_order(inner))
 
 
-def test_array_api_extra_at_and_pad_need_item_assignment(xpx):
+@pytest.mark.parametrize("case", ["at-set", "at-set-copy", "at-set-slice", "at-add", "pad"])
+def test_array_api_extra_at_and_pad(xpx, inner, case):
     # xpx.at and xpx.pad assign into the array (x[i] = v) for array types other than
-    # JAX's: udiff says so (the DiffArray's own x.at[i].set(v) is the functional form)
-    for f in (lambda v: xpx.at(v)[1].set(3.0), lambda v: xpx.at(v, 1).set(3.0, copy=True),
-              lambda v: xpx.pad(v, 2)):
-        with pytest.raises(TypeError, match=ITEM_ASSIGNMENT):
-            udiff.grad(lambda v: np.sum(f(v) ** 2))(X5)
-    g = udiff.grad(lambda v: np.sum(v.at[1].set(3.0) ** 2))(X5)
-    numpy.testing.assert_array_equal(g, 2 * X5 * (numpy.arange(5) != 1))
+    # JAX's: udiff records it as x.at[i].set(v)
+    f = {"at-set": lambda v: xpx.at(v)[1].set(3.0),
+         "at-set-copy": lambda v: xpx.at(v, 1).set(3.0, copy=True),
+         "at-set-slice": lambda v: xpx.at(v)[1:3].set(v[:2] * 2.0),
+         "at-add": lambda v: xpx.at(v)[::2].add(v[1:4] ** 2),
+         "pad": lambda v: xpx.pad(v, 2)}[case]
+    with udiff_backend(inner):
+        got = f(np.asarray(chunked(X5, inner)))
+    numpy.testing.assert_array_equal(compute(got), f(X5.copy()))  # xpx on NumPy's arrays
+    check_grads(lambda v: f(v) ** 2, (chunked(X5, inner),), inner=inner, order=_order(inner))
 
 
 @pytest.fixture

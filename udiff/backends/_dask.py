@@ -185,7 +185,10 @@ def _index_item(item):
 
 def _canonical(item, n):
     """A slice selecting what ``item`` selects from ``n`` entries, with start and stop
-    inside the axis (Dask takes ``x[-7::-1]`` of 5 entries for ``x[::-1]``)."""
+    inside the axis (Dask takes ``x[-7::-1]`` of 5 entries for ``x[::-1]``).  On an
+    axis of unknown length (after a mask computed from data) the slice is Dask's."""
+    if n != n:  # NaN: the length is not known until computed
+        return item
     start, stop, step = item.indices(n)
     count = len(range(start, stop, step))
     if count == 0:
