@@ -66,8 +66,8 @@ def test_every_public_name_has_a_docstring():
     assert not bare, f"public names without a docstring: {bare}"
 
 
-def test_there_are_the_seven_tutorials():
-    assert len(NOTEBOOKS) == 7, [p.name for p in NOTEBOOKS]
+def test_there_are_the_eight_tutorials():
+    assert len(NOTEBOOKS) == 8, [p.name for p in NOTEBOOKS]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
