@@ -75,8 +75,9 @@ def pinv(a, rcond=None, hermitian=False, **kwargs):
     The derivative is the Golub-Pereyra formula, valid where the rank of
     ``a`` is locally constant (no singular value near the cutoff); it is
     undefined where the rank changes.  Where ``rcond`` (or ``rtol``) drops a
-    singular value that is not zero, the derivative raises ``ValueError``:
-    the formula holds only where the dropped values are zero.
+    singular value that is not zero (larger than 1e-5 times the smallest one
+    kept), the derivative raises ``ValueError``: the formula holds only where
+    the dropped values are zero, and is off by about that ratio.
     """
     return (_array(a),)
 

@@ -161,15 +161,23 @@ def _check_pinv_cutoff(a, rcond=None, *args, **kwargs):
     while type(rcond) in (DiffArray, BatchedArray):
         rcond = rcond.value
     rc = np.asarray(1e-15 if rcond is None else to_numpy(rcond), dtype=float)
-    top = s.max(axis=-1, keepdims=True)
-    dropped = (s <= rc[..., None] * top) & (s > np.sqrt(np.finfo(s.dtype).eps) * top)
+    cut = s <= rc[..., None] * s.max(axis=-1, keepdims=True)
+    # The formula's relative error is about the largest dropped singular value over the
+    # smallest kept one: refuse it above 1e-5 (a dropped zero is rank deficiency; the
+    # values check_grads perturbs it to, about 1e-6, stay below).
+    kept = np.where(cut, np.inf, s).min(axis=-1, keepdims=True)
+    dropped = cut & (s > _PINV_GAP * kept)
     if dropped.any():
         raise ValueError(
             "udiff: the derivative of linalg.pinv where its cutoff (rcond or rtol) drops a "
-            f"singular value that is not zero ({float(s[dropped].max()):.3g}, of at most "
-            f"{float(top.max()):.3g}) is not implemented: the formula udiff (and JAX) use holds "
-            "where the dropped singular values are zero.  Pass a smaller rtol, or write the "
-            "truncated pseudo-inverse with np.linalg.svd, whose derivative udiff has")
+            f"singular value that is not zero ({float(s[dropped].max()):.3g}, where the "
+            f"smallest kept is {float(np.min(np.where(dropped, kept, np.inf))):.3g}) is not "
+            "implemented: the formula udiff (and JAX) use holds where the dropped singular "
+            "values are zero, and is off by about their ratio.  Pass a smaller rtol, or write "
+            "the truncated pseudo-inverse with np.linalg.svd, whose derivative udiff has")
+
+
+_PINV_GAP = 1e-5
 
 
 def _pinv_vjp(ans, a, *args, **kwargs):
