@@ -941,3 +941,20 @@ def test_a_batched_value_that_escapes_its_vmap_is_refused():
     udiff.vmap(lambda x: leaked.append(x) or x)(numpy.ones(3))
     with pytest.raises(ValueError, match="escaped the vmap that made it"):
         udiff.vmap(lambda y: y + leaked[0])(numpy.ones(3))
+
+
+def test_polymul_under_a_derivative_inside_vmap_trims_leading_zeros_alike():
+    """polymul drops its factors' leading zeros (NumPy's poly1d): inside vmap, under a
+    derivative, the examples must drop as many (else their products differ in length)."""
+    import udiff.numpy as np
+
+    b = numpy.array([1.0, 3.0])
+    same = numpy.array([[0.0, 1.0, 2.0], [0.0, 4.0, 5.0]])
+    f = lambda a: np.sum(np.polymul(a, b) ** 2)  # noqa: E731
+    got = udiff.vmap(udiff.grad(f))(same)
+    want = numpy.stack([udiff.grad(f)(row) for row in same])
+    numpy.testing.assert_allclose(got, want, rtol=1e-14)
+    assert got[:, 0].tolist() == [0.0, 0.0]  # a dropped zero's derivative is zero
+    differ = numpy.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])
+    with pytest.raises(ValueError, match=r"polymul inside vmap.*leading zeros differ"):
+        udiff.vmap(udiff.grad(f))(differ)

@@ -24,7 +24,10 @@ from ._declare import array as _array
 from ._declare import multimethod
 from ._declare import replace_first as _replace_first
 from ._declare import replace_first_two as _replace_first_two
+from .._machinery.batched_array import BatchedArray
+from .._machinery.diff_array import DiffArray
 from .._machinery.registry import defcomposite
+from ..backends._base import to_numpy
 
 _create = multimethod("numpy")
 
@@ -73,6 +76,30 @@ def polysub(a1, a2):
     return (_array(a1), _array(a2))
 
 
+def _rows(a):
+    """The values of the 1-D ``a`` as a 2-D NumPy array, one row per example where ``a`` is
+    a vmap's array under a derivative (its value every example's, stacked), else one row."""
+    while type(a) is DiffArray:
+        a = a.value
+    values = a
+    while type(values) in (DiffArray, BatchedArray):
+        values = values.value
+    values = to_numpy(values)
+    return values.reshape(-1, values.shape[-1]) if values.ndim else values.reshape(1, 1)
+
+
+def _same_start(name, starts):
+    """The one start of every example; a clear error where the examples differ (their
+    results would have different lengths, which one batched array cannot hold)."""
+    if len(set(starts)) > 1:
+        raise ValueError(
+            f"udiff: {name} inside vmap, under a derivative: the examples' leading zeros "
+            f"differ (drop {sorted(set(starts))} entries), so their results have different "
+            "lengths, which one batched array cannot hold; trim the coefficients to the same "
+            "length before the vmap")
+    return starts[0]
+
+
 def _poly1d(a):
     """``a`` as ``numpy.poly1d`` takes it: 1-D, its leading zeros dropped (``[0]`` if all are
     zero).  The length depends on the values (computed on Dask); a dropped zero's derivative
@@ -80,8 +107,11 @@ def _poly1d(a):
     a = unp.atleast_1d(a)
     if unp.ndim(a) != 1:
         raise ValueError("Polynomial must be 1d only.")
-    nonzero = _np.flatnonzero(known(a))
-    return a[-1:] if nonzero.size == 0 else a[int(nonzero[0]):]
+    starts = []
+    for row in _rows(a):
+        nonzero = _np.flatnonzero(row)
+        starts.append(row.shape[0] - 1 if nonzero.size == 0 else int(nonzero[0]))
+    return a[_same_start("polymul", starts):]
 
 
 @_create(_replace_first_two, default=lambda a1, a2: _co.convolve(_poly1d(a1), _poly1d(a2)))
@@ -103,11 +133,13 @@ def _polydiv(u, v):
         r = r - unp.pad(d * v, (k, m - n - k))
     dtype = _np.result_type(_co._dtype(u), _co._dtype(v))
     q = unp.stack(q) if q else unp.zeros(1, dtype=dtype)
-    values = known(r)
-    start = 0  # NumPy drops the remainder's leading entries that are close to 0
-    while start < values.shape[0] - 1 and _np.allclose(values[start], 0, rtol=1e-14):
-        start += 1
-    return q, r[start:]
+    starts = []  # NumPy drops the remainder's leading entries that are close to 0
+    for values in _rows(r):
+        start = 0
+        while start < values.shape[0] - 1 and _np.allclose(values[start], 0, rtol=1e-14):
+            start += 1
+        starts.append(start)
+    return q, r[_same_start("polydiv", starts):]
 
 
 @_create(_replace_first_two, default=_polydiv)
