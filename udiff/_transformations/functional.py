@@ -852,17 +852,25 @@ def hessian(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=None,
 
     def hessian_f(*args, **kwargs):
         nums, many = _argnums(argnums, argnum, len(args))
-        trace = _trace(f, args, kwargs, nums, _backend(inner), has_aux)
-        out = _single_output(trace, f, "hessian")
-        _check_complex("hessian", f, trace, holomorphic, outputs=True, inputs=True)
-        xs = trace.variables
-        grads = differentiate(out, xs, None, False, True, None, "vjp")
-        rows = [_per_argument(trace, list(_plain(
-            differentiate(g, xs, None, True, trace.nested, None, "jvp"), trace.nested)), many)
-            for g in grads]
-        return _with_aux(trace, _per_argument(trace, rows, many), has_aux)
+        trace, _, _, hess = _second_order(f, args, kwargs, nums, many, inner, "hessian",
+                                          holomorphic, has_aux)
+        return _with_aux(trace, hess, has_aux)
 
     return hessian_f
+
+
+def _second_order(f, args, kwargs, nums, many, inner, name, holomorphic=False, has_aux=False):
+    """``(trace, output, gradients, Hessian)`` of ``f`` from one trace: the gradient
+    recorded (reverse), then its Jacobian (forward over reverse), per argument."""
+    trace = _trace(f, args, kwargs, nums, _backend(inner), has_aux)
+    out = _single_output(trace, f, name)
+    _check_complex(name, f, trace, holomorphic, outputs=True, inputs=True)
+    xs = trace.variables
+    grads = differentiate(out, xs, None, False, True, None, "vjp")
+    rows = [_per_argument(trace, list(_plain(
+        differentiate(g, xs, None, True, trace.nested, None, "jvp"), trace.nested)), many)
+        for g in grads]
+    return trace, out, grads, _per_argument(trace, rows, many)
 
 
 def hvp(f, primals, tangents, inner=numpy_backend):

@@ -19,32 +19,17 @@ import numpy
 from .._machinery.sweeps import differentiate
 from .._machinery.tree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 from ..backends import cupy_backend, dask_backend, numpy_backend
-from .functional import (
-    _argnums,
-    _backend,
-    _check_complex,
-    _per_argument,
-    _plain,
-    _single_output,
-    _trace,
-)
+from .functional import _argnums, _per_argument, _plain, _second_order
 
 __all__ = ["value_grad_and_hessian"]
 
 
 def _value_grad_hess(f, args, kwargs, nums, many, inner):
     """``(f(*args), gradient, Hessian)`` from one trace of ``f`` (forward over reverse)."""
-    trace = _trace(f, args, kwargs, nums, _backend(inner), False)
-    out = _single_output(trace, f, "value_grad_and_hessian")
-    _check_complex("value_grad_and_hessian", f, trace, False, outputs=True, inputs=True)
-    xs = trace.variables
-    grads = differentiate(out, xs, None, False, True, None, "vjp")
-    rows = [_per_argument(trace, list(_plain(
-        differentiate(g, xs, None, True, trace.nested, None, "jvp"), trace.nested)), many)
-        for g in grads]
+    trace, out, grads, hess = _second_order(f, args, kwargs, nums, many, inner,
+                                            "value_grad_and_hessian")
     value = _plain(out, trace.nested)
-    gradient = _per_argument(trace, list(_plain(grads, trace.nested)), many)
-    return value, gradient, _per_argument(trace, rows, many)
+    return value, _per_argument(trace, list(_plain(grads, trace.nested)), many), hess
 
 
 def _is_dask(x):
