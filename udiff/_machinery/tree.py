@@ -197,7 +197,7 @@ def _node_of(obj):
 
 
 # Types that are always leaves, answered before any container check (the hot path:
-# arrays and numbers).  Array classes of udiff and of inner libraries add themselves.
+# arrays and numbers).  udiff's array classes (DiffArray, BatchedArray) add themselves.
 _LEAF_TYPES = {float, int, complex, bool, str, np.ndarray, np.float64, np.float32,
                np.int64, np.complex128}
 
