@@ -170,6 +170,30 @@ def test_vjp_does_not_alias_the_callers_array():
     numpy.testing.assert_allclose(x, X)
 
 
+@pytest.mark.parametrize("case", ["vjp identity", "vjp view", "jvp identity", "jvp view",
+                                  "grad of a sum"])
+def test_derivatives_are_new_writeable_arrays(case):
+    """A derivative is never the caller's seed, a view of it, or a read-only broadcast:
+    it is the caller's to change in place, as NumPy's results are."""
+    x, seed = X.copy(), numpy.arange(3.0)
+    if case == "vjp identity":
+        d, = vjp(lambda x: x, x)[1](seed)
+    elif case == "vjp view":
+        d, = vjp(lambda x: x[None], x)[1](seed[None])
+    elif case == "jvp identity":
+        d = jvp(lambda x: x, (x,), (seed,))[1]
+    elif case == "jvp view":
+        d = jvp(lambda x: x[::-1], (x,), (seed,))[1]
+    else:
+        d = grad(lambda x: np.sum(x))(x)
+    expected = numpy.ones(3) if case == "grad of a sum" else \
+        (seed[::-1] if case == "jvp view" else seed)
+    assert d.flags.writeable and not numpy.shares_memory(d, seed)
+    d += 1.0
+    numpy.testing.assert_allclose(seed, numpy.arange(3.0))
+    numpy.testing.assert_allclose(d, expected + 1.0)
+
+
 # -- the composition matrix: every pair of transformations, on the one operation table ------
 #
 # Each case of test_rules.CASES (the one table of operations) is differentiated with respect

@@ -12,6 +12,7 @@ from .operators import define_operators
 from .tree import register_leaf_type
 
 _SEQ = (list, tuple)
+_NUMPY = (np.ndarray, np.generic)
 
 
 def _dtype_of(value):
@@ -73,10 +74,16 @@ class DiffArray(Traced, level="_backend"):
         self._kwargs = kwargs
 
     # -- array attributes -----------------------------------------------------
-    shape = property(lambda self: tuple(np.shape(self.value)), doc="The shape.")
-    ndim = property(lambda self: np.ndim(self.value), doc="The number of axes.")
-    size = property(lambda self: int(np.prod(np.shape(self.value), dtype=np.int64)))
-    dtype = property(lambda self: _dtype_of(self.value), doc="The dtype.")
+    # (NumPy's arrays and scalars answer from their own attributes: rules read these.)
+    shape = property(lambda self: self.value.shape if isinstance(self.value, _NUMPY)
+                     else tuple(np.shape(self.value)), doc="The shape.")
+    ndim = property(lambda self: self.value.ndim if isinstance(self.value, _NUMPY)
+                    else np.ndim(self.value), doc="The number of axes.")
+    size = property(lambda self: self.value.size if isinstance(self.value, _NUMPY)
+                    else int(np.prod(np.shape(self.value), dtype=np.int64)),
+                    doc="The number of elements.")
+    dtype = property(lambda self: self.value.dtype if isinstance(self.value, _NUMPY)
+                     else _dtype_of(self.value), doc="The dtype.")
     T = property(
         lambda self: bind("numpy.transpose", (self,), {}), doc="The transpose."
     )

@@ -482,7 +482,12 @@ def _seed(backend, value, like, name, recorded):
 
 
 def _ones(backend, like, recorded):
-    value = np.ones_like(like.value, dtype=_float_dtype(like.dtype))
+    value = like.value
+    if type(value) is np.float64 or type(value) is np.ndarray and value.shape == () \
+            and value.dtype == np.float64:  # (a scalar loss: the common case, first)
+        value = np.array(1.0)
+    else:
+        value = np.ones_like(value, dtype=_float_dtype(like.dtype))
     return DiffArray(value, backend) if recorded else value
 
 
@@ -492,6 +497,11 @@ def _finish(backend, g, x, batch, recorded):
     A derivative has its variable's dtype (JAX's rule): a float64 constant met
     on the way (``x32 * c64``) does not promote the gradient of a float32 ``x``.
     """
+    if type(g) is np.ndarray:  # (the common case: nothing to convert, first)
+        value = x.value
+        if type(value) is np.ndarray and g.dtype == value.dtype \
+                and g.shape == (batch + value.shape if batch else value.shape):
+            return DiffArray(g, backend)
     dtype = _float_dtype(x.dtype)
     if g is None:
         zeros = np.zeros_like(x.value, dtype=dtype)
@@ -550,6 +560,37 @@ def differentiate(y, x, grad_variables, jacobian, create_graph, chunk_size, mode
     if not create_graph:
         results = _lazy_results(results, backend, (y, x, grad_variables, jacobian, chunk_size, mode))
     return tuple(results) if many else results[0]
+
+
+def fresh(g, sources=()):
+    """``g``, or a copy of it where the caller could not safely keep it: a read-only
+    NumPy array (a broadcast, such as the gradient of a sum) or one that may share
+    memory with one of the NumPy arrays ``sources`` (the caller's own seeds).
+
+    Derivatives are the caller's to change in place, as NumPy's results are.
+    """
+    if type(g) is not np.ndarray:
+        return g
+    if not g.flags.writeable:
+        return g.copy()
+    if g.base is not None or any(s is g for s in sources):
+        for s in sources:
+            if type(s) is np.ndarray and np.may_share_memory(g, s):
+                return g.copy()
+    return g
+
+
+def gradient(y, xs):
+    """The gradient of scalar ``y`` with respect to each DiffArray of ``xs``, as inner
+    arrays, in one plain reverse sweep.
+
+    The functional API's path (its variables are checked when it makes them):
+    none of :meth:`DiffArray.to`'s argument checks, and no record for
+    differentiating the results again, which it returns as inner arrays.
+    """
+    backend = y._backend
+    grads = reverse_sweep(y, xs, _ones(backend, y, False), False)
+    return [fresh(_finish(backend, g, x, (), False).value) for g, x in zip(grads, xs)]
 
 
 def _holds_diffarray(tree):

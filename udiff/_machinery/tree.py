@@ -303,6 +303,8 @@ def tree_unflatten(treedef, leaves):
     >>> udiff.tree_unflatten(treedef, [1, 2, 3])
     {'b': 1, 'w': [2, 3]}
     """
+    if treedef is _LEAF and type(leaves) is list and len(leaves) == 1:
+        return leaves[0]
     leaves = list(leaves)
     if len(leaves) != treedef.num_leaves:
         raise ValueError(

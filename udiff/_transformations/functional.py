@@ -36,6 +36,8 @@ from .._machinery.sweeps import (
     _seed,
     differentiate,
     forward_sweep,
+    fresh,
+    gradient,
     forward_sweep_many,
     reverse_sweep_many,
 )
@@ -52,6 +54,9 @@ from .batching_inner import inner_at
 
 _TEMPLATES = {}
 _POOLS = threading.local()
+_NO_CACHE = {}
+# Argument types that never hold a DiffArray (the common case, checked without flattening).
+_PLAIN_ARGS = frozenset({np.ndarray, float, int, complex, bool, type(None)})
 
 
 def _backend(inner, mode="vjp"):
@@ -88,7 +93,23 @@ def _backend(inner, mode="vjp"):
     return backend
 
 
+_ARGNUMS = {}  # (argnums, nargs) -> _argnums' answer, for Python ints and tuples of them
+
+
 def _argnums(argnums, argnum, nargs):
+    cached = argnum is None and (type(argnums) is int or type(argnums) is tuple
+                                 and all(type(n) is int for n in argnums))
+    if cached:  # (1.0 == 1: other types would find an int's answer and escape the check)
+        answer = _ARGNUMS.get((argnums, nargs))
+        if answer is not None:
+            return answer
+    answer = _check_argnums(argnums, argnum, nargs)
+    if cached:
+        _ARGNUMS[argnums, nargs] = answer
+    return answer
+
+
+def _check_argnums(argnums, argnum, nargs):
     if argnum is not None:  # autograd's spelling
         argnums = argnum
     many = isinstance(argnums, (tuple, list))
@@ -118,7 +139,9 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
     # enclosing operator's arrays (as arguments, keywords or closures) or a
     # ``with`` block's.  Then the result depends on them, must stay recorded and
     # is swept recorded, or their derivatives would be silently dropped.
-    outside = bool(getattr(_TRACING, "stack", None)) or _traced((args, kwargs), backend)
+    outside = bool(getattr(_TRACING, "stack", None)) or (
+        (kwargs or any(type(a) not in _PLAIN_ARGS for a in args))
+        and _traced((args, kwargs), backend))
     args = list(args)
     trace.variables, trace.structures = [], []
     made = {}
@@ -144,14 +167,16 @@ def _trace(f, args, kwargs, nums, backend, has_aux=False):
                 f"(output, aux), but it returned {_what(out)}"
             )
         out, trace.aux = out
-    results = [leaf for leaf in tree_flatten((out, trace.aux))[0] if type(leaf) is DiffArray]
+    if out is None:
+        _not_an_array(f, out, "output")
+    leaves, trace.out_def = tree_flatten(out)
+    results = [leaf for leaf in leaves if type(leaf) is DiffArray]
+    if trace.aux is not None:
+        results += [leaf for leaf in tree_flatten(trace.aux)[0] if type(leaf) is DiffArray]
     trace.nested = (outside or mixed_count() != mixed
                     or any(leaf._backend is not backend for leaf in results)) \
         and _reaches_outside(results, backend)
-    if out is None:
-        _not_an_array(f, out, "output")
     trace.out = out
-    leaves, trace.out_def = tree_flatten(out)
     trace.out_leaves = [_output(f, leaf, _path(out, lambda: "output", j), backend)
                         for j, leaf in enumerate(leaves)]
     return trace
@@ -211,6 +236,8 @@ def _variable(leaf, path, backend):
 
     ``path()`` is the leaf's place, for the error message.
     """
+    if type(leaf) is np.ndarray and leaf.dtype.kind in "fc" and backend.inner.is_array(leaf):
+        return DiffArray(leaf, backend)  # (the common case, first)
     if type(leaf) is DiffArray and _outer(leaf, backend):
         value = DiffArray(leaf, backend)
     elif type(leaf) is DiffArray:
@@ -297,6 +324,11 @@ def _set_backend(backend):
     # uarray 0.9 warns on every set_backend call, about its own internals: the
     # warning is not the user's, so it must not escape (nor fail warnings-as-errors
     # runs).  The context is built quietly here and entered outside the filter.
+    # uarray keeps one context per backend object, which later calls reuse as is
+    # (the backends of operator calls are pooled: see _backend).
+    ctx = getattr(backend, "__ua_cache__", _NO_CACHE).get(("set", True, False))
+    if ctx is not None:
+        return ctx
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return ua.set_backend(backend, coerce=True)
@@ -309,6 +341,8 @@ def _plain(tree, nested):
     """``tree`` with DiffArray leaves replaced by their inner arrays (unless nested)."""
     if nested:
         return tree
+    if type(tree) is DiffArray:
+        return tree.value
     return tree_map(lambda a: a.value if type(a) is DiffArray else a, tree)
 
 
@@ -443,9 +477,13 @@ def value_and_grad(f, argnums=0, inner=numpy_backend, *, has_aux=False, argnum=N
         trace = _trace(f, args, kwargs, nums, _backend(inner), has_aux)
         out = _single_output(trace, f, "grad")
         _check_complex("grad", f, trace, holomorphic)
-        grads = differentiate(out, trace.variables, None, False, trace.nested, None, "vjp")
-        value = _plain(out, trace.nested)
-        grads = _per_argument(trace, list(_plain(grads, trace.nested)), many)
+        if trace.nested:  # derivatives an enclosing operator differentiates again
+            grads = differentiate(out, trace.variables, None, False, True, None, "vjp")
+            value = out
+        else:
+            grads = gradient(out, trace.variables)
+            value = out.value
+        grads = _per_argument(trace, list(grads), many)
         return (_with_aux(trace, value, has_aux), grads)
 
     return value_and_grad_f
@@ -565,7 +603,10 @@ def vjp(f, *primals, inner=numpy_backend, has_aux=False):
                  for (s, path), y in zip(_cotangent_leaves(trace, cotangent), trace.out_leaves)]
         grads = reverse_sweep_many(trace.out_leaves, trace.variables, seeds, recorded)
         grads = [_finish(backend, g, x, (), recorded) for g, x in zip(grads, trace.variables)]
-        return _per_argument(trace, list(_plain(grads, recorded)), True)
+        grads = list(_plain(grads, recorded))
+        if not recorded:  # (never the caller's cotangent itself, nor a view of it)
+            grads = [fresh(g, seeds) for g in grads]
+        return _per_argument(trace, grads, True)
 
     out = _plain(_output_tree(trace, trace.out_leaves), trace.nested)
     return (out, vjp_fn, _plain(trace.aux, trace.nested)) if has_aux else (out, vjp_fn)
@@ -631,6 +672,8 @@ def jvp(f, primals, tangents, inner=numpy_backend, *, has_aux=False):
     t_out = forward_sweep_many(trace.out_leaves, trace.variables, seeds, nested)
     t_out = [_finish(backend, t, y, (), nested) for t, y in zip(t_out, trace.out_leaves)]
     out = _plain(_output_tree(trace, trace.out_leaves), trace.nested)
+    if not nested:  # (never the caller's tangent itself, nor a view of it)
+        t_out = [fresh(t.value, seeds) for t in t_out]
     t_out = _plain(_output_tree(trace, t_out), nested)
     return (out, t_out, _plain(trace.aux, nested)) if has_aux else (out, t_out)
 

@@ -99,6 +99,8 @@ def from_end(axes, nd):
 def restore_reduced(g, x, axis, keepdims):
     """Broadcast ``g``, a cotangent of a reduction of ``x``, back to ``x``'s shape."""
     nd = ndim(x)
+    if axis is None and not keepdims and not ndim(g):  # a full reduction, no batch axes
+        return broadcast_like(g, shape(x), x)
     axes = normalize_axes(axis, nd)
     if not keepdims and axes:
         g = np.expand_dims(g, from_end(axes, nd))
@@ -111,6 +113,8 @@ def broadcast_like(g, target, like):
     On Dask, ``broadcast_to`` makes every broadcast axis one chunk; a gradient
     of a reduction over a chunked axis must stay chunked like its input.
     """
+    if type(like) is np.ndarray and type(g) is np.ndarray:
+        return np.broadcast_to(g, target)
     if np.isnan(target).any() or _recorded_dask(g):
         # Unknown sizes (Dask, after boolean indexing): elementwise broadcasting
         # against ``like`` finds them when the graph runs.  In a recorded sweep
