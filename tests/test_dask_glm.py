@@ -123,6 +123,20 @@ def test_methods_match_on_dask_and_numpy(name, block_rows):
                                   hand.gradient(XN @ beta, XN, yn), rtol=1e-11)
 
 
+@pytest.mark.parametrize("block_rows", [None, 1500])
+def test_a_hessian_of_either_sign_is_x_t_diag_x(block_rows):
+    """A loss whose second derivative changes sign (sin: -sin(eta)) takes the general
+    product; a convex one (cosh: cosh(eta)) the symmetric one.  Both are X.T diag(d2) X."""
+    eta = XN @ BETA
+    for loss, d2 in ((np.sin, -numpy.sin(eta)), (np.cosh, numpy.cosh(eta))):
+        ours = Family(lambda eta, y, loss=loss: loss(eta), block_rows=block_rows)
+        expected = XN.T @ (d2[:, None] * XN)
+        numpy.testing.assert_allclose(ours.hessian(eta, XN), expected, rtol=1e-10, atol=1e-9)
+        numpy.testing.assert_allclose(ours.hessian(da.from_array(eta, chunks=CHUNK),
+                                                   da.from_array(XN, chunks=(CHUNK, P)))
+                                      .compute(), expected, rtol=1e-10, atol=1e-9)
+
+
 def test_each_method_is_one_task_per_chunk_and_a_tree_sum():
     _, ours, X, y = _data("Logistic")
     Xbeta = X @ numpy.ones(P)

@@ -45,7 +45,7 @@ class Family:
     name : str, optional
         A name for ``repr``.
     block_rows : int or None, optional
-        Rows per udiff call inside a task (default 16384; None: the whole
+        Rows per udiff call inside a task (default 65536; None: the whole
         chunk at once): smaller blocks keep the per-row arrays in cache.
 
     Attributes
@@ -68,7 +68,7 @@ class Family:
            [ 6., 10.]])
     """
 
-    def __init__(self, loss, name=None, block_rows=16384):
+    def __init__(self, loss, name=None, block_rows=65536):
         self.loss = loss
         self.name = name or getattr(loss, "__name__", "loss")
         self.block_rows = block_rows
@@ -134,6 +134,9 @@ class Family:
                 "dask-glm calls family.hessian(Xbeta, X) without y; use a solver that "
                 "needs no Hessian (lbfgs, gradient_descent, admm, proximal_grad)")
         _d1, d2 = self._derivatives(eta, eta * 0, eta)
+        if d2.min(initial=0.0) >= 0:  # (a convex loss: X.T @ diag(d2) @ X as S.T @ S, one
+            root = X * numpy.sqrt(d2)[:, None]  # symmetric product that BLAS halves)
+            return (root.T @ root).ravel()
         return ((X * d2[:, None]).T @ X).ravel()  # X.T @ diag(d2) @ X
 
     def _eta_loss_task(self, X, y, beta):
@@ -194,7 +197,7 @@ class Family:
                          self._dtype(X, y))
 
 
-def family(loss, name=None, block_rows=16384):
+def family(loss, name=None, block_rows=65536):
     """A dask-glm family from the loss of one observation, with udiff's derivatives.
 
     Parameters
@@ -208,7 +211,7 @@ def family(loss, name=None, block_rows=16384):
     name : str, optional
         A name for messages and ``repr`` (default: ``loss.__name__``).
     block_rows : int or None, optional
-        Rows per udiff call inside a task (default 16384).
+        Rows per udiff call inside a task (default 65536).
 
     Returns
     -------
