@@ -229,6 +229,8 @@ def _diagonal_jvp(node, argnum, t, ans, args, kwargs, rule):
         return _Diagonal(rule(t.d, ans, *args, **kwargs), t.inner)
     if node._fn == "numpy.matmul" and argnum == 1 and not kwargs \
             and np.ndim(args[0]) == 2 and np.ndim(args[1]) == 1:
+        if t.identity:  # the identity seeds: W^T itself, a view (_forward copies a
+            return np.swapaxes(args[0], -1, -2)  # Jacobian that is still one at the end)
         return np.swapaxes(args[0] * t.d, -1, -2)  # (W @ diag(d))^T, seeds first (a new array)
     return None
 
@@ -658,6 +660,8 @@ def _forward(backend, y, x, tangent, jacobian, recorded, chunk_size):
             seeds = _Diagonal(np.ones_like(x.value, dtype=_float_dtype(x.dtype)), backend.inner,
                               identity=True)
             t = _dense(forward_sweep(y, [x], [seeds], recorded))
+            if type(t) is np.ndarray and t.base is not None:
+                t = t.copy()  # (never a view of the function's arrays: the identity's W^T)
         else:
             seeds = backend.inner.one_hot(n, x.value, _float_dtype(x.dtype))[start:stop]
             if recorded:
