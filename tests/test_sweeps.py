@@ -352,3 +352,40 @@ def test_sums_made_in_place_touch_nothing_of_the_users_nor_shared_cotangents():
     numpy.testing.assert_allclose(g, seed * (3.0 + 2.0 * x0 + 1.0))
     (g2,) = vjp_fn(seed)
     numpy.testing.assert_array_equal(g, g2)
+
+
+# -- Hessians of sums over rows: the seeds' tangents stay one scale per row -----------------
+
+
+def _glm_loss(w, X, y):
+    eta = X @ w
+    return np.sum(eta + np.log1p(np.exp(-eta)) - y * eta) + 0.5 * np.sum(w * w) \
+        + np.sum(np.sin(eta) * eta)
+
+
+def test_a_hessian_of_a_row_sum_runs_its_elementwise_rules_on_rows(monkeypatch):
+    """The Hessian of sum(loss(X @ w)) sweeps p identity seeds forward over the gradient:
+    through X @ w they are X^T, and each elementwise operation after it multiplies its
+    derivative into one scale per row (n numbers), never into the p x n stack."""
+    rng = numpy.random.default_rng(3)
+    n, p = 50, 4
+    X, y, w = rng.standard_normal((n, p)), (rng.random(n) > 0.5) * 1.0, rng.normal(size=p)
+    sizes = collections.Counter()
+
+    def wrap(kind, rule):
+        def run(*args, **kwargs):
+            if kind == "jvp":
+                sizes[numpy.size(args[0])] += 1  # the tangent the rule is given
+            return rule(*args, **kwargs)
+        return run
+
+    _wrapped_tables(monkeypatch, wrap)
+    H = udiff.hessian(_glm_loss)(w, X, y)
+    assert sizes[n] >= 15  # the elementwise operations, on the n rows
+    assert sizes[n * p] <= 2  # the stack itself only where it is contracted (X^T @ ...)
+    # Against reverse over reverse (no scaled tangents) and the closed form.
+    numpy.testing.assert_allclose(H, udiff.jacrev(udiff.grad(_glm_loss))(w, X, y), rtol=1e-12)
+    eta = X @ w
+    s = 1 / (1 + numpy.exp(-eta))
+    d2 = s * (1 - s) + 2 * numpy.cos(eta) - eta * numpy.sin(eta)
+    numpy.testing.assert_allclose(H, X.T @ (d2[:, None] * X) + numpy.eye(p), rtol=1e-12)

@@ -198,6 +198,38 @@ class _Diagonal:
     __radd__ = __add__
 
 
+class _Scaled:
+    """A stack of tangents ``base * scale``, the scale not multiplied in.
+
+    ``base`` has the stack's leading axis and the node's shape, ``scale`` the
+    node's shape (None: ones).  The identity seeds of ``w`` through ``X @ w``
+    give ``base = X^T`` and no scale; an elementwise operation after it
+    multiplies its derivative into the scale alone (its rule applied to the
+    scale), so a chain of elementwise operations on ``n`` rows costs ``n`` per
+    operation instead of ``p * n`` for ``p`` seeds, and a Hessian of a sum
+    over rows costs about its closed form ``X^T diag(s) X``.  Anything else
+    materialises it (:meth:`dense`).  Plain sweeps of full Jacobians only.
+    """
+
+    __slots__ = ("base", "scale")
+    __array_ufunc__ = None  # ``ndarray + _Scaled`` comes to __radd__
+
+    def __init__(self, base, scale=None):
+        self.base = base
+        self.scale = scale
+
+    def dense(self):
+        return self.base if self.scale is None else self.base * self.scale
+
+    def __add__(self, other):
+        if type(other) is _Scaled and other.base is self.base \
+                and self.scale is not None and other.scale is not None:
+            return _Scaled(self.base, self.scale + other.scale)
+        return self.dense() + _dense(other)
+
+    __radd__ = __add__
+
+
 _ELEMENTWISE = {}  # key -> whether it is a ufunc of one output (its Jacobian is diagonal)
 
 
@@ -230,13 +262,26 @@ def _diagonal_jvp(node, argnum, t, ans, args, kwargs, rule):
     if node._fn == "numpy.matmul" and argnum == 1 and not kwargs \
             and np.ndim(args[0]) == 2 and np.ndim(args[1]) == 1:
         if t.identity:  # the identity seeds: W^T itself, a view (_forward copies a
-            return np.swapaxes(args[0], -1, -2)  # Jacobian that is still one at the end)
+            return _Scaled(np.swapaxes(args[0], -1, -2))  # Jacobian that is one at the end)
         return np.swapaxes(args[0] * t.d, -1, -2)  # (W @ diag(d))^T, seeds first (a new array)
     return None
 
 
+def _scaled_jvp(node, argnum, t, ans, args, kwargs, rule):
+    """The tangent of ``node`` from argument ``argnum``'s scaled tangent ``t``, or None."""
+    if _elementwise(node._fn) and np.shape(args[argnum]) == np.shape(ans):
+        scale = t.scale
+        if scale is None:
+            scale = np.ones_like(ans)
+        return _Scaled(t.base, rule(scale, ans, *args, **kwargs))
+    return None
+
+
+_STACKS = (_Diagonal, _Scaled)  # stacks of seeds or tangents kept unmaterialised
+
+
 def _dense(a):
-    return a.dense() if type(a) is _Diagonal else a
+    return a.dense() if type(a) in _STACKS else a
 
 
 def _grouped(parents, keep):
@@ -383,6 +428,10 @@ def forward_sweep_many(ys, xs, seeds, recorded):
             contribution = None
             if type(t) is _Diagonal:
                 contribution = _diagonal_jvp(node, argnum, t, ans, args, kwargs, rule)
+                if contribution is None:
+                    t = t.dense()
+            elif type(t) is _Scaled:
+                contribution = _scaled_jvp(node, argnum, t, ans, args, kwargs, rule)
                 if contribution is None:
                     t = t.dense()
             if contribution is None:
