@@ -145,6 +145,22 @@ def test_each_method_is_one_task_per_chunk_and_a_tree_sum():
     assert sum(k.startswith("udiff-rows-") for k in keys) == N // CHUNK
 
 
+def test_the_pointwise_loss_and_gradient_share_their_tasks():
+    """lbfgs computes pointwise_loss and pointwise_gradient together: one task per chunk
+    gives both (one X @ beta and one sweep per chunk), with the hand-written values."""
+    hand, ours, X, y = _data("Logistic")
+    beta = BETA * 0.3
+    loss, g = ours.pointwise_loss(beta, X, y), ours.pointwise_gradient(beta, X, y)
+    merged = {**dict(loss.__dask_graph__()), **dict(g.__dask_graph__())}
+    keys = [k[0] for k in merged if isinstance(k, tuple)]
+    assert sum(k.startswith("udiff-rows-") for k in keys) == N // CHUNK
+    got = dask.compute(loss, g)
+    expected = dask.compute(hand.pointwise_loss(beta, X, y), hand.pointwise_gradient(beta, X, y))
+    for a, b in zip(got, expected):
+        assert numpy.shape(a) == numpy.shape(b)
+        numpy.testing.assert_allclose(a, b, rtol=1e-11)
+
+
 def test_y_chunked_unlike_X_is_rechunked():
     hand, ours, X, _ = _data("Normal")
     y = da.from_array(CASES["Normal"][2], chunks=3_000)

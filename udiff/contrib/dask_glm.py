@@ -8,11 +8,13 @@ observation, ``loss(eta, y)`` with ``eta = X @ beta``; udiff supplies the
 derivatives.  On Dask every method is one task per row chunk (first and
 second derivatives of the loss by udiff on the chunk's NumPy blocks, then
 ``X.T @ ...`` on the chunk) and a tree sum, so a Newton step's
-``dask.compute(hess, grad)`` holds a few chunks of ``X`` at a time.
+``dask.compute(hess, grad)`` holds a few chunks of ``X`` at a time; the
+pointwise loss and gradient share one task per chunk, so ``lbfgs``'s
+``dask.compute(loss, gradient)`` reads each chunk once.
 """
 import numpy
 
-from .._transformations.functional import _set_backend, grad, jvp
+from .._transformations.functional import _set_backend, grad, jvp, value_and_grad
 from .._transformations.streaming import (
     _chunk_backend,
     _is_dask,
@@ -145,6 +147,13 @@ class Family:
     def _eta_grad_task(self, X, y, beta):
         return self._grad_task(X @ beta, X, y)
 
+    def _eta_loss_grad_task(self, X, y, beta):
+        """The summed loss and the gradient in ``beta`` from one ``X @ beta`` and one
+        sweep (``[loss, gradient...]``)."""
+        eta = X @ beta
+        loss, d1 = value_and_grad(_sum_of(self.loss, y), inner=_chunk_backend(eta))(eta)
+        return numpy.concatenate([numpy.reshape(loss, (1,)), X.T @ d1])
+
     # -- the family: NumPy in, NumPy out; Dask in, one task per row chunk + a tree sum --
 
     def _run(self, task, rows, names, extra, size, shape, dtype):
@@ -181,10 +190,20 @@ class Family:
         return self._run(self._hess_task, [Xbeta, X], ["Xbeta", "X"], None, p * p, (p, p),
                          self._dtype(Xbeta, X))
 
+    def _loss_and_gradient(self, beta, X, y):
+        """``[loss, gradient...]`` at ``beta`` on Dask rows: one task per chunk, the same
+        graph (the same keys) for both pointwise methods, so that computing them together
+        (as ``lbfgs`` does) runs each chunk once."""
+        p = X.shape[1]
+        return self._run(self._eta_loss_grad_task, [X, y], ["X", "y"], beta, 1 + p, (1 + p,),
+                         self._dtype(X, y))
+
     def pointwise_loss(self, beta, X, y):
         """The summed loss at coefficients ``beta``."""
         beta = numpy.asarray(beta).ravel() if not _is_dask(beta) else beta.ravel()
         y = y.ravel()
+        if _is_dask(X) or _is_dask(y):
+            return self._loss_and_gradient(beta, X, y)[0]
         return self._run(self._eta_loss_task, [X, y], ["X", "y"], beta, 1, (),
                          self._dtype(X, y))
 
@@ -193,6 +212,8 @@ class Family:
         beta = numpy.asarray(beta).ravel() if not _is_dask(beta) else beta.ravel()
         p = X.shape[1]
         y = y.ravel()
+        if _is_dask(X) or _is_dask(y):
+            return self._loss_and_gradient(beta, X, y)[1:]
         return self._run(self._eta_grad_task, [X, y], ["X", "y"], beta, p, (p,),
                          self._dtype(X, y))
 
