@@ -117,9 +117,9 @@ class DiffArrayBackend(PerThreadContexts):
         differentiations at one vmap level, the one made last is the innermost."""
         return (getattr(self.inner, "level", 0), 1, self.serial)
 
-    def process(self, key, args, kwargs):
-        """Record ``key`` on ``args`` (this backend is the innermost level among them)."""
-        return apply(self, key, args, kwargs)
+    # Record ``key`` on ``args`` (this backend is the innermost level among them):
+    # ``apply`` itself, whose first argument is the backend (one call less per operation).
+    process = apply
 
     def tie(self, other):
         """Two differentiations of one rank (constants' backends): the first records."""
