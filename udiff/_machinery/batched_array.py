@@ -169,7 +169,7 @@ _DIRECT = {
 }
 
 
-define_operators(BatchedArray, lambda self, key, args: bind(key, args, {}))
+define_operators(BatchedArray, bind)
 register_leaf_type(BatchedArray)
 
 

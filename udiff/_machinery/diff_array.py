@@ -460,7 +460,7 @@ def parents_of(node):
     return parents
 
 
-define_operators(DiffArray, lambda self, key, args: bind(key, args, {}))
+define_operators(DiffArray, bind)
 register_leaf_type(DiffArray)
 
 

@@ -14,12 +14,14 @@ _UNARY_OPERATORS = [("neg", "negative"), ("pos", "positive"), ("abs", "absolute"
 
 
 def define_operators(cls, run):
-    """Give ``cls`` Python's operators: ``a + b`` calls ``run(a, "numpy.add", (a, b))``."""
+    """Give ``cls`` Python's operators: ``a + b`` calls ``run("numpy.add", (a, b), {})``
+    (``run`` is the dispatch point, :func:`udiff._machinery.dispatch.bind`, called
+    directly: operators are the hottest path there is)."""
 
     def binary(key, reflected):
         if reflected:
-            return lambda self, other: run(self, key, (other, self))
-        return lambda self, other: run(self, key, (self, other))
+            return lambda self, other: run(key, (other, self), {})
+        return lambda self, other: run(key, (self, other), {})
 
     for name, ufunc in _BINARY_OPERATORS:
         setattr(cls, f"__{name}__", binary("numpy." + ufunc, False))
@@ -28,5 +30,5 @@ def define_operators(cls, run):
     for name, ufunc in _COMPARISONS:
         setattr(cls, f"__{name}__", binary("numpy." + ufunc, False))
     for name, ufunc in _UNARY_OPERATORS:
-        setattr(cls, f"__{name}__", (lambda key: lambda self: run(self, key, (self,)))(
+        setattr(cls, f"__{name}__", (lambda key: lambda self: run(key, (self,), {}))(
             "numpy." + ufunc))
