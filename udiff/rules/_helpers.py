@@ -29,7 +29,9 @@ def unbroadcast(g, ans, x):
     Leading batch axes of ``g`` are kept; axes that broadcasting added are
     summed away and axes where ``x`` had size 1 are summed with keepdims.
     """
-    g_shape, x_shape = shape(g), shape(x)
+    # (NumPy's arrays first, without a call: this runs for every binary operation)
+    g_shape = g.shape if type(g) is np.ndarray else shape(g)
+    x_shape = x.shape if type(x) is np.ndarray else shape(x)
     if g_shape == x_shape:  # nothing was broadcast, and there are no batch axes
         return g
     return unbroadcast_to(g, len(g_shape) - ndim(ans), x_shape)
