@@ -509,6 +509,22 @@ def _matrices():
     return a
 
 
+@pytest.mark.parametrize("kwargs", [{"min": 1}, {"max": 2}, {"min": 1, "max": 2}, {},
+                                    {"a_min": 1, "a_max": None}, {"a_min": None, "a_max": 2}])
+def test_clip_with_one_bound_as_numpys(kwargs, inner):
+    # One bound (the other None or left out), outside any backend (NumPy's own clip runs)
+    # and on DiffArrays: NumPy's values, shape and dtype.
+    a = numpy.array([[0, 1, 2], [3, 4, 5]], dtype=numpy.uint8)
+    want = numpy.clip(a, **kwargs)
+    got = np.clip(a, **kwargs)
+    assert type(got) is numpy.ndarray and got.dtype == want.dtype
+    numpy.testing.assert_array_equal(got, want)
+    with _backend(inner):
+        got = np.clip(np.asarray(chunked(a, inner)), **kwargs)
+    assert type(got) is udiff.DiffArray and got.dtype == want.dtype and got.shape == want.shape
+    numpy.testing.assert_array_equal(compute(got), want)
+
+
 def test_pinv_rtol(inner):
     a = _matrices()
     rtol = numpy.array([0.1, 0.01])  # one per matrix: drops 1e-3 in the second one

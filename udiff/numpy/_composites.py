@@ -495,8 +495,11 @@ def _clip(a, a_min=None, a_max=None, out=None, **kwargs):
     return a
 
 
+# NumPy's defaults (no value): a bound given as None is passed on, not dropped as a default
+# (uarray drops trailing arguments that are their defaults, and NumPy's clip needs a_max
+# where a_min is given by position).
 @_create(_replace_first, default=_clip)
-def clip(a, a_min=None, a_max=None, out=None, **kwargs):
+def clip(a, a_min=_np._NoValue, a_max=_np._NoValue, out=None, **kwargs):
     """Limit values to an interval (``numpy.clip``); at a bound the derivative is 1/2."""
     return (_array(a),)
 
