@@ -203,6 +203,25 @@ def test_float_vecdot_gradient_unchanged(inner):
     numpy.testing.assert_allclose(compute(g), 4.0 * x)
 
 
+def test_asarray_copy_false_is_the_array_itself(inner):
+    # As NumPy's: asarray(x, copy=False) does not copy, so a write to x shows in the result.
+    a = numpy.array([[1, 2, 3], [4, 5, 6]], dtype=numpy.uint8)
+    want = numpy.asarray(a.copy(), copy=False)
+    with _backend(inner):
+        x = np.asarray(chunked(a, inner))
+        for kwargs in ({"copy": False}, {"copy": False, "dtype": np.uint8}):
+            y = np.asarray(x, **kwargs)
+            assert y is x and y.dtype == want.dtype and y.shape == want.shape
+        copied = np.asarray(x, copy=True)
+        x[0, 1] = 9
+    want[0, 1] = 9
+    numpy.testing.assert_array_equal(compute(y), want)
+    numpy.testing.assert_array_equal(compute(copied), a)
+    g = udiff.grad(lambda v: np.sum(np.asarray(v, copy=False) ** 2), inner=inner)(
+        chunked(a.astype(float), inner))
+    numpy.testing.assert_array_equal(compute(g), 2.0 * a)
+
+
 def test_from_dlpack(inner):
     with _backend(inner):
         y = np.from_dlpack(numpy.arange(3.0))  # another library's array: a constant
