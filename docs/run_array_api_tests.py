@@ -22,7 +22,9 @@ then, from the repository root::
 
 It writes one JUnit XML file per run under ``--out`` and prints a Markdown table of the
 per-file counts, and the tests that pass on NumPy but fail on each udiff variant.
-``--report-only`` prints the table again from the XML files of an earlier run.
+``--report-only`` prints the table again from the XML files of an earlier run, and
+``--write-docs docs/coverage.md`` writes the section "The Array API test-suite" of that page
+(with ``--report-only``: from the earlier run; give its ``--max-examples`` and ``--seed``).
 """
 import argparse
 import collections
@@ -189,6 +191,128 @@ def regressions(baseline, other):
                   if s == "passed" and other.get(t, "missing") not in ("passed",))
 
 
+# Why a test that passes on NumPy fails on a udiff variant, by a substring of its id: the
+# triage of the last run (see docs/coverage.md).  A failure none of these match is listed
+# as "not triaged".
+REASONS = {
+    "test_special_cases.py::test_unary[": (
+        "NumPy's own result for this input (udiff runs NumPy's ufunc on it); this test draws "
+        "its one input with Hypothesis's `.example()`, which the seed does not fix, so only "
+        "this run drew the input that NumPy gets wrong"),
+    "test_special_cases.py::test_binary[": (
+        "NumPy's own result for this input (udiff runs NumPy's ufunc on it); this test draws "
+        "its one input with Hypothesis's `.example()`, which the seed does not fix, so only "
+        "this run drew the input that NumPy gets wrong"),
+}
+
+SECTION = "## The Array API test-suite"
+
+
+def _versions(suite, python):
+    """The suite's commit and the versions of NumPy and Hypothesis the runs used."""
+    commit = subprocess.run(["git", "-C", str(suite), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip() or "unknown"
+    code = "import numpy, hypothesis; print(numpy.__version__, hypothesis.__version__)"
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True).stdout.split()
+    return commit, *(out or ["unknown", "unknown"])
+
+
+def section(results, max_examples, seed, versions):
+    """The Markdown section of docs/coverage.md on the test-suite: how to run it, the
+    per-file table and the failures on DiffArrays that NumPy does not have.
+
+    Examples
+    --------
+    >>> text = section({"numpy": {"test_a.py::t": "passed"},
+    ...                 "udiff_everywhere": {"test_a.py::t": "passed"}}, 20, 0, ("abc", "2", "6"))
+    >>> text.splitlines()[0], "- none" in text
+    ('## The Array API test-suite', True)
+    """
+    commit, numpy_version, hypothesis_version = versions
+    lines = [
+        SECTION,
+        "",
+        "This section is written by `python docs/run_array_api_tests.py --write-docs "
+        "docs/coverage.md` (after `docs/make_coverage.py`, which writes the rest of the page).",
+        "",
+        "The Array API standard's own test-suite, "
+        "[array-api-tests](https://github.com/data-apis/array-api-tests), checks a "
+        "namespace's names, signatures, dtypes, shapes, values and special cases against "
+        f"the standard ({API_VERSION}).  It runs on three namespaces, each in one pytest "
+        "process with the same options:",
+        "",
+        "- `numpy`: NumPy itself, the baseline;",
+        "- `udiff.numpy`: udiff's namespace outside any backend (it runs NumPy's functions "
+        "on NumPy arrays);",
+        "- `udiff_everywhere`: udiff's namespace under a global "
+        "`udiff.DiffArrayBackend(udiff.numpy_backend)` (set with `ua.set_global_backend(..., "
+        "coerce=True)`), so every array the suite makes, creation functions' included, and "
+        "every result is a `DiffArray`.",
+        "",
+        "The suite is not on PyPI; fetch it with the standard's text (its submodule), install "
+        "its requirements and udiff into one environment, and run the script from udiff's "
+        "repository root:",
+        "",
+        "```bash",
+        "git clone --recurse-submodules https://github.com/data-apis/array-api-tests /tmp/aat-src",
+        "python -m venv /tmp/aat-venv",
+        "/tmp/aat-venv/bin/pip install -r /tmp/aat-src/requirements.txt -e .",
+        f"/tmp/aat-venv/bin/python docs/run_array_api_tests.py --suite /tmp/aat-src "
+        f"--max-examples {max_examples}",
+        "```",
+        "",
+        "For each namespace the script runs, in the suite's folder, with "
+        f"`ARRAY_API_TESTS_MODULE` naming the namespace and `ARRAY_API_TESTS_VERSION={API_VERSION}`:",
+        "",
+        "```bash",
+        f"nice -n 10 python -m pytest array_api_tests -q -p no:cacheprovider "
+        f"--max-examples={max_examples} --hypothesis-seed={seed} --disable-deadline "
+        "--junitxml=OUT/NAMESPACE.xml",
+        "```",
+        "",
+        f"The table below is of array-api-tests {commit}, NumPy {numpy_version}, Hypothesis "
+        f"{hypothesis_version}, `--max-examples={max_examples}` and `--hypothesis-seed={seed}`; "
+        "each run has a fresh Hypothesis database, so none replays another's failing "
+        "examples.  `--disable-deadline`: the suite's default deadline (800 ms an example) "
+        "measures the machine, not conformance.  Errors count as failed, expected failures "
+        "as skipped; a parametrized test counts once per parameter.",
+        "",
+        table(results),
+        "",
+    ]
+    if "numpy" in results:
+        for v in results:
+            if v == "numpy":
+                continue
+            bad = regressions(results["numpy"], results[v])
+            fixed = sorted(t for t, s in results["numpy"].items()
+                           if s in ("failed", "error") and results[v].get(t) == "passed")
+            lines += [f"Tests that pass on NumPy and fail on `{v}`:", ""]
+            for t in bad:
+                why = next((r for k, r in REASONS.items() if k in t), "not triaged")
+                lines.append(f"- `{t}`: {why}.")
+            if not bad:
+                lines.append("- none")
+            lines += ["", f"`{v}` passes {len(fixed)} tests that fail on NumPy (udiff's "
+                      "keywords and functions where NumPy's differ from the standard's).", ""]
+    return "\n".join(lines)
+
+
+def write_docs(path, text):
+    """Put ``text`` (a section) into the Markdown file ``path``: in place of its section of
+    the same heading (to the next ``## `` heading or the end), or at its end."""
+    path = pathlib.Path(path)
+    page = path.read_text()
+    start = page.find("\n" + SECTION + "\n")
+    if start < 0:
+        page = page.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
+    else:
+        end = page.find("\n## ", start + 1)
+        rest = page[end:] if end >= 0 else ""
+        page = page[:start] + "\n" + text.rstrip("\n") + "\n" + rest
+    path.write_text(page)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--suite", type=pathlib.Path, default=pathlib.Path("/tmp/aat-src"),
@@ -201,6 +325,9 @@ def main(argv=None):
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--report-only", action="store_true",
                         help="print the table from the XML files of an earlier run")
+    parser.add_argument("--write-docs", type=pathlib.Path, metavar="MARKDOWN",
+                        help="also write the section on the suite into this page "
+                             "(docs/coverage.md)")
     args, extra = parser.parse_known_args(argv)
     results = {}
     for v in args.variants:
@@ -216,6 +343,9 @@ def main(argv=None):
                 print(f"\nPass on NumPy, not on {v} ({len(bad)}):")
                 print("\n".join(f"- `{t}` ({results[v].get(t, 'missing')})" for t in bad)
                       or "- none")
+    if args.write_docs:
+        versions = _versions(args.suite, args.python)
+        write_docs(args.write_docs, section(results, args.max_examples, args.seed, versions))
 
 
 if __name__ == "__main__":
