@@ -194,15 +194,15 @@ def regressions(baseline, other):
 # Why a test that passes on NumPy fails on a udiff variant, by a substring of its id: the
 # triage of the last run (see docs/coverage.md).  A failure none of these match is listed
 # as "not triaged".
+_EXAMPLE = ("; this test draws its one input with Hypothesis's `.example()`, which "
+            "`--hypothesis-seed` does not fix, and NumPy's run drew another input")
 REASONS = {
-    "test_special_cases.py::test_unary[": (
-        "NumPy's own result for this input (udiff runs NumPy's ufunc on it); this test draws "
-        "its one input with Hypothesis's `.example()`, which the seed does not fix, so only "
-        "this run drew the input that NumPy gets wrong"),
-    "test_special_cases.py::test_binary[": (
-        "NumPy's own result for this input (udiff runs NumPy's ufunc on it); this test draws "
-        "its one input with Hypothesis's `.example()`, which the seed does not fix, so only "
-        "this run drew the input that NumPy gets wrong"),
+    "test_special_cases.py::test_unary[expm1((real(x_i) is +0 or real(x_i) == -0) and "
+    "imag(x_i) is +0)": "NumPy's own `expm1` gives `-0+0j` for `-0+0j` too (udiff runs "
+                        "it)" + _EXAMPLE,
+    "test_special_cases.py::test_unary[tanh(real(x_i) is +infinity and isfinite(imag(x_i)) "
+    "and imag(x_i) > 0)": "NumPy's own `tanh` gives `1-0j` for `inf+yj` where `sin(2y) < "
+                          "0` (udiff runs it)" + _EXAMPLE,
 }
 
 SECTION = "## The Array API test-suite"
@@ -295,6 +295,14 @@ def section(results, max_examples, seed, versions):
                 lines.append("- none")
             lines += ["", f"`{v}` passes {len(fixed)} tests that fail on NumPy (udiff's "
                       "keywords and functions where NumPy's differ from the standard's).", ""]
+        shared = collections.Counter(
+            t.split("[")[0] for t, s in results["numpy"].items() if s in ("failed", "error")
+            and all(r.get(t) in ("failed", "error") for r in results.values()))
+        if shared:
+            lines += ["Failing on all three (the standard's expectations that NumPy does not "
+                      "meet, which udiff inherits where it runs NumPy's functions): "
+                      + ", ".join(f"`{t}`" + (f" ({n} cases)" if n > 1 else "")
+                                  for t, n in sorted(shared.items())) + ".", ""]
     return "\n".join(lines)
 
 
