@@ -174,10 +174,52 @@ def test_integer_vecdot_keeps_its_dtype(inner):
     assert udiff.vmap(lambda v: np.vecdot(v, v))(a).dtype == numpy.uint8
 
 
+def test_vecdot_does_not_broadcast_the_vector_axis(inner):
+    # The vectors' axis must have one length in both arrays, as in NumPy's gufunc (a
+    # length-1 axis is not repeated); the other axes broadcast.
+    a = numpy.array([[1, 2, 3], [4, 5, 6]], dtype=numpy.uint8)
+    b = numpy.array([2], dtype=numpy.uint8)
+    with pytest.raises(ValueError):
+        numpy.vecdot(a, b)
+    with _backend(inner):
+        x, y = np.asarray(chunked(a, inner)), np.asarray(chunked(b, inner))
+        for f in (np.vecdot, np.linalg.vecdot):
+            with pytest.raises(ValueError, match="vecdot: x1 has 3 entries along axis -1 and x2 "
+                                                 "has 1"):
+                f(x, y)
+            with pytest.raises(ValueError, match="x1 has 2 entries along axis -2 and x2 has 1"):
+                f(x, np.asarray(chunked(a[:1], inner)), axis=-2)
+            got = f(x, np.asarray(chunked(a[1], inner)))  # (2, 3) with (3,): broadcast
+            assert type(got) is udiff.DiffArray and got.dtype == numpy.uint8
+            assert got.shape == (2,)
+            numpy.testing.assert_array_equal(compute(got), numpy.vecdot(a, a[1]))
+    with pytest.raises(ValueError, match="vecdot: x1 has 3"):
+        udiff.vmap(lambda v: np.vecdot(v, numpy.ones(1)))(numpy.ones((2, 3)))
+
+
 def test_float_vecdot_gradient_unchanged(inner):
     x = numpy.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
     g = udiff.grad(lambda x: np.sum(np.vecdot(x, 2.0 * x)), inner=inner)(chunked(x, inner))
     numpy.testing.assert_allclose(compute(g), 4.0 * x)
+
+
+def test_asarray_copy_false_is_the_array_itself(inner):
+    # As NumPy's: asarray(x, copy=False) does not copy, so a write to x shows in the result.
+    a = numpy.array([[1, 2, 3], [4, 5, 6]], dtype=numpy.uint8)
+    want = numpy.asarray(a.copy(), copy=False)
+    with _backend(inner):
+        x = np.asarray(chunked(a, inner))
+        for kwargs in ({"copy": False}, {"copy": False, "dtype": np.uint8}):
+            y = np.asarray(x, **kwargs)
+            assert y is x and y.dtype == want.dtype and y.shape == want.shape
+        copied = np.asarray(x, copy=True)
+        x[0, 1] = 9
+    want[0, 1] = 9
+    numpy.testing.assert_array_equal(compute(y), want)
+    numpy.testing.assert_array_equal(compute(copied), a)
+    g = udiff.grad(lambda v: np.sum(np.asarray(v, copy=False) ** 2), inner=inner)(
+        chunked(a.astype(float), inner))
+    numpy.testing.assert_array_equal(compute(g), 2.0 * a)
 
 
 def test_from_dlpack(inner):
@@ -193,6 +235,27 @@ def test_from_dlpack(inner):
 
 
 # -- DiffArray's array attributes --------------------------------------------------------------
+def test_array_api_version():
+    assert np.__array_api_version__ == "2024.12"
+    assert "max dimensions" in np.__array_namespace_info__().capabilities()
+
+
+def test_dlpack_takes_the_standards_keywords():
+    import inspect
+
+    params = inspect.signature(udiff.DiffArray.__dlpack__).parameters
+    assert list(params) == ["self", "stream", "max_version", "dl_device", "copy"]
+    assert all(params[n].kind is inspect.Parameter.KEYWORD_ONLY and params[n].default is None
+               for n in list(params)[1:])
+    a = numpy.array([[1.5, -2.0], [0.0, 4.0]], dtype=numpy.float32)
+    x = udiff.DiffArray(a, udiff.DiffArrayBackend())
+    for kwargs in ({}, {"copy": True}, {"copy": False}, {"device": "cpu"}):
+        out = numpy.from_dlpack(x, **kwargs)
+        assert type(out) is numpy.ndarray and out.dtype == a.dtype and out.shape == a.shape
+        numpy.testing.assert_array_equal(out, a)
+    assert "dltensor" in repr(x.__dlpack__(max_version=(1, 0), dl_device=(1, 0)))
+
+
 def test_device_and_to_device(inner):
     with _backend(inner):
         x = np.asarray(chunked([1.0, 2.0], inner))
@@ -463,6 +526,22 @@ def _matrices():
     a = numpy.array([[[2.0, 1.0, 0.5], [0.0, 1.0, 1.0]],
                      [[1.0, 0.0, 0.0], [0.0, 1e-3, 0.0]]])  # singular values (~2.4, ~1.1), (1, 1e-3)
     return a
+
+
+@pytest.mark.parametrize("kwargs", [{"min": 1}, {"max": 2}, {"min": 1, "max": 2}, {},
+                                    {"a_min": 1, "a_max": None}, {"a_min": None, "a_max": 2}])
+def test_clip_with_one_bound_as_numpys(kwargs, inner):
+    # One bound (the other None or left out), outside any backend (NumPy's own clip runs)
+    # and on DiffArrays: NumPy's values, shape and dtype.
+    a = numpy.array([[0, 1, 2], [3, 4, 5]], dtype=numpy.uint8)
+    want = numpy.clip(a, **kwargs)
+    got = np.clip(a, **kwargs)
+    assert type(got) is numpy.ndarray and got.dtype == want.dtype
+    numpy.testing.assert_array_equal(got, want)
+    with _backend(inner):
+        got = np.clip(np.asarray(chunked(a, inner)), **kwargs)
+    assert type(got) is udiff.DiffArray and got.dtype == want.dtype and got.shape == want.shape
+    numpy.testing.assert_array_equal(compute(got), want)
 
 
 def test_pinv_rtol(inner):

@@ -58,6 +58,8 @@ e = _np.e
 inf = _np.inf
 nan = _np.nan
 newaxis = None
+# The version of the array API standard the namespace follows (NumPy 2's).
+__array_api_version__ = "2024.12"
 
 __all__ = (sorted(_NAMES) + sorted(_array_api.DTYPES) + sorted(_array_api.FUNCTIONS)
            + ["ndarray", "ufunc", "dtype", "errstate", "pi", "e", "inf", "nan", "newaxis",

@@ -19,6 +19,8 @@ import inspect as _inspect
 
 import numpy as _np
 
+from .._machinery.batched_array import BatchedArray
+from .._machinery.diff_array import DiffArray
 from ._declare import Function
 
 DTYPES = {
@@ -206,6 +208,18 @@ def _with_device(name):
     return adapt
 
 
+def _asarray(function, *args, device=None, **kwargs):
+    check_device("asarray", device, *args, *kwargs.values())
+    # copy=False never copies: one of udiff's arrays, whose dtype stays, is the result
+    # itself (as NumPy's asarray(x, copy=False) is x), so writes to either show in both.
+    if kwargs.get("copy") is False and args and type(args[0]) in (DiffArray, BatchedArray):
+        dtype = args[1] if len(args) > 1 else kwargs.get("dtype")
+        if (len(args) <= 2 and set(kwargs) <= {"copy", "dtype"}
+                and (dtype is None or _np.dtype(dtype) == _np.dtype(args[0].dtype))):
+            return args[0]
+    return function(*args, **kwargs)
+
+
 def _astype(function, x, dtype, /, *, copy=True, device=None):
     check_device("astype", device, x)
     return function(x, dtype, copy=copy)
@@ -304,7 +318,8 @@ def install(ns, linalg, fft):
     ``fft``; return the new functions of ``ns``."""
     made = {}
     for name in _CREATION:
-        made[name] = KeywordFunction(ns[name], _with_device(name),
+        made[name] = KeywordFunction(ns[name], _asarray if name == "asarray" else
+                                     _with_device(name),
                                      _signature(ns[name], ("device", None)), _DEVICE)
     made["astype"] = KeywordFunction(ns["astype"], _astype, _inspect.signature(
         lambda x, dtype, /, *, copy=True, device=None: None), _DEVICE)

@@ -495,8 +495,11 @@ def _clip(a, a_min=None, a_max=None, out=None, **kwargs):
     return a
 
 
+# NumPy's defaults (no value): a bound given as None is passed on, not dropped as a default
+# (uarray drops trailing arguments that are their defaults, and NumPy's clip needs a_max
+# where a_min is given by position).
 @_create(_replace_first, default=_clip)
-def clip(a, a_min=None, a_max=None, out=None, **kwargs):
+def clip(a, a_min=_np._NoValue, a_max=_np._NoValue, out=None, **kwargs):
     """Limit values to an interval (``numpy.clip``); at a bound the derivative is 1/2."""
     return (_array(a),)
 
@@ -724,9 +727,27 @@ def correlate(a, v, mode="valid"):
 
 
 # -- array-API products and shapes --------------------------------------------------------------
+def check_vector_lengths(name, x1, x2, axis):
+    """Raise ``ValueError`` unless ``x1`` and ``x2`` have as many entries along ``axis``.
+
+    The vectors' axis of ``vecdot`` is not broadcast (as in NumPy's gufunc): a length-1
+    axis against a longer one is an error, not a product with the one entry repeated.  A
+    length unknown until computed (a Dask array's NaN) is not checked.
+    """
+    s1, s2 = unp.shape(x1), unp.shape(x2)
+    if not (-len(s1) <= axis < len(s1) and -len(s2) <= axis < len(s2)):
+        return  # out of range: the product says so
+    n1, n2 = s1[axis], s2[axis]
+    if n1 == n1 and n2 == n2 and n1 != n2:  # NaN != NaN: unknown lengths pass
+        raise ValueError(
+            f"{name}: x1 has {n1} entries along axis {axis} and x2 has {n2}; the vectors "
+            "must have one length (their axis is not broadcast)")
+
+
 def _vecdot(x1, x2, axis=-1):
     """``sum(conj(x1) * x2)`` in the product's dtype: integers keep theirs, as in NumPy's
     ``vecdot`` (``sum`` alone would widen ``uint8`` to ``uint64``)."""
+    check_vector_lengths("vecdot", x1, x2, axis)
     product = unp.conj(x1) * x2
     return unp.sum(product, axis=axis, dtype=product.dtype)
 

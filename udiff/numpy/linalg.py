@@ -452,6 +452,7 @@ def _vecdot(x1, x2, /, *, axis=-1):
     """``sum(conj(x1) * x2)`` over each operand's own ``axis``, as NumPy's gufunc (never Dask's
     gufunc, which needs the summed axis in one chunk), in the product's dtype: integers keep
     theirs (``sum`` alone would widen ``uint8`` to ``uint64``)."""
+    _cm.check_vector_lengths("vecdot", x1, x2, axis)
     x1, x2 = (_np_api.moveaxis(x, axis, -1) for x in (x1, x2))
     product = _np_api.conj(x1) * x2
     return _np_api.sum(product, axis=-1, dtype=product.dtype)
