@@ -141,7 +141,12 @@ def main():
         "| function | VJP | JVP | batching | NumPy | Dask | autograd | JAX |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    OUT.write_text("\n".join(header + rows) + "\n")
+    # The page's later sections are written by other scripts (docs/run_array_api_tests.py
+    # writes "The Array API test-suite"): keep them as they are.
+    old = OUT.read_text() if OUT.exists() else ""
+    later = old.find("\n## ")
+    tail = old[later:] if later >= 0 else ""
+    OUT.write_text("\n".join(header + rows) + "\n" + tail)
     print(f"{len(differentiable)} differentiable functions; wrote {OUT}")
 
 

@@ -120,10 +120,13 @@ class DiffArray(Traced, level="_backend"):
             "differentiate on the inner backend of that device (udiff.cupy_backend for a "
             "GPU) and make the arrays there")
 
-    def __dlpack__(self, **kwargs):
+    def __dlpack__(self, /, *, stream=None, max_version=None, dl_device=None, copy=None):
         """The inner array's DLPack capsule: its value, detached from the graph (a
         constant, as ``numpy.asarray(x)``; inside a function being differentiated, an
-        error for an array that depends on the variables)."""
+        error for an array that depends on the variables).  The array API's keywords
+        that are not None go to the inner array's ``__dlpack__``."""
+        kwargs = {k: v for k, v in (("stream", stream), ("max_version", max_version),
+                                    ("dl_device", dl_device), ("copy", copy)) if v is not None}
         value = _concrete(self, "__dlpack__() (DLPack export)")
         export = getattr(value, "__dlpack__", None)
         if export is None:

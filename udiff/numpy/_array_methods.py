@@ -120,24 +120,6 @@ for _cls in (DiffArray, BatchedArray):
     _cls.imag = property(lambda self: _call(_mm.imag, self), doc="The imaginary part.")
 
 
-_diffarray_dlpack = DiffArray.__dlpack__
-
-
-def _dlpack(self, /, *, stream=None, max_version=None, dl_device=None, copy=None):
-    """The inner array's DLPack capsule (the array API's signature): its value, detached
-    from the graph, as ``numpy.asarray(x)``.
-
-    The keywords that are not None go to the inner array's ``__dlpack__``.
-    """
-    kwargs = {"stream": stream, "max_version": max_version, "dl_device": dl_device,
-              "copy": copy}
-    return _diffarray_dlpack(self, **{k: v for k, v in kwargs.items() if v is not None})
-
-
-_dlpack.__name__ = _dlpack.__qualname__ = "__dlpack__"
-DiffArray.__dlpack__ = _dlpack
-
-
 # -- functional updates: x.at[index].set(v) ------------------------------------------------------
 class _At:
     """``x.at``: index it to get an update that returns a new array."""
