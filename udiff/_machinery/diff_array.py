@@ -381,45 +381,38 @@ def _depends_on(a, variable_ids):
     return False
 
 
-class _Lazy:
-    """The key of a derivative from a plain sweep, until it is re-derived recorded."""
+class _Key:
+    """A node key (``node._fn``) that names no function: a module-level constant, which
+    pickles as its name and prints as ``udiff.NAME``."""
 
-    __slots__ = ()
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
 
     def __repr__(self):
-        return "udiff.LAZY"
+        return f"udiff.{self.name}"
 
     def __reduce__(self):
-        return "LAZY"
+        return self.name
 
 
-LAZY = _Lazy()
+# The key of a derivative from a plain sweep, until it is re-derived recorded.
+LAZY = _Key("LAZY")
 
 
 # -- item assignment: x[index] = v --------------------------------------------------------
-class _ItemAssigned:
-    """The key of a DiffArray updated by item assignment (``x[i] = v``).
-
-    Such an array ``x`` stands, for the code that uses it from then on, for the
-    updated array (a separate node, ``x._args[1]``): its value, shape and
-    backend are that node's, and operations record that node as their parent.
-    Edges recorded *before* the update still point at ``x`` itself and mean its
-    value before the update: a copy of the node it was (``x._args[0]``).  Graph
-    walks go through :func:`parents_of`, which turns those edges into edges to
-    the copy; sweeps start from :func:`current_of` the outputs and take
-    derivatives with respect to :func:`original_of` the variables.
-    """
-
-    __slots__ = ()
-
-    def __repr__(self):
-        return "udiff.ITEM_ASSIGNED"
-
-    def __reduce__(self):
-        return "ITEM_ASSIGNED"
-
-
-ITEM_ASSIGNED = _ItemAssigned()
+# The key of a DiffArray updated by item assignment (``x[i] = v``).
+#
+# Such an array ``x`` stands, for the code that uses it from then on, for the
+# updated array (a separate node, ``x._args[1]``): its value, shape and
+# backend are that node's, and operations record that node as their parent.
+# Edges recorded *before* the update still point at ``x`` itself and mean its
+# value before the update: a copy of the node it was (``x._args[0]``).  Graph
+# walks go through :func:`parents_of`, which turns those edges into edges to
+# the copy; sweeps start from :func:`current_of` the outputs and take
+# derivatives with respect to :func:`original_of` the variables.
+ITEM_ASSIGNED = _Key("ITEM_ASSIGNED")
 _ASSIGNED = [False]  # set once any DiffArray was updated by item assignment (then walks check)
 
 
