@@ -622,12 +622,9 @@ def fresh(g, sources=()):
     """
     if type(g) is not np.ndarray:
         return g
-    if not g.flags.writeable:
+    if not g.flags.writeable or any(
+            type(s) is np.ndarray and np.may_share_memory(g, s) for s in sources):
         return g.copy()
-    if g.base is not None or any(s is g for s in sources):
-        for s in sources:
-            if type(s) is np.ndarray and np.may_share_memory(g, s):
-                return g.copy()
     return g
 
 

@@ -36,9 +36,9 @@ from .._machinery.sweeps import (
     _seed,
     differentiate,
     forward_sweep,
+    forward_sweep_many,
     fresh,
     gradient,
-    forward_sweep_many,
     reverse_sweep_many,
 )
 from .._machinery.tree import (

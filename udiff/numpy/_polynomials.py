@@ -79,8 +79,6 @@ def polysub(a1, a2):
 def _rows(a):
     """The values of the 1-D ``a`` as a 2-D NumPy array, one row per example where ``a`` is
     a vmap's array under a derivative (its value every example's, stacked), else one row."""
-    while type(a) is DiffArray:
-        a = a.value
     values = a
     while type(values) in (DiffArray, BatchedArray):
         values = values.value

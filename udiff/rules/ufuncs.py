@@ -191,7 +191,7 @@ def _scaled_vjp(deriv, argnum):
 
         def vjp(g):
             d = deriv(ans, x, y)
-            return unbroadcast(g if type(d) is float and d == 1.0 else g * d, ans, other)
+            return unbroadcast(g if _is_one(d) else g * d, ans, other)
 
         return vjp
 
