@@ -194,6 +194,42 @@ def test_derivatives_are_new_writeable_arrays(case):
     numpy.testing.assert_allclose(d, expected + 1.0)
 
 
+def test_rules_write_only_into_arrays_they_made():
+    """Elementwise rules multiply the cotangent (tangent) into the derivative they just made,
+    sparing an allocation, and never into an array anything else holds: an input, an
+    output, a seed, a constant the function closed over."""
+    from udiff.rules._helpers import times
+
+    g, held = numpy.full(3, 2.0), numpy.arange(3.0)
+    out = times(g, held)
+    assert out is not held and numpy.array_equal(held, numpy.arange(3.0))
+    made = []
+
+    def temporary():
+        a = numpy.arange(3.0) + 1.0
+        made.append(id(a))
+        return a
+
+    out = times(g, temporary())
+    assert id(out) == made[0] and numpy.array_equal(out, [2.0, 4.0, 6.0])
+    assert times(g, 1.0) is g
+    assert times(numpy.ones((2, 3)), temporary()).shape == (2, 3)  # (a broadcast: new)
+
+    x, c, seed = X.copy(), numpy.array([0.5, -1.0, 2.0]), numpy.array([1.0, 2.0, 3.0])
+    inputs = [a.copy() for a in (x, c, seed)]
+
+    def f(x):
+        return np.tanh(np.exp(x) * c) + np.sin(x) ** 2 + x * x
+
+    dfx = (1 - numpy.tanh(numpy.exp(x) * c) ** 2) * numpy.exp(x) * c \
+        + 2 * numpy.sin(x) * numpy.cos(x) + 2 * x
+    numpy.testing.assert_allclose(vjp(f, x)[1](seed)[0], dfx * seed)
+    numpy.testing.assert_allclose(jvp(f, (x,), (seed,))[1], dfx * seed)
+    numpy.testing.assert_allclose(grad(lambda x: np.sum(f(x)))(x), dfx)
+    for a, before in zip((x, c, seed), inputs):
+        numpy.testing.assert_array_equal(a, before)
+
+
 # -- the composition matrix: every pair of transformations, on the one operation table ------
 #
 # Each case of test_rules.CASES (the one table of operations) is differentiated with respect

@@ -3,7 +3,14 @@
 Cotangents and tangents can carry leading batch axes beyond the shape of the
 array they belong to; these helpers find them and address axes from the end.
 """
+import sys
+
 import numpy as np
+
+
+# Arrays up to this size take a scalar cotangent as a filled array, not a broadcast view.
+_FILL_SIZE = 4096
+_SCALARS = (np.generic, float)
 
 
 def ndim(a):
@@ -37,12 +44,51 @@ def unbroadcast(g, ans, x):
     return unbroadcast_to(g, len(g_shape) - ndim(ans), x_shape)
 
 
+def times(g, d):
+    """``g * d``, a cotangent or tangent times a derivative: ``g`` itself where ``d`` is
+    the Python float 1.0, and written into ``d`` where it is a NumPy temporary the
+    rule just made and nothing else holds.
+
+    Saves a full-size allocation per elementwise rule in plain sweeps (the
+    product is the same, exactly).  Pass ``d`` as a call's result, not a named
+    variable: a name holds a reference, and the product is then a new array.
+
+    Parameters
+    ----------
+    g, d : array or scalar
+        The factors; ``d`` may be a temporary of the caller's expression.
+
+    Returns
+    -------
+    array
+        ``g * d``.
+
+    Examples
+    --------
+    >>> import numpy
+    >>> times(numpy.ones(2), 2.0 * numpy.arange(2.0))
+    array([0., 2.])
+    """
+    if type(d) is float and d == 1.0:
+        return g
+    # (2 references: this frame's and getrefcount's; a view's base would hold a third)
+    if type(d) is np.ndarray and type(g) is np.ndarray and d.shape == g.shape \
+            and d.dtype == g.dtype and d.base is None and sys.getrefcount(d) == 2 \
+            and d.flags.writeable:
+        d *= g
+        return d
+    return g * d
+
+
 def unbroadcast_to(g, nb, x_shape):
     """:func:`unbroadcast` for a ``g`` with ``nb`` known batch axes."""
-    extra = ndim(g) - nb - len(x_shape)
+    g_shape = g.shape if type(g) is np.ndarray else shape(g)
+    extra = len(g_shape) - nb - len(x_shape)
     if extra:
-        g = np.sum(g, axis=tuple(range(nb, nb + extra)))
-    g_shape = shape(g)
+        summed = tuple(range(nb, nb + extra))
+        # (a NumPy array's own method: np.sum's Python wrapper costs more than small sums)
+        g = g.sum(axis=summed) if type(g) is np.ndarray else np.sum(g, axis=summed)
+        g_shape = g_shape[:nb] + g_shape[nb + extra:]
     axes = tuple(
         i - len(x_shape)
         for i, n in enumerate(x_shape)
@@ -115,7 +161,10 @@ def broadcast_like(g, target, like):
     On Dask, ``broadcast_to`` makes every broadcast axis one chunk; a gradient
     of a reduction over a chunked axis must stay chunked like its input.
     """
-    if type(like) is np.ndarray and type(g) is np.ndarray:
+    if type(like) is np.ndarray and (type(g) is np.ndarray or isinstance(g, _SCALARS)):
+        if (type(g) is float or not g.ndim) and like.size <= _FILL_SIZE:
+            # (a small array filled costs less than broadcast_to's Python, and is new)
+            return np.full(target, g)
         return np.broadcast_to(g, target)
     if np.isnan(target).any() or _recorded_dask(g):
         # Unknown sizes (Dask, after boolean indexing): elementwise broadcasting

@@ -10,7 +10,10 @@ from .reductions import _count, _t_axes
 
 def _mean_vjp(ans, x, axis=None, keepdims=False, **kw):
     n = _count(x, axis)
-    return lambda g: restore_reduced(g, x, axis, keepdims) / n
+    if not n:  # (an empty mean: nothing to divide, and g / 0 would warn)
+        return lambda g: restore_reduced(g, x, axis, keepdims) / n
+    # (divided before it is broadcast: one division per element of the mean, not of x)
+    return lambda g: restore_reduced(g / n, x, axis, keepdims)
 
 
 def _mean_jvp(t, ans, x, axis=None, keepdims=False, **kw):

@@ -16,6 +16,7 @@ from ._helpers import (
     ndim,
     pad_rank,
     shape,
+    times,
     unbroadcast,
     unbroadcast_to,
     weights_like,
@@ -57,8 +58,8 @@ _UNARY = {
 
 
 def _def_unary(func, deriv):
-    defvjp(func, lambda ans, x: lambda g: g * deriv(ans, x))
-    defjvp(func, lambda t, ans, x: t * deriv(ans, x))
+    defvjp(func, lambda ans, x: lambda g: times(g, deriv(ans, x)))
+    defjvp(func, lambda t, ans, x: times(t, deriv(ans, x)))
 
 
 for _func, _deriv in _UNARY.items():
@@ -156,9 +157,13 @@ def _pow_dy(ans, x, y):
     return ans * np.log(_safe(x, x == 0, 1.0))
 
 
+def _one(ans, x, y):
+    return 1.0
+
+
 _BINARY = {
-    unp.add: (lambda ans, x, y: 1.0, lambda ans, x, y: 1.0),
-    unp.subtract: (lambda ans, x, y: 1.0, lambda ans, x, y: -1.0),
+    unp.add: (_one, _one),
+    unp.subtract: (_one, lambda ans, x, y: -1.0),
     unp.multiply: (lambda ans, x, y: y, lambda ans, x, y: x),
     unp.divide: (lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
     unp.true_divide: (lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
@@ -173,25 +178,25 @@ _BINARY = {
     unp.fmin: (lambda ans, x, y: _ge_weight(x, y, ans), lambda ans, x, y: _ge_weight(y, x, ans)),
     unp.arctan2: (lambda ans, x, y: y / (x * x + y * y), lambda ans, x, y: -x / (x * x + y * y)),
     unp.hypot: (lambda ans, x, y: x / ans, lambda ans, x, y: y / ans),
-    unp.remainder: (lambda ans, x, y: 1.0, lambda ans, x, y: -np.floor_divide(x, y)),
-    unp.mod: (lambda ans, x, y: 1.0, lambda ans, x, y: -np.floor_divide(x, y)),
-    unp.fmod: (lambda ans, x, y: 1.0, lambda ans, x, y: -np.trunc(x / y)),
+    unp.remainder: (_one, lambda ans, x, y: -np.floor_divide(x, y)),
+    unp.mod: (_one, lambda ans, x, y: -np.floor_divide(x, y)),
+    unp.fmod: (_one, lambda ans, x, y: -np.trunc(x / y)),
     # nextafter(x, y) is x moved by one unit in the last place: x plus a piecewise constant.
-    unp.nextafter: (lambda ans, x, y: 1.0, lambda ans, x, y: 0.0),
+    unp.nextafter: (_one, lambda ans, x, y: 0.0),
 }
 
 
-def _is_one(d):
-    return type(d) is float and d == 1.0
-
-
 def _scaled_vjp(deriv, argnum):
+    if deriv is _one:  # the cotangent itself, summed to the input's shape (add, subtract)
+        if argnum == 0:
+            return lambda ans, x, y: lambda g: unbroadcast(g, ans, x)
+        return lambda ans, x, y: lambda g: unbroadcast(g, ans, y)
+
     def maker(ans, x, y):
         other = (x, y)[argnum]
 
         def vjp(g):
-            d = deriv(ans, x, y)
-            return unbroadcast(g if _is_one(d) else g * d, ans, other)
+            return unbroadcast(times(g, deriv(ans, x, y)), ans, other)
 
         return vjp
 
@@ -200,10 +205,8 @@ def _scaled_vjp(deriv, argnum):
 
 def _scaled_jvp(deriv, argnum):
     def rule(t, ans, x, y):
-        d = deriv(ans, x, y)
         # Broadcast first: the batch axes are found from t's rank against its input's.
-        t = broadcast_tangent(t, (x, y)[argnum], ans)
-        return t if _is_one(d) else t * d
+        return times(broadcast_tangent(t, (x, y)[argnum], ans), deriv(ans, x, y))
 
     return rule
 
@@ -256,6 +259,8 @@ defnondiff((unp.divmod, 0), (unp.modf, 1), (unp.frexp, 1))
 # -- matmul, with batch axes on the cotangent/tangent ------------------------------
 def _matmul_vjp_x(ans, x, y):
     def vjp(g):
+        if type(g) is np.ndarray and type(y) is np.ndarray and g.ndim == y.ndim == ndim(x) == 2:
+            return g @ y.T  # (two matrices, no batch axes: the common case, first)
         nb = nbatch(g, ans)
         if ndim(y) == 1:
             if ndim(x) == 1:
@@ -273,6 +278,13 @@ def _matmul_vjp_x(ans, x, y):
 
 def _matmul_vjp_y(ans, x, y):
     def vjp(g):
+        if type(g) is np.ndarray and type(x) is np.ndarray and g.ndim == x.ndim == ndim(y) == 2:
+            # (two matrices, no batch axes: the common case, first)  x^T g for a tall
+            # result (a weight matrix of more inputs than outputs) as the transpose of
+            # g^T x: the same product, which OpenBLAS computes faster with the wide
+            # result (784 x 256 from 128 rows: 0.89 of the time; a wide one the other
+            # way round is slower, so only tall ones are turned).
+            return (g.T @ x).T if x.shape[1] > g.shape[1] else x.T @ g
         nb = nbatch(g, ans)
         if ndim(x) == 1:
             if ndim(y) == 1:
@@ -280,13 +292,6 @@ def _matmul_vjp_y(ans, x, y):
             return unbroadcast_to(x[:, None] * g[..., None, :], nb, shape(y))
         if ndim(y) == 1 and ndim(x) == 2:  # one matrix product for the whole batch
             return np.matmul(g, x)
-        if type(g) is np.ndarray and type(x) is np.ndarray and g.ndim == x.ndim == 2 \
-                and x.shape[1] > g.shape[1]:
-            # x^T g for a tall result (a weight matrix of more inputs than outputs) as the
-            # transpose of g^T x: the same product, which OpenBLAS computes faster with
-            # the wide result (784 x 256 from 128 rows: 0.89 of the time; a wide one the
-            # other way round is slower, so only tall ones are turned).
-            return (g.T @ x).T
         xt = np.swapaxes(x, -1, -2)
         if ndim(y) == 1:
             return unbroadcast_to(np.matmul(xt, g[..., None])[..., 0], nb, shape(y))
