@@ -200,22 +200,25 @@ def test_rules_write_only_into_arrays_they_made():
     output, a seed, a constant the function closed over."""
     from udiff.rules._helpers import times
 
-    g, held = numpy.full(3, 2.0), numpy.arange(3.0)
+    n = 1 << 12  # (smaller derivatives are always new arrays)
+    g, held = numpy.full(n, 2.0), numpy.arange(float(n))
     out = times(g, held)
-    assert out is not held and numpy.array_equal(held, numpy.arange(3.0))
+    assert out is not held and numpy.array_equal(held, numpy.arange(float(n)))
     made = []
 
-    def temporary():
-        a = numpy.arange(3.0) + 1.0
+    def temporary(size=n):
+        a = numpy.arange(float(size)) + 1.0
         made.append(id(a))
         return a
 
     out = times(g, temporary())
-    assert id(out) == made[0] and numpy.array_equal(out, [2.0, 4.0, 6.0])
+    assert id(out) == made[-1] and numpy.array_equal(out, 2.0 * numpy.arange(1.0, n + 1.0))
+    assert id(times(g[:3], temporary(3))) != made[-1]
     assert times(g, 1.0) is g
-    assert times(numpy.ones((2, 3)), temporary()).shape == (2, 3)  # (a broadcast: new)
+    assert times(numpy.ones((2, n)), temporary()).shape == (2, n)  # (a broadcast: new)
 
-    x, c, seed = X.copy(), numpy.array([0.5, -1.0, 2.0]), numpy.array([1.0, 2.0, 3.0])
+    rng = numpy.random.default_rng(0)
+    x, c, seed = (rng.standard_normal(n) for _ in range(3))
     inputs = [a.copy() for a in (x, c, seed)]
 
     def f(x):

@@ -11,6 +11,8 @@ import numpy as np
 # Arrays up to this size take a scalar cotangent as a filled array, not a broadcast view.
 _FILL_SIZE = 4096
 _SCALARS = (np.generic, float)
+# Derivatives at least this large take the cotangent in place (see times).
+_IN_PLACE_SIZE = 1 << 12
 
 
 def ndim(a):
@@ -68,13 +70,16 @@ def times(g, d):
     >>> import numpy
     >>> times(numpy.ones(2), 2.0 * numpy.arange(2.0))
     array([0., 2.])
+    >>> times(numpy.ones(2), 1.0)
+    array([1., 1.])
     """
     if type(d) is float and d == 1.0:
         return g
-    # (2 references: this frame's and getrefcount's; a view's base would hold a third)
-    if type(d) is np.ndarray and type(g) is np.ndarray and d.shape == g.shape \
-            and d.dtype == g.dtype and d.base is None and sys.getrefcount(d) == 2 \
-            and d.flags.writeable:
+    # (2 references: this frame's and getrefcount's; a view's base would hold a third.
+    # Small arrays cost less to allocate than to check.)
+    if type(d) is np.ndarray and d.size >= _IN_PLACE_SIZE and type(g) is np.ndarray \
+            and d.shape == g.shape and d.dtype == g.dtype and d.base is None \
+            and sys.getrefcount(d) == 2 and d.flags.writeable:
         d *= g
         return d
     return g * d
