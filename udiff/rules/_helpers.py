@@ -11,8 +11,9 @@ import numpy as np
 # Arrays up to this size take a scalar cotangent as a filled array, not a broadcast view.
 _FILL_SIZE = 4096
 _SCALARS = (np.generic, float)
-# Derivatives at least this large take the cotangent in place (see times).
-_IN_PLACE_SIZE = 1 << 12
+# Derivatives at least this large take the cotangent in place (see times; the sweeps add
+# into their own sums from a larger size, sweeps._IN_PLACE_SIZE).
+_WRITE_INTO_SIZE = 1 << 12
 
 
 def ndim(a):
@@ -77,7 +78,7 @@ def times(g, d):
         return g
     # (2 references: this frame's and getrefcount's; a view's base would hold a third.
     # Small arrays cost less to allocate than to check.)
-    if type(d) is np.ndarray and d.size >= _IN_PLACE_SIZE and type(g) is np.ndarray \
+    if type(d) is np.ndarray and d.size >= _WRITE_INTO_SIZE and type(g) is np.ndarray \
             and d.shape == g.shape and d.dtype == g.dtype and d.base is None \
             and sys.getrefcount(d) == 2 and d.flags.writeable:
         d *= g
