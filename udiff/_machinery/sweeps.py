@@ -542,17 +542,21 @@ def _ones(backend, like, recorded):
     return DiffArray(value, backend) if recorded else value
 
 
+def _final(g, value, batch=()):
+    """Whether NumPy derivative ``g`` already has the shape ``batch + value.shape`` and
+    the dtype of its variable's NumPy ``value``: nothing for :func:`_finish` to do."""
+    return type(g) is np.ndarray and type(value) is np.ndarray and g.dtype == value.dtype \
+        and g.shape == (batch + value.shape if batch else value.shape)
+
+
 def _finish(backend, g, x, batch, recorded):
     """Shape the result like ``batch + x.shape`` in ``x``'s floating dtype, and wrap it.
 
     A derivative has its variable's dtype (JAX's rule): a float64 constant met
     on the way (``x32 * c64``) does not promote the gradient of a float32 ``x``.
     """
-    if type(g) is np.ndarray:  # (the common case: nothing to convert, first)
-        value = x.value
-        if type(value) is np.ndarray and g.dtype == value.dtype \
-                and g.shape == (batch + value.shape if batch else value.shape):
-            return DiffArray(g, backend)
+    if _final(g, x.value, batch):  # (the common case: nothing to convert, first)
+        return DiffArray(g, backend)
     dtype = _float_dtype(x.dtype)
     if g is None:
         zeros = np.zeros_like(x.value, dtype=dtype)
@@ -640,9 +644,7 @@ def gradient(y, xs):
     grads = reverse_sweep(y, xs, _ones(backend, y, False), False)
     out = []
     for g, x in zip(grads, xs):
-        value = x.value
-        if not (type(g) is np.ndarray and type(value) is np.ndarray and g.dtype == value.dtype
-                and g.shape == value.shape):  # (else already shaped like x: the common case)
+        if not _final(g, x.value):  # (no DiffArray made and unwrapped in the common case)
             g = _finish(backend, g, x, (), False).value
         out.append(fresh(g))
     return out
