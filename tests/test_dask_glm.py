@@ -36,9 +36,16 @@ def poisson(eta, y):
     return np.exp(eta) - y * eta
 
 
+def logistic_as_dask_glm_writes_it(eta, y):
+    return eta + np.log1p(np.exp(-eta)) - y * eta
+
+
+Y_LOGISTIC = (XN @ BETA + RNG.logistic(size=N) > 0).astype(float)
+# logaddexp's rules choose a branch per element (no row program: udiff's ordinary
+# derivatives); dask-glm's formula is a chain of ufuncs (a recorded row program).
 CASES = {
-    "Logistic": (families.Logistic, logistic,
-                 (XN @ BETA + RNG.logistic(size=N) > 0).astype(float)),
+    "Logistic": (families.Logistic, logistic, Y_LOGISTIC),
+    "Logistic-formula": (families.Logistic, logistic_as_dask_glm_writes_it, Y_LOGISTIC),
     "Normal": (families.Normal, normal, XN @ BETA + RNG.standard_normal(N)),
     "Poisson": (families.Poisson, poisson,
                 RNG.poisson(numpy.exp(0.5 * XN @ BETA)).astype(float)),

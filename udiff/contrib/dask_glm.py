@@ -15,6 +15,7 @@ pointwise loss and gradient share one task per chunk, so ``lbfgs``'s
 import numpy
 
 from .._transformations.functional import _set_backend, grad, jvp, value_and_grad
+from .._transformations.row_derivatives import row_program
 from .._transformations.streaming import (
     _chunk_backend,
     _is_dask,
@@ -74,10 +75,24 @@ class Family:
         self.loss = loss
         self.name = name or getattr(loss, "__name__", "loss")
         self.block_rows = block_rows
+        self._programs = {}
         self.hessian_uses_y = self._probe()
 
     def __repr__(self):
         return f"<udiff dask-glm family {self.name}>"
+
+    def __getstate__(self):  # (the recorded programs stay behind: a worker records its own)
+        state = dict(self.__dict__)
+        state["_programs"] = {}
+        return state
+
+    def _program(self, eta, y, meta):
+        """The loss's recorded row program for these dtypes, or None (see row_program)."""
+        inner = _chunk_backend(meta)
+        key = (numpy.dtype(eta.dtype), numpy.dtype(y.dtype), inner.name)
+        if key not in self._programs:
+            self._programs[key] = row_program(self.loss, key[0], key[1], inner)
+        return self._programs[key]
 
     # -- checks ---------------------------------------------------------------------
 
@@ -110,6 +125,9 @@ class Family:
 
     def _first(self, eta, y, meta):
         """The first derivative of the loss in ``eta``, row by row (the loss is elementwise)."""
+        program = self._program(eta, y, meta)
+        if program is not None and program.has(("d1",)):
+            return program.run(eta, y, ("d1",))[0]
         return grad(_sum_of(self.loss, y), inner=_chunk_backend(meta))(eta)
 
     def _derivatives(self, eta, y, meta):
@@ -118,10 +136,20 @@ class Family:
         The second is the Hessian of ``sum(loss)`` (diagonal, the loss being
         elementwise) times a vector of ones: forward over reverse, one tangent.
         """
+        program = self._program(eta, y, meta)
+        if program is not None and program.has(("d1", "d2")):
+            return tuple(program.run(eta, y, ("d1", "d2")))
         inner = _chunk_backend(meta)
         first = grad(_sum_of(self.loss, y), inner=inner)
         d1, d2 = jvp(first, (eta,), (eta * 0 + 1,), inner=inner)
         return d1, d2
+
+    def _second(self, eta, y, meta):
+        """The second derivative of the loss in ``eta``, row by row."""
+        program = self._program(eta, y, meta)
+        if program is not None and program.has(("d2",)):
+            return program.run(eta, y, ("d2",))[0]
+        return self._derivatives(eta, y, meta)[1]
 
     def _loss_task(self, eta, y, _=None):
         return numpy.reshape(self._values(eta, y, eta).sum(), (1,))
@@ -135,7 +163,7 @@ class Family:
                 f"dask_glm family: the second derivative of {self.name} depends on y, and "
                 "dask-glm calls family.hessian(Xbeta, X) without y; use a solver that "
                 "needs no Hessian (lbfgs, gradient_descent, admm, proximal_grad)")
-        _d1, d2 = self._derivatives(eta, eta * 0, eta)
+        d2 = self._second(eta, eta * 0, eta)
         if d2.min(initial=0.0) >= 0:  # (a convex loss: X.T @ diag(d2) @ X as S.T @ S, one
             root = X * numpy.sqrt(d2)[:, None]  # symmetric product that BLAS halves)
             return (root.T @ root).ravel()
@@ -151,7 +179,12 @@ class Family:
         """The summed loss and the gradient in ``beta`` from one ``X @ beta`` and one
         sweep (``[loss, gradient...]``)."""
         eta = X @ beta
-        loss, d1 = value_and_grad(_sum_of(self.loss, y), inner=_chunk_backend(eta))(eta)
+        program = self._program(eta, y, eta)
+        if program is not None and program.has(("value", "d1")):
+            values, d1 = program.run(eta, y, ("value", "d1"))
+            loss = values.sum()
+        else:
+            loss, d1 = value_and_grad(_sum_of(self.loss, y), inner=_chunk_backend(eta))(eta)
         return numpy.concatenate([numpy.reshape(loss, (1,)), X.T @ d1])
 
     # -- the family: NumPy in, NumPy out; Dask in, one task per row chunk + a tree sum --
