@@ -40,6 +40,11 @@ LOSSES = {
                  None),
     "trig": (lambda e, y: np.sin(e) * np.cos(y) + np.tanh(e) ** 3,
              None),
+    # negations, subtractions and factors of one, which the program carries as signs
+    "signs": (lambda e, y: -(-e * y) - (1.0 - e) / (-(y + 2.0)) + np.exp(-(-e)) * 1.0
+              - (-1.0) * e * e,
+              lambda e, y: (e * y + (1 - e) / (y + 2) + numpy.exp(e) + e * e,
+                            y - 1 / (y + 2) + numpy.exp(e) + 2 * e, numpy.exp(e) + 2)),
 }
 
 
@@ -72,15 +77,26 @@ def test_a_program_gives_the_ordinary_derivatives(name, rows):
     numpy.testing.assert_array_equal(value, got[0])
 
 
-def test_float32_rows_keep_their_dtype():
-    loss, _ = LOSSES["logistic"]
+@pytest.mark.parametrize("name", ["logistic", "signs"])
+def test_float32_rows_keep_their_dtype(name):
+    loss, _ = LOSSES[name]
     f32 = numpy.dtype(numpy.float32)
     program = row_program(loss, f32, f32, udiff.numpy_backend)
     rng = numpy.random.default_rng(3)
     eta, y = rng.standard_normal(50).astype(f32), rng.random(50).astype(f32)
     for g, w in zip(program.run(eta, y), _ordinary(loss, eta, y)):
         assert g.dtype == w.dtype == f32
-        numpy.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+        numpy.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+
+
+def test_a_float64_constant_promotes_float32_rows_as_numpy_does():
+    loss = lambda e, y: numpy.float64(-2.0) * e * y  # noqa: E731
+    f32 = numpy.dtype(numpy.float32)
+    program = row_program(loss, f32, f32, udiff.numpy_backend)
+    eta, y = numpy.ones(4, f32), numpy.ones(4, f32)
+    for g, w in zip(program.run(eta, y), _ordinary(loss, eta, y)):
+        assert g.dtype == w.dtype
+        numpy.testing.assert_array_equal(g, w)
 
 
 def test_a_second_derivative_runs_only_the_calls_it_needs():

@@ -8,16 +8,19 @@ forward, so that every operation stays elementwise), and keeps the inner
 library's calls of the recording as a program.  Running the program on a
 block of rows makes those calls and no others: no tracing, no sweeps, and
 only the calls that the requested outputs need (the loss's ``log1p`` is not
-run for a second derivative).  Identical calls are made once, and products
-by one and double negations are dropped.
+run for a second derivative).  Identical calls are made once, constants are
+folded, products by one are dropped, and signs are carried rather than
+computed (see :func:`_build`).
 
-The program is kept only if it is a chain of elementwise ufuncs of ``eta``,
-``y`` and scalar constants (a ufunc's rows do not mix, so the program holds
-for blocks of any length), and if it gives the ordinary derivatives on a
-second set of probe rows.  Otherwise :func:`row_program` returns None and
-the caller takes udiff's ordinary derivatives.  A loss that chooses what to
-compute from the values of its rows in Python (``if eta.value.max() > 0``)
-is outside what a recording can replay; ``np.where`` is the way to write it.
+An output is kept only if its recording is a chain of elementwise ufuncs of
+``eta``, ``y`` and scalar constants (a ufunc's rows do not mix, so the
+program holds for blocks of any length), and the program must give the
+ordinary value and derivatives on a second set of probe rows.  Otherwise
+:func:`row_program` leaves the output out, or returns None, and the caller
+takes udiff's ordinary derivatives.  A loss that chooses what to compute
+from the values of its rows in Python (``if eta.value.max() > 0``) is
+outside what a recording can replay (the probe rows catch such a choice
+where it goes another way on them); ``np.where`` is the way to write it.
 """
 import numpy
 
@@ -86,9 +89,15 @@ class RowProgram:
             values.append(func(*args, **kwargs))
             for k in done:  # (results no later call reads: their memory is reused at once)
                 values[k] = None
-        n = numpy.shape(eta)
-        return [numpy.broadcast_to(values[k], n) if numpy.shape(values[k]) != n else values[k]
-                for k in slots]
+        n, out = numpy.shape(eta), []
+        for name, k in zip(wanted, slots):
+            v = values[k]
+            if not hasattr(v, "dtype"):  # (a constant held as a Python number)
+                v = self._backend.inner.asarray(v)
+            if name != "value" and v.dtype != eta.dtype:  # (a derivative has its variable's
+                v = v.astype(eta.dtype)  # dtype, as udiff's ordinary derivatives do)
+            out.append(numpy.broadcast_to(v, n) if numpy.shape(v) != n else v)
+        return out
 
     def _program(self, wanted):
         program = self._programs.get(wanted)
@@ -249,37 +258,21 @@ def _alias(node):
     return node._parents[0][2] if node._fn == "numpy.broadcast_to" else None
 
 
-def _times_one(node, parent_at, constants, one=1):
-    """The reference of ``x`` where ``node`` is ``x * one``, ``one * x`` or ``x / one``
-    (``one`` a held or recorded constant; for -1, also ``-x``), with ``x`` of ``node``'s
-    dtype and shape, else None."""
-    if one == -1 and node._fn == "numpy.negative" and len(node._parents) == 1 \
-            and not node._kwargs:
-        parent = node._parents[0][2]
-        return parent_at[0] if _same_kind(parent, node) is not None else None
-    if node._fn not in ("numpy.multiply", "numpy.true_divide") or len(node._args) != 2 \
-            or node._kwargs:
-        return None
-    for i in (0, 1) if node._fn == "numpy.multiply" else (0,):
-        j = 1 - i
-        if j in parent_at:
-            if parent_at[j][0] != "const":
-                continue
-            factor = constants[parent_at[j][1]]
-        else:
-            factor = node._args[j]
-        if i not in parent_at or numpy.ndim(factor) != 0 or factor != one:
-            continue
-        parent = next(p for argnum, _, p in node._parents if argnum == i)
-        if _same_kind(parent, node) is not None:
-            return parent_at[i]
-    return None
+def _live(calls, refs):
+    """The calls that the outputs ``refs`` read, directly or not (a rewritten call can leave
+    another unread), renumbered."""
+    live = {r[1] for r in refs if r[0] == "call"}
+    for i in range(len(calls) - 1, -1, -1):
+        if i in live:
+            live.update(r[1] for _, r in calls[i][2] if r[0] == "call")
+    new = {old: k for k, old in enumerate(sorted(live))}
 
+    def moved(r):
+        return ("call", new[r[1]]) if r[0] == "call" else r
 
-def _same_kind(candidate, node):
-    same = (numpy.dtype(candidate.value.dtype) == numpy.dtype(node.value.dtype)
-            and numpy.shape(candidate.value) == numpy.shape(node.value))
-    return candidate if same else None
+    calls = [(func, args, tuple((argnum, moved(r)) for argnum, r in places), kwargs)
+             for i, (func, args, places, kwargs) in enumerate(calls) if i in live]
+    return calls, [moved(r) for r in refs]
 
 
 def _constant_key(a):
@@ -288,14 +281,64 @@ def _constant_key(a):
             a.item() if hasattr(a, "item") else a)
 
 
+def _signed_call(node, signed, signed_constant, call, plain, constants):
+    """``(reference, negated)`` of ``node``'s value (see :func:`_build`)."""
+    fn, args = node._fn, node._args
+    parent = {argnum: p for argnum, _, p in node._parents}
+    operands = [signed[id(parent[i])] if i in parent else signed_constant(a)
+                for i, a in enumerate(args)]
+    if all(r[0] == "const" for r, _ in operands) and numpy.ndim(node.value) == 0:
+        return signed_constant(node.value)  # (from constants alone: its recorded value)
+    dtype, shape = numpy.dtype(node.value.dtype), numpy.shape(node.value)
+
+    def like_node(i):  # operand i has the node's dtype and shape (a factor of one drops)
+        held = parent.get(i)
+        return held is not None and numpy.dtype(held.value.dtype) == dtype \
+            and numpy.shape(held.value) == shape
+
+    if node._kwargs or len(args) > 2:
+        pass
+    elif fn == "numpy.negative" and like_node(0):
+        r, negated = operands[0]
+        return r, not negated
+    elif fn in ("numpy.multiply", "numpy.true_divide") and len(args) == 2:
+        (r0, n0), (r1, n1) = operands
+        for i, (r, _) in enumerate(operands):
+            if fn == "numpy.true_divide" and i == 0:
+                continue
+            other = 1 - i
+            one = constants[r[1]] if r[0] == "const" else None
+            if one is not None and numpy.ndim(one) == 0 and one == 1 and like_node(other):
+                return operands[other][0], n0 != n1
+        return call(fn, (None, None), ((0, r0), (1, r1))), n0 != n1
+    elif fn in ("numpy.add", "numpy.subtract") and len(args) == 2:
+        (a, na), (b, nb) = operands
+        if fn == "numpy.subtract":
+            nb = not nb  # a - b is a + (-b)
+        if na == nb:  # a + b, or -(a + b)
+            return call("numpy.add", (None, None), ((0, a), (1, b))), na
+        if nb:  # a - b
+            return call("numpy.subtract", (None, None), ((0, a), (1, b))), False
+        return call("numpy.subtract", (None, None), ((0, b), (1, a))), False  # b - a
+    places = tuple((i, plain(signed[id(parent[i])])) for i in sorted(parent))
+    return call(fn, args, places, node._kwargs), False
+
+
 def _build(outputs, variables, backend):
-    """``(calls, output slots, constants)``: the calls the ``outputs`` need, in order, with
-    common calls made once.  A run's values are ``[eta, y, *constants, *call results]``;
-    slots index them."""
+    """``(calls, output slots, constants)``: the calls the ``outputs`` need, in order.
+
+    A run's values are ``[eta, y, *constants, *call results]``; slots index
+    them.  Equal calls are made once and constants are folded.  Signs are
+    carried instead of computed: a value is a reference and whether it is
+    negated, products and quotients multiply the signs, sums and differences
+    of signed values become sums or differences of their magnitudes (IEEE
+    rounding is symmetric, so every one of these is exact), and a negation
+    is made only where another function needs the value itself.  A product
+    by one is its other factor.
+    """
     variable_at = {id(v): ("var", k) for k, v in enumerate(variables)}
-    constants, calls, made, ref = [], [], {}, {}
+    constants, calls, made, signed = [], [], {}, {}
     constant_at = {}  # a constant's key -> its reference: equal constants are one
-    negation_of = {}  # reference -> the reference it is the negation of
 
     def constant(value):
         key = _constant_key(value)
@@ -304,20 +347,47 @@ def _build(outputs, variables, backend):
             constant_at[key] = ("const", len(constants) - 1)
         return constant_at[key]
 
+    def signed_constant(value):
+        """``(reference, negated)`` of a scalar: a negative float is its magnitude, negated."""
+        if numpy.result_type(value).kind == "f" and numpy.signbit(value) \
+                and not numpy.isnan(value):
+            return constant(-value), True
+        return constant(value), False
+
     def operand_key(r):
         return ("const", _constant_key(constants[r[1]])) if r[0] == "const" else ("slot", r)
+
+    def call(fn, args, places, kwargs=None):
+        parent_at = dict(places)
+        key = (fn, tuple(operand_key(parent_at[i]) if i in parent_at
+                         else ("raw", _constant_key(a)) for i, a in enumerate(args)),
+               tuple(sorted((kwargs or {}).items())))
+        if key not in made:
+            func = backend._impls.get(fn) or backend._impl(fn)
+            calls.append((func, tuple(args), tuple(places), kwargs or {}))
+            made[key] = ("call", len(calls) - 1)
+        return made[key]
+
+    def plain(value):
+        """The reference of a signed value itself: its negation made where it is negated."""
+        r, negated = value
+        if not negated:
+            return r
+        if r[0] == "const":
+            return constant(-constants[r[1]])
+        return call("numpy.negative", (None,), ((0, r),))
 
     def visit(node):
         stack = [(node, False)]
         while stack:
             current, ready = stack.pop()
-            if id(current) in ref:
+            if id(current) in signed:
                 continue
             if id(current) in variable_at:
-                ref[id(current)] = variable_at[id(current)]
+                signed[id(current)] = (variable_at[id(current)], False)
                 continue
             if not current._parents:  # a constant leaf (a scalar: checked when recorded)
-                ref[id(current)] = constant(current.value)
+                signed[id(current)] = signed_constant(current.value)
                 continue
             alias = _alias(current)
             if not ready:
@@ -326,41 +396,19 @@ def _build(outputs, variables, backend):
                              else [(p, False) for _, _, p in current._parents])
                 continue
             if alias is not None:
-                ref[id(current)] = ref[id(alias)]
+                signed[id(current)] = signed[id(alias)]
                 continue
-            places = tuple((argnum, ref[id(p)]) for argnum, _, p in current._parents)
-            parent_at = dict(places)
-            if all(r[0] == "const" for _, r in places) and numpy.ndim(current.value) == 0:
-                # (computed from constants alone: its recorded value is the constant)
-                ref[id(current)] = constant(current.value)
-                continue
-            kept = _times_one(current, parent_at, constants, 1)
-            if kept is not None:
-                ref[id(current)] = kept
-                continue
-            negated = _times_one(current, parent_at, constants, -1)
-            if negated is not None and negated in negation_of:  # -(-x): x
-                ref[id(current)] = negation_of[negated]
-                continue
-            key = (current._fn, tuple(
-                operand_key(parent_at[i]) if i in parent_at else ("const", _constant_key(a))
-                for i, a in enumerate(current._args)),
-                tuple(sorted((current._kwargs or {}).items())))
-            if key not in made:
-                func = backend._impls.get(current._fn) or backend._impl(current._fn)
-                calls.append((func, tuple(current._args), places, current._kwargs or {}))
-                made[key] = ("call", len(calls) - 1)
-            ref[id(current)] = made[key]
-            if negated is not None:
-                negation_of.setdefault(made[key], negated)
+            signed[id(current)] = _signed_call(current, signed, signed_constant, call, plain,
+                                               constants)
 
     refs = []
     for out in outputs:
         if type(out) is DiffArray:
             visit(out)
-            refs.append(ref[id(out)])
+            refs.append(plain(signed[id(out)]))
         else:
             refs.append(constant(out))
+    calls, refs = _live(calls, refs)
     base = {"var": 0, "const": len(variables), "call": len(variables) + len(constants)}
 
     def flat(r):
