@@ -211,6 +211,8 @@ def main():
                              "(the same function as the hand-written family), or "
                              "logaddexp(0, eta) - y eta (stable; NumPy's logaddexp costs "
                              "about 3 times exp)")
+    parser.add_argument("--blas-threads", type=int, default=1,
+                        help="BLAS threads in each process (default 1)")
     parser.add_argument("--persist", action="store_true",
                         help="generate X and y once and keep them in memory before the fit: "
                              "times the derivatives and the solver without the generation")
@@ -228,6 +230,11 @@ def main():
     if args.direct:
         variants = ["ordinary", "stream"]
     results = {v: [] for v in variants}
+    # Dask's threads run the tasks; BLAS inside each task runs on one thread (more would
+    # oversubscribe the cores, and OpenBLAS's waiting threads slow every small product).
+    threads = str(args.blas_threads)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads,
+               MKL_NUM_THREADS=threads)
     for r in range(args.repeats):
         order = variants if r % 2 == 0 else variants[::-1]
         for v in order:
@@ -235,7 +242,7 @@ def main():
                    "--chunk", str(args.chunk), "--solver", args.solver,
                    "--max-iter", str(args.max_iter), "--scheduler", args.scheduler,
                    "--loss", args.loss] + (["--persist"] if args.persist else [])
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
             res = json.loads(out.stdout.strip().splitlines()[-1])
             results[v].append(res)
             above = (res["rss"] - res["baseline"]) / 2**30
@@ -250,7 +257,8 @@ def main():
     what = "value, gradient, Hessian" if args.direct else args.solver
     data = "in memory" if args.persist else "generated lazily"
     print(f"\n{what}, {args.rows:.0e} x {FEATURES} rows ({data}) in chunks of {args.chunk}, "
-          f"scheduler {args.scheduler}, udiff loss {args.loss}, best of {args.repeats}; "
+          f"scheduler {args.scheduler}, {args.blas_threads} BLAS thread(s), "
+          f"udiff loss {args.loss}, best of {args.repeats}; "
           f"{platform.python_version()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}\n")
     print(f"| family | s/solve (best) | all runs (s) | / {base} | peak RSS (GiB) "

@@ -27,6 +27,13 @@ from .._transformations.streaming import (
 __all__ = ["family", "Family"]
 
 
+def _dot(a, b):
+    """``a @ b`` by ``numpy.dot``, which releases the GIL in BLAS for a transposed operand
+    (``X.T @ d``, ``S.T @ S``) where ``@`` holds it: Dask's threads then run these
+    products side by side."""
+    return numpy.dot(a, b)
+
+
 def _sum_of(loss, y):
     from .. import numpy as unp
 
@@ -152,10 +159,15 @@ class Family:
         return self._derivatives(eta, y, meta)[1]
 
     def _loss_task(self, eta, y, _=None):
-        return numpy.reshape(self._values(eta, y, eta).sum(), (1,))
+        program = self._program(eta, y, eta)
+        if program is not None and program.has(("value",)):
+            values = program.run(eta, y, ("value",))[0]
+        else:
+            values = self._values(eta, y, eta)
+        return numpy.reshape(values.sum(), (1,))
 
     def _grad_task(self, eta, X, y, _=None):
-        return X.T @ self._first(eta, y, eta)
+        return _dot(self._first(eta, y, eta), X)  # X.T @ d1
 
     def _hess_task(self, eta, X, _=None):
         if self.hessian_uses_y:
@@ -166,26 +178,26 @@ class Family:
         d2 = self._second(eta, eta * 0, eta)
         if d2.min(initial=0.0) >= 0:  # (a convex loss: X.T @ diag(d2) @ X as S.T @ S, one
             root = X * numpy.sqrt(d2)[:, None]  # symmetric product that BLAS halves)
-            return (root.T @ root).ravel()
-        return ((X * d2[:, None]).T @ X).ravel()  # X.T @ diag(d2) @ X
+            return _dot(root.T, root).ravel()
+        return _dot((X * d2[:, None]).T, X).ravel()  # X.T @ diag(d2) @ X
 
     def _eta_loss_task(self, X, y, beta):
-        return self._loss_task(X @ beta, y)
+        return self._loss_task(_dot(X, beta), y)
 
     def _eta_grad_task(self, X, y, beta):
-        return self._grad_task(X @ beta, X, y)
+        return self._grad_task(_dot(X, beta), X, y)
 
     def _eta_loss_grad_task(self, X, y, beta):
         """The summed loss and the gradient in ``beta`` from one ``X @ beta`` and one
         sweep (``[loss, gradient...]``)."""
-        eta = X @ beta
+        eta = _dot(X, beta)
         program = self._program(eta, y, eta)
         if program is not None and program.has(("value", "d1")):
             values, d1 = program.run(eta, y, ("value", "d1"))
             loss = values.sum()
         else:
             loss, d1 = value_and_grad(_sum_of(self.loss, y), inner=_chunk_backend(eta))(eta)
-        return numpy.concatenate([numpy.reshape(loss, (1,)), X.T @ d1])
+        return numpy.concatenate([numpy.reshape(loss, (1,)), _dot(d1, X)])
 
     # -- the family: NumPy in, NumPy out; Dask in, one task per row chunk + a tree sum --
 
