@@ -135,13 +135,23 @@ def map_rows(task, rows, extra, size, dtype, split_every=None):
     def block(*blocks):
         *chunk_rows, held = blocks
         held = held.value if type(held) is _Held else held
-        return numpy.asarray(task(*chunk_rows, held)).reshape(1, size)
+        return numpy.asarray(task(*map(_one_block, chunk_rows), held)).reshape(1, size)
 
+    # (concatenate=False: a row argument's other axes are one chunk each (align_rows), so
+    # the task gets that one block in a list per contracted axis; Dask's concatenation of
+    # a single block would copy the whole chunk.)
     parts = da.blockwise(
         block, "ij", *pairs, new_axes={"j": size}, adjust_chunks={"i": 1},
-        concatenate=True, dtype=dtype, meta=numpy.empty((0, 0), dtype=dtype),
+        concatenate=False, dtype=dtype, meta=numpy.empty((0, 0), dtype=dtype),
         name="udiff-rows-" + dask.base.tokenize(task, *rows, extra, size))
     return parts.sum(axis=0, split_every=split_every, dtype=dtype)
+
+
+def _one_block(b):
+    """The block of a row argument: Dask passes it in a list for each axis it contracts."""
+    while type(b) is list:
+        b, = b
+    return b
 
 
 def _probe_args(args, row_nums):
