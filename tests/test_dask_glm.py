@@ -152,11 +152,15 @@ def test_each_method_is_one_task_per_chunk_and_a_tree_sum():
     assert sum(k.startswith("udiff-rows-") for k in keys) == N // CHUNK
 
 
-def test_the_pointwise_loss_and_gradient_share_their_tasks():
+@pytest.mark.parametrize("beta_on", ["numpy", "dask"])
+def test_the_pointwise_loss_and_gradient_share_their_tasks(beta_on):
     """lbfgs computes pointwise_loss and pointwise_gradient together: one task per chunk
-    gives both (one X @ beta and one sweep per chunk), with the hand-written values."""
+    gives both (one X @ beta and one sweep per chunk), with the hand-written values.  On a
+    distributed client dask-glm passes beta as a Dask array (scattered): still shared."""
     hand, ours, X, y = _data("Logistic")
     beta = BETA * 0.3
+    if beta_on == "dask":
+        beta = da.from_array(beta, chunks=2)
     loss, g = ours.pointwise_loss(beta, X, y), ours.pointwise_gradient(beta, X, y)
     merged = {**dict(loss.__dask_graph__()), **dict(g.__dask_graph__())}
     keys = [k[0] for k in merged if isinstance(k, tuple)]

@@ -125,7 +125,10 @@ def map_rows(task, rows, extra, size, dtype, split_every=None):
     # Dask collections among the other arguments are computed once, whole;
     # anything else is held in an opaque box, so that Dask does not read its
     # tuples as tasks.
-    extra = dask.delayed(extra) if _has_dask(extra) else _Held(extra)
+    # (a Delayed of a collection gets a random key unless named: named by the collection's
+    # token, the same rows and extra give the same keys, and Dask runs them once)
+    extra = dask.delayed(extra, name="udiff-extra-" + dask.base.tokenize(extra)) \
+        if _has_dask(extra) else _Held(extra)
     letters = iter("abcdefghklmnopqrstuvwxyz")
     pairs = []
     for a in rows:
