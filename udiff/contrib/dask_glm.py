@@ -140,8 +140,9 @@ class Family:
     def _derivatives(self, eta, y, meta):
         """First and second derivatives of the loss in ``eta``, row by row.
 
-        The second is the Hessian of ``sum(loss)`` (diagonal, the loss being
-        elementwise) times a vector of ones: forward over reverse, one tangent.
+        From the loss's row program where it has both; otherwise the second is
+        the Hessian of ``sum(loss)`` (diagonal, the loss being elementwise) times
+        a vector of ones: forward over reverse, one tangent.
         """
         program = self._program(eta, y, meta)
         if program is not None and program.has(("d1", "d2")):
