@@ -26,6 +26,7 @@ import numpy
 
 from .._machinery.diff_array import DiffArray
 from .._machinery.sweeps import _elementwise, forward_sweep_many
+from ..backends._base import to_numpy
 from .functional import _backend, _set_backend, _trace, jvp, vjp
 
 __all__ = []
@@ -236,7 +237,7 @@ def _agrees(program, f, eta, y, inner):
             value = f(eta, y)
     expected = dict(zip(OUTPUTS, (value, d1, d2)))
     for g, w in zip(got, [expected[name] for name in program.outputs]):
-        g, w = numpy.asarray(_to_numpy(g)), numpy.asarray(_to_numpy(w))
+        g, w = to_numpy(g), to_numpy(w)
         if g.shape != w.shape or g.dtype != w.dtype:
             return False
         # (the two orders of evaluation round differently; a different computation, such
@@ -246,10 +247,6 @@ def _agrees(program, f, eta, y, inner):
         if not numpy.allclose(g, w, rtol=tol, atol=tol * scale, equal_nan=True):
             return False
     return True
-
-
-def _to_numpy(a):
-    return a.get() if hasattr(a, "__cuda_array_interface__") else a
 
 
 def _alias(node):
@@ -296,12 +293,10 @@ def _signed_call(node, signed, signed_constant, call, plain, constants):
         return held is not None and numpy.dtype(held.value.dtype) == dtype \
             and numpy.shape(held.value) == shape
 
-    if node._kwargs or len(args) > 2:
-        pass
-    elif fn == "numpy.negative" and like_node(0):
+    if fn == "numpy.negative" and like_node(0):
         r, negated = operands[0]
         return r, not negated
-    elif fn in ("numpy.multiply", "numpy.true_divide") and len(args) == 2:
+    if fn in ("numpy.multiply", "numpy.true_divide") and len(args) == 2:
         (r0, n0), (r1, n1) = operands
         for i, (r, _) in enumerate(operands):
             if fn == "numpy.true_divide" and i == 0:
@@ -311,7 +306,7 @@ def _signed_call(node, signed, signed_constant, call, plain, constants):
             if one is not None and numpy.ndim(one) == 0 and one == 1 and like_node(other):
                 return operands[other][0], n0 != n1
         return call(fn, (None, None), ((0, r0), (1, r1))), n0 != n1
-    elif fn in ("numpy.add", "numpy.subtract") and len(args) == 2:
+    if fn in ("numpy.add", "numpy.subtract") and len(args) == 2:
         (a, na), (b, nb) = operands
         if fn == "numpy.subtract":
             nb = not nb  # a - b is a + (-b)
@@ -321,7 +316,7 @@ def _signed_call(node, signed, signed_constant, call, plain, constants):
             return call("numpy.subtract", (None, None), ((0, a), (1, b))), False
         return call("numpy.subtract", (None, None), ((0, b), (1, a))), False  # b - a
     places = tuple((i, plain(signed[id(parent[i])])) for i in sorted(parent))
-    return call(fn, args, places, node._kwargs), False
+    return call(node._fn, args, places, node._kwargs), False
 
 
 def _build(outputs, variables, backend):
